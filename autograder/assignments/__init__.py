@@ -1,0 +1,1 @@
+"""One folder per assignment: its spec (assignment.toml) and its public and private tests."""

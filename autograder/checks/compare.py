@@ -1,0 +1,103 @@
+"""Comparisons whose failures say what was compared, with which shapes, the largest error, a hint.
+
+Every value a student returns is validated (type, dtype, shape) before any arithmetic, so a wrong
+return value becomes a clear failure instead of an exception inside the grader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from autograder.failures import CheckFailed
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float
+    atol: float
+
+
+TOLERANCES = {
+    # values computed in float64 by the student and by torch: only rounding differs
+    "float64": Tolerance(rtol=1e-6, atol=1e-8),
+    # finite differences in float64 with eps=1e-6 have truncation error ~1e-8 relative
+    "finite-difference": Tolerance(rtol=1e-5, atol=1e-7),
+    # float32 computations: ~1e-7 relative per operation, accumulated
+    "float32": Tolerance(rtol=1e-4, atol=1e-5),
+}
+
+
+def check(condition: bool, message: str) -> None:
+    """Fail with `message` unless `condition` holds."""
+    __tracebackhide__ = True
+    if not condition:
+        raise CheckFailed(message)
+
+
+def kind_of(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if value is None:
+        return "None"
+    return f"a {type(value).__name__}" if not repr(value).startswith("<student") else repr(value)
+
+
+def as_array(value: Any, what: str, *, shape: tuple[int, ...] | None = None,
+             hint: str = "") -> np.ndarray:
+    """Return `value` as an ndarray of the expected shape, or fail saying what came instead."""
+    __tracebackhide__ = True
+    if isinstance(value, (float, int, np.floating, np.integer)) and not isinstance(value, bool) \
+            and shape == ():
+        return np.asarray(value, dtype=np.float64)
+    if not isinstance(value, np.ndarray):
+        expected = f"an array of shape {shape}" if shape is not None else "a numpy array"
+        raise CheckFailed(_join(f"{what}: expected {expected}, got {kind_of(value)}", hint))
+    if value.dtype.kind not in "biufc":
+        raise CheckFailed(_join(f"{what}: expected a numeric array, got dtype {value.dtype}", hint))
+    if shape is not None and value.shape != tuple(shape):
+        raise CheckFailed(_join(
+            f"{what}: expected shape {tuple(shape)}, got shape {value.shape}", hint))
+    return value
+
+
+def assert_close(actual: Any, expected: Any, what: str, *, against: str, tolerance: str = "float64",
+                 hint: str = "") -> np.ndarray:
+    """Check `actual` against `expected` elementwise: |a - e| <= atol + rtol * |e| everywhere.
+
+    `what` names the student's value ("Linear.forward output on input (4, 3)"), `against` the
+    reference ("torch.nn.Linear"). Returns the validated array.
+    """
+    __tracebackhide__ = True
+    expected = np.asarray(expected)
+    actual = as_array(actual, what, shape=expected.shape, hint=hint)
+    tol = TOLERANCES[tolerance]
+    a, e = actual.astype(np.complex128 if actual.dtype.kind == "c" else np.float64), expected
+    bad_a = ~np.isfinite(a)
+    if np.any(bad_a & np.isfinite(e)):
+        index = tuple(int(i) for i in np.argwhere(bad_a & np.isfinite(e))[0])
+        raise CheckFailed(_join(
+            f"{what}: compared with {against}, shape {actual.shape}: got a non-finite value "
+            f"{a[index]} at index {list(index)} where {e[index]:.6g} was expected "
+            "(overflow? division by zero?)", hint))
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.abs(a - e)
+        diff = np.where(np.isnan(diff) & (np.isnan(a) == np.isnan(e)), 0.0, diff)
+        excess = diff - (tol.atol + tol.rtol * np.abs(e))
+    if actual.size == 0 or not np.any(excess > 0):
+        return actual
+    worst = np.unravel_index(int(np.argmax(excess)), excess.shape)
+    rel = diff / np.maximum(np.abs(e), np.finfo(np.float64).tiny)
+    location = f" at index {[int(i) for i in worst]}" if actual.ndim else ""
+    raise CheckFailed(_join(
+        f"{what}: does not match {against} (shape {actual.shape}). Largest error{location}: "
+        f"got {a[worst]:.8g}, expected {e[worst]:.8g} (abs error {diff[worst]:.3g}, "
+        f"rel error {rel[worst]:.3g}); {int(np.sum(excess > 0))} of {actual.size} entries differ "
+        f"beyond atol={tol.atol:g}, rtol={tol.rtol:g}; largest abs error overall "
+        f"{float(np.nanmax(diff)):.3g}", hint))
+
+
+def _join(message: str, hint: str) -> str:
+    return f"{message}\n  Hint: {hint}" if hint else message

@@ -1,0 +1,127 @@
+"""Assignment specifications: tasks, points, policy, deadlines and limits, read from TOML.
+
+Each assignment lives in `autograder/assignments/<name>/` with an `assignment.toml` and its tests in
+`tests/public` (shipped to students) and `tests/private` (never leaves the grader).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from autograder.sandbox.limits import Limits
+
+ASSIGNMENTS_DIR = Path(__file__).parent / "assignments"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+Policy = Literal["all_or_nothing", "fraction"]
+
+
+class ConfigError(Exception):
+    """An assignment file is missing or wrong; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    points: float
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    soft: datetime | None = None
+    hard: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AssignmentSpec:
+    name: str
+    title: str
+    policy: Policy
+    tasks: tuple[TaskSpec, ...]
+    deadlines: Deadlines
+    limits: Limits
+    package: str
+    directory: Path
+    late_base: float = 0.85
+
+    @property
+    def max_points(self) -> float:
+        return sum(t.points for t in self.tasks)
+
+    @property
+    def test_dirs(self) -> dict[str, Path]:
+        return {kind: self.directory / "tests" / kind for kind in ("public", "private")}
+
+    @property
+    def solution_dir(self) -> Path:
+        return REPO_ROOT / "solutions" / self.name
+
+    @property
+    def student_dir(self) -> Path:
+        return REPO_ROOT / "assignments" / self.name
+
+    def task(self, name: str) -> TaskSpec:
+        for task in self.tasks:
+            if task.name == name:
+                return task
+        raise KeyError(name)
+
+
+def available() -> list[str]:
+    return sorted(p.parent.name for p in ASSIGNMENTS_DIR.glob("*/assignment.toml"))
+
+
+def load(name: str) -> AssignmentSpec:
+    """Read and validate `autograder/assignments/<name>/assignment.toml`."""
+    path = ASSIGNMENTS_DIR / name / "assignment.toml"
+    if not path.is_file():
+        raise ConfigError(f"no assignment named {name!r} (known: {', '.join(available())})")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+    def need(table: dict, key: str, kind: type, where: str) -> object:
+        if not isinstance(table.get(key), kind):
+            raise ConfigError(f"{path}: {where}{key} must be a {kind.__name__}")
+        return table[key]
+
+    tasks = []
+    for index, task in enumerate(need(data, "tasks", list, "")):
+        where = f"tasks[{index}]."
+        points = task.get("points")
+        if not isinstance(points, (int, float)) or points < 0:
+            raise ConfigError(f"{path}: {where}points must be a non-negative number")
+        tasks.append(TaskSpec(str(need(task, "name", str, where)), float(points),
+                              str(task.get("description", ""))))
+    if len({t.name for t in tasks}) != len(tasks):
+        raise ConfigError(f"{path}: task names must be unique")
+    policy = data.get("policy", "all_or_nothing")
+    if policy not in ("all_or_nothing", "fraction"):
+        raise ConfigError(f"{path}: policy must be 'all_or_nothing' or 'fraction'")
+    raw_deadlines = data.get("deadlines", {})
+    deadlines = Deadlines(*(_parse_time(raw_deadlines.get(k), path, k) for k in ("soft", "hard")))
+    raw_limits = data.get("limits", {})
+    limits = Limits(
+        memory_bytes=int(raw_limits.get("memory_mb", 2048)) * 2**20,
+        cpu_seconds=int(raw_limits.get("cpu_seconds", 120)),
+        call_seconds=float(raw_limits.get("call_seconds", 10.0)),
+    )
+    return AssignmentSpec(
+        name=name, title=str(need(data, "title", str, "")), policy=policy, tasks=tuple(tasks),
+        deadlines=deadlines, limits=limits, package=str(need(data, "package", str, "")),
+        directory=path.parent, late_base=float(data.get("late_base", 0.85)),
+    )
+
+
+def _parse_time(value: object, path: Path, key: str) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value
+    raise ConfigError(f"{path}: deadlines.{key} must be a date-time with a time zone, "
+                      "e.g. 2026-10-04T23:59:00+03:00")

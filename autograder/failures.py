@@ -1,0 +1,62 @@
+"""The ways a test can fail that are the submission's doing, each with a student-facing message.
+
+Anything else a test raises is a grader error: a bug in the kit, reported to the instructor and
+never shown to the student as a traceback.
+"""
+
+from __future__ import annotations
+
+
+class GradingFailure(AssertionError):
+    """Base of every failure a student may see; `kind` names it in reports."""
+
+    kind = "failed"
+
+
+class CheckFailed(GradingFailure):
+    """A value the student computed did not match what was expected."""
+
+
+class StudentError(GradingFailure):
+    """The student's code raised an exception in the worker."""
+
+    kind = "error"
+
+    def __init__(self, what: str, type_name: str, message: str, frames: list[list]) -> None:
+        self.what, self.type_name, self.message, self.frames = what, type_name, message, frames
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        if self.type_name == "NotImplementedError":
+            head = f"{self.what} is not implemented yet (it raised NotImplementedError)"
+        else:
+            head = f"{self.what} raised {self.type_name}: {self.message}".rstrip(": ")
+        lines = [head]
+        if self.frames:
+            lines.append("  in your code:")
+            lines += [f"    {path}:{line} in {func}: {code}" for path, line, func, code in self.frames]
+        return "\n".join(lines)
+
+
+class WorkerTimeout(GradingFailure):
+    """A call into the student's code did not return in time; the worker was killed."""
+
+    kind = "timeout"
+
+
+class WorkerCrashed(GradingFailure):
+    """The worker process died (os._exit, a segfault, a resource limit) during a call."""
+
+    kind = "crash"
+
+
+class WorkerProtocolError(GradingFailure):
+    """The worker answered with something that is not a valid message; it was killed."""
+
+    kind = "crash"
+
+
+class TaskAborted(GradingFailure):
+    """An earlier test of the same task timed out, so the rest of that task is not run."""
+
+    kind = "timeout"

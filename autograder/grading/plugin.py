@@ -1,0 +1,111 @@
+"""The pytest plugin that connects an assignment's tests to one submission's sandbox.
+
+Tests ask for the `student` fixture (the student's code, through a worker for the test's task) and
+`rng` (a generator seeded from the test's name); a `task` marker ties each test to its task. The
+plugin records every outcome as a student-facing message; exceptions that are not the submission's
+doing are grader errors, kept for the instructor and never shown as tracebacks.
+"""
+
+from __future__ import annotations
+
+import traceback
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from autograder.failures import GradingFailure, TaskAborted, WorkerTimeout
+from autograder.results import Outcome, TestRecord
+from autograder.sandbox.session import Sandbox, Student
+
+GRADER_ERROR_MESSAGE = ("the grader itself failed on this test (not your fault); "
+                        "the instructor has been told")
+
+
+def test_seed(item: pytest.Item) -> int:
+    """A seed that depends only on the test's file name and name, so every run draws the same."""
+    return zlib.crc32(f"{Path(str(item.fspath)).name}::{item.name}".encode())
+
+
+def task_of(item: pytest.Item) -> str:
+    marker = item.get_closest_marker("task")
+    if marker is None or not marker.args:
+        raise LookupError(f"test {item.nodeid} has no @pytest.mark.task(...) marker")
+    return str(marker.args[0])
+
+
+def classify(exc: BaseException) -> tuple[Outcome, str]:
+    """The outcome and the student-facing message for an exception a test raised."""
+    if isinstance(exc, GradingFailure):
+        return exc.kind, str(exc)  # type: ignore[return-value]
+    if isinstance(exc, AssertionError):
+        return "failed", str(exc) or "a check of this test failed"
+    return "grader-error", GRADER_ERROR_MESSAGE
+
+
+class GradingPlugin:
+    """Fixtures, task ordering and outcome records for one submission."""
+
+    def __init__(self, sandbox: Sandbox, task_order: list[str], public_dir: Path) -> None:
+        self.sandbox = sandbox
+        self.task_order = task_order
+        self.public_dir = public_dir.resolve()
+        self.records: dict[str, TestRecord] = {}
+        self.internal_errors: list[str] = []
+        self.aborted: dict[str, str] = {}
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "task(name): the graded task this test belongs to")
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.internal_errors.append(f"collecting {report.nodeid}: {report.longreprtext}")
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Group tests by task, in the order of the assignment, so each task gets one worker."""
+        rank = {name: i for i, name in enumerate(self.task_order)}
+        for item in items:
+            task = task_of(item)
+            if task not in rank:
+                raise LookupError(f"{item.nodeid} is marked with unknown task {task!r}")
+        items.sort(key=lambda item: rank[task_of(item)])
+
+    @pytest.fixture
+    def student(self, request: pytest.FixtureRequest) -> Student:
+        task = task_of(request.node)
+        if task in self.aborted:
+            raise TaskAborted(f"not run: {self.aborted[task]}")
+        student = self.sandbox.student_for(task)
+        student.seed(test_seed(request.node))
+        return student
+
+    @pytest.fixture
+    def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
+        return np.random.default_rng(test_seed(request.node))
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "call" or (report.when == "setup" and report.failed):
+            self.record(item, call, report.passed)
+
+    def record(self, item: pytest.Item, call: pytest.CallInfo, passed: bool) -> None:
+        task = task_of(item)
+        if passed:
+            result, message = "passed", ""
+        else:
+            exc = call.excinfo.value if call.excinfo else AssertionError()
+            result, message = classify(exc)
+            if result == "grader-error":
+                self.internal_errors.append(
+                    f"{item.nodeid}:\n" + "".join(traceback.format_exception(exc)))
+            if isinstance(exc, WorkerTimeout):
+                self.aborted[task] = f"an earlier test of {task} timed out ({exc})"
+        visibility = "public" if Path(str(item.fspath)).resolve().is_relative_to(
+            self.public_dir) else "private"
+        self.records[item.nodeid] = TestRecord(
+            name=item.name, task=task, outcome=result, message=message,
+            visibility=visibility, seconds=round(call.duration, 4))

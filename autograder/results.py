@@ -1,0 +1,65 @@
+"""What grading produces: plain records of tests, tasks and submissions, shared by every room."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Outcome = Literal["passed", "failed", "error", "timeout", "crash", "grader-error"]
+
+
+@dataclass(frozen=True)
+class TestRecord:
+    """One test's outcome. `message` is student-facing: never a grader traceback or test source."""
+
+    name: str
+    task: str
+    outcome: Outcome
+    message: str = ""
+    visibility: Literal["public", "private"] = "private"
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == "passed"
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    name: str
+    points: float
+    max_points: float
+    tests: tuple[TestRecord, ...]
+
+    @property
+    def passed(self) -> int:
+        return sum(t.passed for t in self.tests)
+
+    @property
+    def grader_errors(self) -> int:
+        return sum(t.outcome == "grader-error" for t in self.tests)
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    student: str
+    assignment: str
+    tasks: tuple[TaskResult, ...]
+    raw: float
+    multiplier: float
+    final: float
+    late_minutes: float = 0.0
+    isolation: str = ""
+    intake_messages: tuple[str, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
+
+    @property
+    def max_points(self) -> float:
+        return sum(t.max_points for t in self.tasks)
+
+    @property
+    def grader_errors(self) -> int:
+        return sum(t.grader_errors for t in self.tasks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,59 @@
+"""Known-good modules the grader builds inside the worker on top of the student's base classes.
+
+A container such as `Sequential` is graded with these probes as children, so that a bug in the
+student's own `Linear` costs the `Linear` task only, not `Sequential` as well.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import numpy as np
+
+
+def affine_probe(scale: np.ndarray, shift: np.ndarray) -> Any:
+    """y = x * scale + shift, elementwise, with both as parameters: a Module of the autodiff course."""
+    base = importlib.import_module("modules.base")
+
+    class AffineProbe(base.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.scale = np.array(scale, dtype=np.float64)
+            self.shift = np.array(shift, dtype=np.float64)
+            self.grad_scale = np.zeros_like(self.scale)
+            self.grad_shift = np.zeros_like(self.shift)
+            self.calls: list[str] = []
+
+        def compute_output(self, input: np.ndarray) -> np.ndarray:
+            self.calls.append("forward")
+            return input * self.scale + self.shift
+
+        def compute_grad_input(self, input: np.ndarray, grad_output: np.ndarray) -> np.ndarray:
+            self.calls.append("backward")
+            return grad_output * self.scale
+
+        def update_grad_parameters(self, input: np.ndarray, grad_output: np.ndarray) -> None:
+            self.grad_scale += (grad_output * input).sum(axis=0)
+            self.grad_shift += grad_output.sum(axis=0)
+
+        def zero_grad(self) -> None:
+            self.grad_scale.fill(0)
+            self.grad_shift.fill(0)
+
+        def parameters(self) -> list[np.ndarray]:
+            return [self.scale, self.shift]
+
+        def parameters_grad(self) -> list[np.ndarray]:
+            return [self.grad_scale, self.grad_shift]
+
+    return AffineProbe()
+
+
+PROBES = {"affine": affine_probe}
+
+
+def build(name: str, *args: Any, **kwargs: Any) -> Any:
+    if name not in PROBES:
+        raise KeyError(f"no probe named {name!r}")
+    return PROBES[name](*args, **kwargs)

@@ -1,0 +1,163 @@
+"""The worker: imports the student's code and answers the grader's requests about it.
+
+It runs in its own process, started by `autograder.sandbox.worker_process` with resource limits
+already applied. It reads requests on one pipe and answers on another, in the plain-data format of
+`wire`; the student's printed output goes to a capture file, never into the protocol.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.abc
+import os
+import random
+import sys
+import traceback
+import types
+from typing import Any
+
+import numpy as np
+
+from autograder.runtime import probes, wire
+
+FORBIDDEN_PACKAGES = ("torch", "tensorflow", "keras", "jax", "autograder.sandbox",
+                      "autograder.grading", "autograder.checks", "autograder.assignments")
+MAX_MESSAGE_CHARS = 2000
+
+
+class ForbiddenImportBlocker(importlib.abc.MetaPathFinder):
+    """Refuses the deep-learning libraries and the grader's own internals to student code."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
+        if any(fullname == name or fullname.startswith(name + ".") for name in FORBIDDEN_PACKAGES):
+            raise ImportError(f"'{fullname}' is not available to submissions in the grader: "
+                              "implement it with numpy")
+        return None
+
+
+class HandleTable:
+    """The worker's objects that the grader refers to by number."""
+
+    def __init__(self) -> None:
+        self.objects: dict[int, Any] = {}
+
+    def add(self, obj: Any) -> wire.Handle:
+        handle_id = len(self.objects) + 1
+        self.objects[handle_id] = obj
+        return wire.Handle(handle_id, type(obj).__qualname__)
+
+    def get(self, handle: wire.Handle) -> Any:
+        if handle.id not in self.objects:
+            raise wire.WireError(f"unknown handle {handle.id}")
+        return self.objects[handle.id]
+
+
+class Worker:
+    """Answers requests: import, attribute access, calls, iteration, probes, seeding."""
+
+    def __init__(self, submission_root: str, request_fd: int, response_fd: int) -> None:
+        self.root = os.path.realpath(submission_root)
+        self.request_fd = request_fd
+        self.response_fd = response_fd
+        self.handles = HandleTable()
+
+    def serve(self) -> None:
+        while True:
+            try:
+                tree, buffers = wire.read_message(self.request_fd)
+            except wire.WireClosed:
+                return
+            request_id = None
+            try:
+                request = wire.decode(tree, buffers, self.handles.get)
+                request_id = request["id"]
+                response: Any = {"id": request_id, "ok": self.dispatch(request)}
+            except BaseException as exc:  # the student's exceptions, SystemExit included
+                response = {"id": request_id, "error": self.describe(exc)}
+            try:
+                body, out_buffers = wire.encode(response, self.handles.add)
+            except BaseException as exc:
+                body, out_buffers = wire.encode(
+                    {"id": request_id, "error": self.describe(exc)}, self.handles.add)
+            wire.write_message(self.response_fd, body, out_buffers)
+
+    def dispatch(self, request: dict[str, Any]) -> Any:
+        op = request["op"]
+        if op == "import":
+            return importlib.import_module(request["module"])
+        if op == "probe":
+            return probes.build(request["name"], *request["args"], **request["kwargs"])
+        if op == "seed":
+            np.random.seed(request["seed"])
+            random.seed(request["seed"])
+            return None
+        target = request["obj"]
+        if op == "getattr":
+            return getattr(target, request["name"])
+        if op == "setattr":
+            setattr(target, request["name"], request["value"])
+            return None
+        if op == "call":
+            return target(*request["args"], **request["kwargs"])
+        if op == "iter":
+            return iter(target)
+        if op == "next":
+            try:
+                return {"value": next(target)}
+            except StopIteration:
+                return {"stop": True}
+        if op == "len":
+            return len(target)
+        if op == "getitem":
+            return target[request["key"]]
+        raise wire.WireError(f"unknown request {op!r}")
+
+    def describe(self, exc: BaseException) -> dict[str, Any]:
+        """The exception's type, message and the student's own frames, as plain strings."""
+        try:
+            message = str(exc)
+        except BaseException:
+            message = "<the exception's message could not be shown>"
+        frames = [
+            [os.path.relpath(frame.filename, self.root), frame.lineno or 0, frame.name,
+             (frame.line or "")[:200]]
+            for frame in traceback.extract_tb(exc.__traceback__)
+            if os.path.realpath(frame.filename).startswith(self.root + os.sep)
+        ][-8:]
+        return {"type": type(exc).__name__[:100], "message": message[:MAX_MESSAGE_CHARS],
+                "frames": frames}
+
+
+def register_bare_package(root: str, name: str) -> None:
+    """Make `name` importable without running its __init__.py.
+
+    Each file of the package is then imported on its own, so a broken `activations.py` costs the
+    tasks that live in it, not every task that imports `modules.layers` through `modules`.
+    """
+    package = types.ModuleType(name)
+    package.__path__ = [os.path.join(root, name)]
+    package.__package__ = name
+    sys.modules[name] = package
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--root", required=True, help="the folder holding the student's code")
+    parser.add_argument("--request-fd", type=int, required=True)
+    parser.add_argument("--response-fd", type=int, required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--package", help="a package whose __init__.py is not run")
+    args = parser.parse_args()
+    sys.meta_path.insert(0, ForbiddenImportBlocker())
+    sys.path.insert(0, args.root)
+    if args.package:
+        register_bare_package(args.root, args.package)
+    sys.setrecursionlimit(10_000)
+    np.random.seed(args.seed)
+    random.seed(args.seed)
+    Worker(args.root, args.request_fd, args.response_fd).serve()
+
+
+if __name__ == "__main__":
+    main()

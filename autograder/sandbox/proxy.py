@@ -1,0 +1,139 @@
+"""Proxies that make objects living in the worker look like local ones to a test.
+
+`student.module("modules.layers").Linear(3, 4).forward(x)` reads like ordinary code, but every step
+is a request to the worker: attributes and results come back as plain data (numbers, strings,
+arrays, lists of them) or as another proxy. A test cannot tell the difference except that returned
+arrays are copies: to change a student's attribute, assign it (`layer.weight = w`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from autograder.runtime import wire
+from autograder.sandbox.worker_process import WorkerProcess
+
+
+def describe_value(value: Any) -> str:
+    """A short description of an argument for messages: `array(4, 3)`, `2`, `Linear`."""
+    if isinstance(value, np.ndarray):
+        return f"array{tuple(value.shape)}"
+    if isinstance(value, RemoteObject):
+        return object.__getattribute__(value, "_handle").type_name
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(describe_value(v) for v in value[:4]) + ("…]" if len(value) > 4 else "]")
+    text = repr(value)
+    return text if len(text) <= 30 else text[:27] + "..."
+
+
+def describe_call(what: str, args: tuple, kwargs: dict) -> str:
+    parts = [describe_value(a) for a in args] + [f"{k}={describe_value(v)}" for k, v in kwargs.items()]
+    return f"{what}({', '.join(parts)})"
+
+
+class RemoteObject:
+    """A student object in the worker; attribute access, calls and iteration become requests."""
+
+    __slots__ = ("_worker", "_handle", "_name")
+
+    def __init__(self, worker: WorkerProcess, handle: wire.Handle, name: str) -> None:
+        object.__setattr__(self, "_worker", worker)
+        object.__setattr__(self, "_handle", handle)
+        object.__setattr__(self, "_name", name)
+
+    def _request(self, what: str, op: str, **fields: Any) -> Any:
+        worker: WorkerProcess = object.__getattribute__(self, "_worker")
+        reply = worker.request(what, op, obj=object.__getattribute__(self, "_handle"), **fields)
+        return self._wrap(reply, what)
+
+    def _wrap(self, value: Any, name: str) -> Any:
+        worker = object.__getattribute__(self, "_worker")
+        return wrap(worker, value, name)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        own = object.__getattribute__(self, "_name")
+        return self._request(f"{own}.{name}", "getattr", name=name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        own = object.__getattribute__(self, "_name")
+        self._request(f"setting {own}.{name}", "setattr", name=name, value=unwrap(value))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        own = object.__getattribute__(self, "_name")
+        return self._request(describe_call(own, args, kwargs), "call",
+                             args=[unwrap(a) for a in args],
+                             kwargs={k: unwrap(v) for k, v in kwargs.items()})
+
+    def __len__(self) -> int:
+        own = object.__getattribute__(self, "_name")
+        result = self._request(f"len({own})", "len")
+        return int(result)
+
+    def __getitem__(self, key: Any) -> Any:
+        own = object.__getattribute__(self, "_name")
+        return self._request(f"{own}[{describe_value(key)}]", "getitem", key=unwrap(key))
+
+    def __iter__(self) -> Iterator[Any]:
+        own = object.__getattribute__(self, "_name")
+        iterator = self._request(f"iter({own})", "iter")
+        if not isinstance(iterator, RemoteObject):
+            raise TypeError(f"iter({own}) did not return an iterator")
+        return RemoteIterator(iterator, own)
+
+    def __repr__(self) -> str:
+        return f"<student {object.__getattribute__(self, '_handle').type_name}>"
+
+
+class RemoteIterator:
+    """Iterates a worker-side iterator with one `next` request per item."""
+
+    def __init__(self, iterator: RemoteObject, name: str) -> None:
+        self.iterator, self.name, self.count = iterator, name, 0
+
+    def __iter__(self) -> RemoteIterator:
+        return self
+
+    def __next__(self) -> Any:
+        self.count += 1
+        step = self.iterator._request(f"next(iter({self.name})) #{self.count}", "next")
+        if not isinstance(step, dict) or step.get("stop"):
+            raise StopIteration
+        return step.get("value")
+
+
+def wrap(worker: WorkerProcess, value: Any, name: str) -> Any:
+    """Turn the handles inside a decoded reply into proxies."""
+    if isinstance(value, wire.Handle):
+        return RemoteObject(worker, value, _short_name(name, value.type_name))
+    if isinstance(value, list):
+        return [wrap(worker, v, name) for v in value]
+    if isinstance(value, tuple):
+        return tuple(wrap(worker, v, name) for v in value)
+    if isinstance(value, dict):
+        return {k: wrap(worker, v, name) for k, v in value.items()}
+    return value
+
+
+def unwrap(value: Any) -> Any:
+    """Turn proxies inside an argument back into handles for the wire."""
+    if isinstance(value, RemoteObject):
+        return object.__getattribute__(value, "_handle")
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(unwrap(v) for v in value)
+    if isinstance(value, dict):
+        return {k: unwrap(v) for k, v in value.items()}
+    return value
+
+
+def _short_name(what: str, type_name: str) -> str:
+    """Name a new proxy after its type when it is an instance, after the access path otherwise."""
+    if type_name in ("type", "ABCMeta", "module", "method", "function", "builtin_function_or_method"):
+        return what.split("(")[0]
+    return type_name

@@ -1,0 +1,62 @@
+"""One submission's sandbox: a fresh worker per task, and what a test sees of the student's code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from autograder.sandbox.limits import Limits, network_isolation_available
+from autograder.sandbox.proxy import RemoteObject, describe_call, wrap
+from autograder.sandbox.worker_process import WorkerProcess
+
+
+class Student:
+    """The student's code as a test sees it: modules to import, probes to build, a seed to set."""
+
+    def __init__(self, worker: WorkerProcess) -> None:
+        self.worker = worker
+
+    def module(self, name: str) -> RemoteObject:
+        """Import one of the student's modules in the worker, e.g. `modules.layers`."""
+        return wrap(self.worker, self.worker.request(f"import {name}", "import", module=name), name)
+
+    def probe(self, name: str, *args: Any, **kwargs: Any) -> RemoteObject:
+        """Build one of the grader's known-good modules (see runtime.probes) in the worker."""
+        reply = self.worker.request(describe_call(f"probe {name}", args, kwargs), "probe",
+                                    name=name, args=list(args), kwargs=kwargs)
+        return wrap(self.worker, reply, name)
+
+    def seed(self, seed: int) -> None:
+        """Seed numpy's and random's global generators in the worker."""
+        self.worker.request("seeding the worker", "seed", seed=seed)
+
+
+class Sandbox:
+    """The workers of one submission: one per task, replaced when a call kills it."""
+
+    def __init__(self, code_root: Path, limits: Limits, package: str = "") -> None:
+        self.code_root, self.limits, self.package = code_root, limits, package
+        self.isolate_network = network_isolation_available()
+        self.current: tuple[str, WorkerProcess] | None = None
+
+    @property
+    def isolation(self) -> str:
+        """Which protections were in force, for the report."""
+        network = "own network namespace" if self.isolate_network else "network not isolated"
+        return f"rlimits+process group; {network}"
+
+    def student_for(self, task: str) -> Student:
+        """A Student backed by this task's worker, started afresh for a new task or after a crash."""
+        if self.current and (self.current[0] != task or not self.current[1].alive):
+            self.current[1].close()
+            self.current = None
+        if self.current is None:
+            worker = WorkerProcess(self.code_root, self.limits,
+                                   isolate_network=self.isolate_network, package=self.package)
+            self.current = (task, worker)
+        return Student(self.current[1])
+
+    def close(self) -> None:
+        if self.current:
+            self.current[1].close()
+            self.current = None

@@ -1,0 +1,1 @@
+"""From test outcomes to points: per-task policy and the late penalty."""
