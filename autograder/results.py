@@ -12,6 +12,8 @@ Outcome = Literal["passed", "failed", "error", "timeout", "crash", "grader-error
 class TestRecord:
     """One test's outcome. `message` is student-facing: never a grader traceback or test source."""
 
+    __test__ = False  # a record, not a pytest test class
+
     name: str
     task: str
     outcome: Outcome

@@ -103,7 +103,7 @@ class GradingPlugin:
                 self.internal_errors.append(
                     f"{item.nodeid}:\n" + "".join(traceback.format_exception(exc)))
             if isinstance(exc, WorkerTimeout):
-                self.aborted[task] = f"an earlier test of {task} timed out ({exc})"
+                self.aborted[task] = f"an earlier test of {task} timed out"
         visibility = "public" if Path(str(item.fspath)).resolve().is_relative_to(
             self.public_dir) else "private"
         self.records[item.nodeid] = TestRecord(

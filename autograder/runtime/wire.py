@@ -79,7 +79,7 @@ def encode(value: Any, to_handle: Callable[[Any], Handle]) -> tuple[Any, list[by
         if isinstance(item, np.generic) and np.dtype(kind).str in ALLOWED_DTYPES and item.ndim == 0:
             return walk(item.item(), depth)
         if isinstance(item, np.ndarray) and item.dtype.str in ALLOWED_DTYPES:
-            data = np.ascontiguousarray(np.ndarray.view(item, np.ndarray))
+            data = np.ndarray.view(item, np.ndarray)  # tobytes() is C order; keeps 0-d shape
             buffers.append(data.tobytes())
             return {"$a": len(buffers) - 1, "dtype": data.dtype.str, "shape": list(data.shape)}
         if kind is list:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder.failures import StudentError
 from autograder.runtime import wire
 from autograder.sandbox.worker_process import WorkerProcess
 
@@ -32,6 +33,11 @@ def describe_value(value: Any) -> str:
 def describe_call(what: str, args: tuple, kwargs: dict) -> str:
     parts = [describe_value(a) for a in args] + [f"{k}={describe_value(v)}" for k, v in kwargs.items()]
     return f"{what}({', '.join(parts)})"
+
+
+class NoLength(StudentError, TypeError):
+    """len() of an object without one: still the student's failure, yet a TypeError, which
+    `list(proxy)` ignores when it asks for a length hint before iterating."""
 
 
 class RemoteObject:
@@ -71,7 +77,12 @@ class RemoteObject:
 
     def __len__(self) -> int:
         own = object.__getattribute__(self, "_name")
-        result = self._request(f"len({own})", "len")
+        try:
+            result = self._request(f"len({own})", "len")
+        except StudentError as exc:
+            if exc.type_name != "TypeError":
+                raise
+            raise NoLength(exc.what, exc.type_name, exc.message, exc.frames) from None
         return int(result)
 
     def __getitem__(self, key: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -116,19 +117,15 @@ class WorkerProcess:
         """Kill the worker and everything it started, then reap it."""
         if not self.swept:
             self.swept = True
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.process.wait()
 
     def close(self) -> None:
         self.kill()
         for fd in (self.request_fd, self.response_fd):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
         self.scratch.cleanup()
 
 

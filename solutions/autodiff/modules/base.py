@@ -41,7 +41,9 @@ class Module(ABC):
         """
         raise NotImplementedError
 
-    def update_grad_parameters(self, input: np.ndarray, grad_output: np.ndarray) -> None:
+    def update_grad_parameters(  # noqa: B027 (a hook: modules without parameters skip it)
+        self, input: np.ndarray, grad_output: np.ndarray
+    ) -> None:
         """Add the gradient of the loss w.r.t. the parameters, dl/dw = dl/dy * dy/dw.
 
         Gradients accumulate over backward passes until `zero_grad` is called, as in PyTorch.
@@ -84,7 +86,7 @@ class Module(ABC):
         """Switch the module to evaluation mode."""
         self.training = False
 
-    def zero_grad(self) -> None:
+    def zero_grad(self) -> None:  # noqa: B027 (a hook: modules without parameters skip it)
         """Set the parameter gradients to zero; modules without parameters have none."""
         pass
 

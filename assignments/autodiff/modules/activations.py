@@ -1,0 +1,88 @@
+"""Element-wise activations and the softmax family (over the last axis)."""
+
+import numpy as np
+from scipy import special
+
+from .base import Module
+
+__all__ = ['ReLU', 'Sigmoid', 'Softmax', 'LogSoftmax']
+
+
+class ReLU(Module):
+    """Applies the element-wise ReLU function: y = max(x, 0)."""
+
+    def compute_output(self, input: np.ndarray) -> np.ndarray:
+        """
+        :param input: array of an arbitrary size
+        :return: array of the same size
+        """
+        raise NotImplementedError
+
+    def compute_grad_input(self, input: np.ndarray, grad_output: np.ndarray) -> np.ndarray:
+        """
+        :param input: array of an arbitrary size
+        :param grad_output: array of the same size
+        :return: array of the same size
+        """
+        raise NotImplementedError
+
+
+class Sigmoid(Module):
+    """Applies the element-wise sigmoid function: y = 1 / (1 + exp(-x))."""
+
+    def compute_output(self, input: np.ndarray) -> np.ndarray:
+        """
+        :param input: array of an arbitrary size
+        :return: array of the same size
+        """
+        # Hint: scipy.special.expit does not overflow for large |x|.
+        raise NotImplementedError
+
+    def compute_grad_input(self, input: np.ndarray, grad_output: np.ndarray) -> np.ndarray:
+        """
+        :param input: array of an arbitrary size
+        :param grad_output: array of the same size
+        :return: array of the same size
+        """
+        raise NotImplementedError
+
+
+class Softmax(Module):
+    """Applies the softmax operator over the last dimension."""
+
+    def compute_output(self, input: np.ndarray) -> np.ndarray:
+        """
+        :param input: array of size (batch_size, num_classes)
+        :return: array of the same size
+        """
+        # Must survive logits like +-1000: subtract the row maximum (or use scipy.special).
+        raise NotImplementedError
+
+    def compute_grad_input(self, input: np.ndarray, grad_output: np.ndarray) -> np.ndarray:
+        """
+        :param input: array of size (batch_size, num_classes)
+        :param grad_output: array of the same size
+        :return: array of the same size
+        """
+        # Do not build the (num_classes x num_classes) Jacobian for every object.
+        raise NotImplementedError
+
+
+class LogSoftmax(Module):
+    """Applies the log-softmax operator over the last dimension."""
+
+    def compute_output(self, input: np.ndarray) -> np.ndarray:
+        """
+        :param input: array of size (batch_size, num_classes)
+        :return: array of the same size
+        """
+        # The logarithm of Softmax is numerically unstable: use x - logsumexp(x).
+        raise NotImplementedError
+
+    def compute_grad_input(self, input: np.ndarray, grad_output: np.ndarray) -> np.ndarray:
+        """
+        :param input: array of size (batch_size, num_classes)
+        :param grad_output: array of the same size
+        :return: array of the same size
+        """
+        raise NotImplementedError

@@ -1,0 +1,87 @@
+"""modules.dataloader.DataLoader, as in the course's test_dataloader: len() counts batches (the
+last one may be smaller), every sample comes exactly once per epoch, with X and y paired, and
+shuffling draws a new order every epoch."""
+
+import math
+
+import numpy as np
+import pytest
+
+from autograder.checks import as_array, assert_close, check
+from autograder.checks.torch_parity import take_epoch
+
+CASES = [((100, 20), 16), ((100, 20), 100), ((100, 20), 512), ((1000, 5), 512)]
+EPOCHS = 2
+
+
+@pytest.mark.task("DataLoader")
+@pytest.mark.parametrize("y_shape", ["(N,)", "(N, 1)"])
+@pytest.mark.parametrize("shuffle", [False, True], ids=["no-shuffle", "shuffle"])
+def test_dataloader(student, rng, shuffle, y_shape):
+    dataloader = student.module("modules.dataloader")
+    for (n, features), batch_size in CASES:
+        X = rng.standard_normal((n, features))
+        X[:, 0] = np.arange(n)  # each row holds its index, to check pairing and order
+        y = np.arange(n) + 0.5
+        if y_shape == "(N, 1)":
+            y = y[:, None]
+        loader = dataloader.DataLoader(X, y, batch_size=batch_size, shuffle=shuffle)
+        name = (f"DataLoader(X of shape {X.shape}, y of shape {y.shape}, "
+                f"batch_size={batch_size}, shuffle={shuffle})")
+        batches = math.ceil(n / batch_size)
+        got_len = len(loader)
+        check(got_len == batches,
+              f"{name}: len() returned {got_len}, expected {batches} = ceil({n} / {batch_size})."
+              "\n  Hint: len() is the number of batches per epoch; the last batch may be "
+              "smaller, so round up.")
+        got_samples = loader.num_samples()
+        check(got_samples == n, f"{name}: num_samples() returned {got_samples!r}, expected {n} "
+                                "(the number of rows of X).")
+        previous = None
+        for epoch in range(1, EPOCHS + 1):
+            what = f"{name}, epoch {epoch}"
+            items = take_epoch(loader, batches, what)
+            check(len(items) == batches,
+                  f"{what}: iteration gave {len(items)} batches, expected {batches}.\n  Hint: "
+                  "include the last, smaller batch, and start from the beginning in __iter__.")
+            order = []
+            for index, item in enumerate(items):
+                size = batch_size if index < batches - 1 else n - batch_size * (batches - 1)
+                check(isinstance(item, tuple) and len(item) == 2,
+                      f"{what}: batch #{index} should be a tuple (X_batch, y_batch), got "
+                      f"{type(item).__name__}")
+                X_batch = as_array(item[0], f"{what}: X_batch #{index}",
+                                   shape=(size, features),
+                                   hint="every batch but the last has batch_size rows; the last "
+                                        "one holds the rest.")
+                y_batch = as_array(item[1], f"{what}: y_batch #{index}",
+                                   shape=(size,) + y.shape[1:],
+                                   hint="keep the shape of y: y of shape (N,) gives batches of "
+                                        "shape (B,), (N, 1) gives (B, 1).")
+                rows = X_batch[:, 0]
+                check(bool(np.all(np.isin(rows, np.arange(n)))),
+                      f"{what}: X_batch #{index} holds rows that are not rows of X")
+                rows = rows.astype(int)
+                assert_close(X_batch, X[rows], f"{what}: X_batch #{index}",
+                             against="the rows of X", hint="return whole rows of X, unchanged.")
+                assert_close(y_batch, y[rows], f"{what}: y_batch #{index}",
+                             against="the targets of the samples in X_batch",
+                             hint="index X and y with the same indices, so pairs stay together.")
+                order += rows.tolist()
+            check(sorted(order) == list(range(n)),
+                  f"{what}: the batches must hold every sample exactly once, but "
+                  f"{len(set(order))} distinct samples of {n} came ({len(order)} rows in all)."
+                  "\n  Hint: permute the indices once per epoch, then cut the permutation into "
+                  "consecutive slices.")
+            if not shuffle:
+                check(order == list(range(n)),
+                      f"{what}: with shuffle=False the samples must come in their original order.")
+            elif n > 1 and batches > 0:
+                check(order != list(range(n)),
+                      f"{what}: with shuffle=True the samples came in their original order.\n"
+                      "  Hint: draw a new permutation in __iter__ (np.random.permutation).")
+                check(previous is None or order != previous,
+                      f"{what}: with shuffle=True every epoch must have a new order, but epoch "
+                      f"{epoch} repeated the order of epoch {epoch - 1}.\n  Hint: shuffle in "
+                      "__iter__, which runs at the start of every epoch, not once in __init__.")
+                previous = order

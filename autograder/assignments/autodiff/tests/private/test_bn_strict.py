@@ -1,0 +1,155 @@
+"""Hidden checks of modules.layers.BatchNormalization: running statistics over several steps, train
+vs eval mode, affine=False, accumulation and zero_grad, finite differences, float64."""
+
+import numpy as np
+import pytest
+
+from autograder.checks import assert_close, check, directional_derivatives
+from autograder.checks.torch_parity import (
+    batch_norm,
+    check_float64,
+    compare_pass,
+    gradient_check,
+    running_stats,
+    weighted_sum,
+)
+
+# (batch, features, momentum, affine)
+CASES = [(2, 3, 0.1, True), (5, 4, 0.5, False), (16, 6, 0.9, True), (9, 1, 0.3, False)]
+TRAIN_STEPS = 3
+HINTS = {
+    "train": {
+        "forward": "train mode: normalise with the batch mean and the BIASED batch variance "
+                   "(x.var(axis=0), dividing by B), then y = x_hat * weight + bias.",
+        "backward": "train mode: the batch mean and variance depend on x too: dL/dx = (g - "
+                    "g.mean(0) - x_hat * (g * x_hat).mean(0)) / sqrt(var + eps), g = grad_output "
+                    "* weight.",
+        "params": "grad_weight += (grad_output * x_hat).sum(axis=0), grad_bias += "
+                  "grad_output.sum(axis=0): add, do not overwrite, until zero_grad().",
+    },
+    "eval": {
+        "forward": "eval mode: normalise with running_mean and running_var, not with the batch "
+                   "statistics.",
+        "backward": "eval mode: the normalisation is a fixed affine map, so dL/dx = grad_output * "
+                    "weight / sqrt(running_var + eps).",
+        "params": "grad_weight += (grad_output * x_hat).sum(axis=0), grad_bias += "
+                  "grad_output.sum(axis=0), with x_hat normalised by the running statistics.",
+    },
+}
+STATS_HINTS = {
+    "running_mean": "in train mode, running_mean = (1 - momentum) * running_mean + momentum * "
+                    "batch_mean, once per forward pass; eval mode leaves it alone.",
+    "running_var": "in train mode, running_var = (1 - momentum) * running_var + momentum * "
+                   "B / (B - 1) * batch_var: the running variance uses the UNBIASED estimate "
+                   "(unlike the normalisation); eval mode leaves it alone.",
+}
+
+
+def compare_stats(module, reference, name, when):
+    __tracebackhide__ = True
+    for attr, expected in running_stats(reference).items():
+        assert_close(getattr(module, attr), expected, f"{name}.{attr} {when}",
+                     against=f"torch.nn.BatchNorm1d.{attr}", hint=STATS_HINTS[attr])
+
+
+@pytest.mark.task("BatchNormalization")
+def test_bn_running_statistics_train_then_eval(student, rng):
+    layers = student.module("modules.layers")
+    for batch, features, momentum, affine in CASES:
+        name = f"BatchNormalization({features}, momentum={momentum}, affine={affine})"
+        module = layers.BatchNormalization(features, momentum=momentum, affine=affine)
+        values = {}
+        if affine:
+            values = {"weight": rng.uniform(0.5, 2, features),
+                      "bias": rng.standard_normal(features)}
+            module.weight, module.bias = values["weight"], values["bias"]
+        reference = batch_norm(features, momentum=momentum, affine=affine, **values)
+        params = ["weight", "bias"] if affine else []
+        module.train()
+        for step in range(1, TRAIN_STEPS + 1):
+            x = 3 * rng.standard_normal((batch, features)) + rng.standard_normal(features)
+            compare_pass(module, reference, x, rng.standard_normal((batch, features)),
+                         name=f"{name} in train mode", against="torch.nn.BatchNorm1d",
+                         params=params, hints=HINTS["train"],
+                         context=f"train step #{step}, gradients accumulating since step #1")
+            compare_stats(module, reference, name, f"after train step #{step} (batch of {batch})")
+        module.eval()
+        reference.eval()
+        for step in range(1, 3):
+            x = 3 * rng.standard_normal((batch, features))
+            compare_pass(module, reference, x, rng.standard_normal((batch, features)),
+                         name=f"{name} in eval mode after {TRAIN_STEPS} train steps",
+                         against="torch.nn.BatchNorm1d in eval mode", params=params,
+                         hints=HINTS["eval"], context=f"eval pass #{step}")
+        compare_stats(module, reference, name, "after two eval passes (they must not change it)")
+        module.zero_grad()
+        if affine:
+            assert_close(module.grad_weight, np.zeros(features), f"{name}.grad_weight after "
+                         "zero_grad()", against="zeros", hint="zero_grad() resets the gradients.")
+
+
+@pytest.mark.task("BatchNormalization")
+def test_bn_no_affine_has_no_parameters(student, rng):
+    layers = student.module("modules.layers")
+    module = layers.BatchNormalization(3, affine=False)
+    x = rng.standard_normal((4, 3))
+    compare_pass(module, batch_norm(3, affine=False), x, rng.standard_normal((4, 3)),
+                 name="BatchNormalization(3, affine=False) in train mode",
+                 against="torch.nn.BatchNorm1d(affine=False)", hints=HINTS["train"])
+    got = module.parameters()
+    check(isinstance(got, list) and len(got) == 0,
+          "BatchNormalization(3, affine=False).parameters() should be an empty list (without "
+          "affine there is no weight and no bias to train), got "
+          + (f"a list of {len(got)} items" if isinstance(got, list) else type(got).__name__))
+
+
+@pytest.mark.task("BatchNormalization")
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_bn_finite_differences(student, rng, mode):
+    layers = student.module("modules.layers")
+    features = 3
+    module = layers.BatchNormalization(features, momentum=0.5)
+    weight, bias = rng.uniform(0.5, 2, features), rng.standard_normal(features)
+    module.weight, module.bias = weight, bias
+    if mode == "eval":
+        module.running_mean = rng.standard_normal(features)
+        module.running_var = rng.uniform(0.5, 2, features)
+        module.eval()
+    name = f"BatchNormalization({features}) in {mode} mode"
+    x, g = 2 * rng.standard_normal((4, features)), rng.standard_normal((4, features))
+    forward = module.forward
+    forward(x)
+    grad_input = module.backward(x, g)
+    gradient_check(weighted_sum(forward, g, f"{name}: forward(x)"), x, grad_input,
+                   what=f"{name}: backward(x, grad_output) for x of shape {x.shape}",
+                   hint=HINTS[mode]["backward"])
+    for attr, value in (("weight", weight), ("bias", bias)):
+        analytic = check_float64(getattr(module, f"grad_{attr}"), f"{name}: grad_{attr}",
+                                 shape=value.shape)
+
+        def f(v, attr=attr):
+            setattr(module, attr, v)
+            return weighted_sum(forward, g, f"{name}: forward(x)")(x)
+
+        directions = rng.standard_normal((2, features))
+        numeric = directional_derivatives(f, value, directions)
+        setattr(module, attr, value)
+        assert_close(directions @ analytic, numeric,
+                     f"{name}: grad_{attr} projected on 2 random directions, for x of shape "
+                     f"{x.shape}", against="central finite differences of the forward pass",
+                     tolerance="finite-difference", hint=HINTS[mode]["params"])
+
+
+@pytest.mark.task("BatchNormalization")
+def test_bn_keeps_float64(student, rng):
+    layers = student.module("modules.layers")
+    for mode in ("train", "eval"):
+        module = layers.BatchNormalization(3)
+        module.train() if mode == "train" else module.eval()
+        x, g = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+        name = f"BatchNormalization(3) in {mode} mode"
+        check_float64(module.forward(x), f"{name}: forward(x) for a float64 x", shape=(4, 3))
+        check_float64(module.backward(x, g), f"{name}: backward(x, grad_output) for float64 "
+                      "arrays", shape=(4, 3))
+        check_float64(module.running_var, f"{name}: running_var after a float64 forward pass",
+                      shape=(3,))

@@ -1,0 +1,62 @@
+"""modules.layers.BatchNormalization against torch.nn.BatchNorm1d, as in the course's test_bn:
+train and eval mode, with and without the affine parameters, several passes without zero_grad."""
+
+import pytest
+
+from autograder.checks import as_array
+from autograder.checks.torch_parity import batch_norm, check_float64, compare_pass
+
+CASES = [(0.1, (64, 16)), (0.5, (128, 32)), (0.9, (256, 64))]  # (momentum, input shape)
+PASSES = 2
+HINTS = {
+    "train": {
+        "forward": "train mode: normalise with the batch mean and the BIASED batch variance "
+                   "(x.var(axis=0), dividing by B), then y = x_hat * weight + bias.",
+        "backward": "train mode: the batch mean and variance depend on x as well, so dL/dx has "
+                    "three terms: (g - g.mean(0) - x_hat * (g * x_hat).mean(0)) / sqrt(var + eps)"
+                    ", with g = grad_output * weight.",
+        "params": "grad_weight += (grad_output * x_hat).sum(axis=0), grad_bias += "
+                  "grad_output.sum(axis=0): add, do not overwrite.",
+    },
+    "eval": {
+        "forward": "eval mode: normalise with running_mean and running_var, not with the batch "
+                   "statistics, and do not update them.",
+        "backward": "eval mode: the normalisation is a fixed affine map, so dL/dx = grad_output * "
+                    "weight / sqrt(running_var + eps).",
+        "params": "grad_weight += (grad_output * x_hat).sum(axis=0), grad_bias += "
+                  "grad_output.sum(axis=0), with x_hat normalised by the running statistics.",
+    },
+}
+
+
+@pytest.mark.task("BatchNormalization")
+@pytest.mark.parametrize("mode", ["train", "eval"])
+@pytest.mark.parametrize("affine", [True, False], ids=["affine", "no-affine"])
+def test_bn(student, rng, affine, mode):
+    layers = student.module("modules.layers")
+    for momentum, (batch, features) in CASES:
+        name = (f"BatchNormalization({features}, momentum={momentum}, affine={affine}) in {mode} "
+                "mode")
+        module = layers.BatchNormalization(num_features=features, affine=affine,
+                                           momentum=momentum)
+        module.train() if mode == "train" else module.eval()
+        # perturb the initial parameters and statistics, as the course's test does
+        values = {}
+        for attr in ("running_mean", "running_var") + (("weight", "bias") if affine else ()):
+            value = as_array(getattr(module, attr), f"{name}: .{attr} right after __init__",
+                             shape=(features,))
+            values[attr] = value + 0.1 * rng.standard_normal(features)
+            setattr(module, attr, values[attr])
+        reference = batch_norm(features, momentum=momentum, affine=affine,
+                               training=mode == "train", **values)
+        for call in range(1, PASSES + 1):
+            x = rng.standard_normal((batch, features))
+            grad_output = rng.standard_normal((batch, features))
+            output, grad_input = compare_pass(
+                module, reference, x, grad_output, name=name,
+                against=f"torch.nn.BatchNorm1d in {mode} mode",
+                params=["weight", "bias"] if affine else [], hints=HINTS[mode],
+                context=f"pass #{call} on the same module without zero_grad, so parameter "
+                        "gradients add up" if call > 1 else "")
+        check_float64(output, f"{name}: forward(x) for a float64 x of shape {x.shape}")
+        check_float64(grad_input, f"{name}: backward(x, grad_output) for float64 arrays")

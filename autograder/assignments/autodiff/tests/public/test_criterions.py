@@ -1,0 +1,44 @@
+"""modules.criterions against torch.nn: MSELoss and CrossEntropyLoss (mean over the batch), as in
+the course's test_criterions."""
+
+import numpy as np
+import pytest
+
+from autograder.checks import as_array, assert_close
+from autograder.checks.torch_parity import check_float64, loss_and_grad
+
+INPUT_SHAPES = [(64, 16), (128, 32), (256, 64)]
+HINTS = {
+    "MSELoss": {"forward": "the mean of (input - target) ** 2 over ALL entries (divide by B * N).",
+                "backward": "dL/df = 2 * (input - target) / input.size."},
+    "CrossEntropyLoss": {
+        "forward": "-mean over the batch of log_softmax(input)[i, target[i]]; use LogSoftmax "
+                   "rather than log(softmax(...)).",
+        "backward": "dL/df = (softmax(input) - one_hot(target)) / batch_size.",
+    },
+}
+
+
+@pytest.mark.task("Criterions")
+@pytest.mark.parametrize("name", list(HINTS))
+def test_criterions(student, rng, name):
+    criterions = student.module("modules.criterions")
+    criterion = getattr(criterions, name)()
+    for input_shape in INPUT_SHAPES:
+        x = rng.standard_normal(input_shape)
+        if name == "MSELoss":
+            target = rng.standard_normal(input_shape)
+            described = f"input and target of shape {input_shape}"
+        else:
+            target = rng.integers(input_shape[1], size=input_shape[0])
+            described = f"logits of shape {input_shape} and integer labels of shape {target.shape}"
+        loss, grad = loss_and_grad(name, x, target)
+        value = as_array(criterion(x, target), f"{name}(input, target) for {described}",
+                         shape=(), hint="return the loss as a number (a float or a 0-d array).")
+        assert_close(value, np.float64(loss), f"{name}(input, target) for {described}",
+                     against=f"torch.nn.{name}", hint=HINTS[name]["forward"])
+        grad_input = assert_close(criterion.backward(x, target), grad,
+                                  f"{name}.backward(input, target) for {described}",
+                                  against=f"torch.nn.{name} (gradient w.r.t. the input)",
+                                  hint=HINTS[name]["backward"])
+        check_float64(grad_input, f"{name}.backward(input, target) for a float64 input")

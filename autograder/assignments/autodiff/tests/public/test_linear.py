@@ -1,0 +1,51 @@
+"""modules.layers.Linear against torch.nn.Linear, as in the course's test_linear: random inputs,
+parameters and output gradients; forward output, input gradient and parameter gradients, over
+several passes without zero_grad (so the parameter gradients must add up)."""
+
+import pytest
+
+from autograder.checks import as_array
+from autograder.checks.torch_parity import check_float64, compare_pass, linear
+
+INPUT_SHAPES = [(64, 16), (128, 32), (256, 64)]
+PASSES = 2
+HINTS = {
+    "forward": "y = x @ W.T + b, with W of shape (out_features, in_features).",
+    "backward": "dL/dx = grad_output @ W.",
+    "params": "dL/dW = grad_output.T @ x and dL/db = grad_output.sum(axis=0); add them to "
+              "grad_weight / grad_bias (+=), do not overwrite: gradients accumulate until "
+              "zero_grad().",
+}
+
+
+@pytest.mark.task("Linear")
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no-bias"])
+def test_linear(student, rng, bias):
+    layers = student.module("modules.layers")
+    for batch, in_features in INPUT_SHAPES:
+        out_features = 2 * in_features
+        name = f"Linear({in_features}, {out_features}, bias={bias})"
+        module = layers.Linear(in_features, out_features, bias=bias)
+        # perturb the initial parameters, as the course's test does
+        weight = as_array(module.weight, f"{name}.weight right after __init__",
+                          shape=(out_features, in_features))
+        weight = weight + 0.1 * rng.standard_normal(weight.shape)
+        module.weight = weight
+        bias_value = None
+        if bias:
+            bias_value = as_array(module.bias, f"{name}.bias right after __init__",
+                                  shape=(out_features,))
+            bias_value = bias_value + 0.1 * rng.standard_normal(out_features)
+            module.bias = bias_value
+        reference = linear(weight, bias_value)
+        for call in range(1, PASSES + 1):
+            x = rng.standard_normal((batch, in_features))
+            grad_output = rng.standard_normal((batch, out_features))
+            output, grad_input = compare_pass(
+                module, reference, x, grad_output, name=name, against="torch.nn.Linear",
+                params=["weight", "bias"] if bias else ["weight"], hints=HINTS,
+                context=f"pass #{call} on the same module without zero_grad, so parameter "
+                        "gradients add up" if call > 1 else "")
+        # the course also requires float64 in -> float64 out
+        check_float64(output, f"{name}.forward(x) for a float64 x of shape {x.shape}")
+        check_float64(grad_input, f"{name}.backward(x, grad_output) for float64 arrays")

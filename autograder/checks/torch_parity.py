@@ -1,0 +1,272 @@
+"""PyTorch as the reference: run torch modules, losses and optimizers on the grader's float64 data
+and compare a student's module with them, pass by pass, with messages that say what differed.
+
+Everything here runs in the grader (never in the worker): `module` arguments are the proxies of the
+`student` fixture (or anything with the same methods), torch objects are built from plain arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from autograder.checks.compare import as_array, assert_close, check
+from autograder.checks.gradcheck import numerical_gradient
+
+DTYPE = torch.float64
+
+
+def tensor(array: Any, *, requires_grad: bool = False) -> torch.Tensor:
+    """A float64 torch copy of `array` (integer arrays stay integer, for class labels)."""
+    array = np.asarray(array)
+    if array.dtype.kind in "iu":
+        return torch.from_numpy(array.astype(np.int64))
+    result = torch.from_numpy(np.array(array, dtype=np.float64))
+    result.requires_grad_(requires_grad)
+    return result
+
+
+def numpy(value: torch.Tensor) -> np.ndarray:
+    """A float64 numpy copy of a tensor."""
+    return value.detach().cpu().numpy().astype(np.float64, copy=True)
+
+
+@dataclass(frozen=True)
+class TorchPass:
+    """What torch computed in one forward+backward pass (parameter grads are accumulated)."""
+
+    output: np.ndarray
+    grad_input: np.ndarray
+    grads: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def forward_backward(module: torch.nn.Module, x: np.ndarray, grad_output: np.ndarray
+                     ) -> TorchPass:
+    """Run `module` on `x`, backpropagate `grad_output`; parameter grads add to earlier ones."""
+    inputs = tensor(x, requires_grad=True)
+    output = module(inputs)
+    output.backward(tensor(grad_output))
+    grads = {name: numpy(p.grad) if p.grad is not None else np.zeros(tuple(p.shape))
+             for name, p in module.named_parameters()}
+    return TorchPass(numpy(output), numpy(inputs.grad), grads)
+
+
+def linear(weight: np.ndarray, bias: np.ndarray | None) -> torch.nn.Linear:
+    """torch.nn.Linear in float64 with the given weight (out, in) and bias (out) or None."""
+    out_features, in_features = np.shape(weight)
+    module = torch.nn.Linear(in_features, out_features, bias=bias is not None, dtype=DTYPE)
+    with torch.no_grad():
+        module.weight.copy_(tensor(weight))
+        if bias is not None:
+            module.bias.copy_(tensor(bias))
+    return module
+
+
+def batch_norm(num_features: int, *, eps: float = 1e-5, momentum: float = 0.1,
+               affine: bool = True, weight: np.ndarray | None = None,
+               bias: np.ndarray | None = None, running_mean: np.ndarray | None = None,
+               running_var: np.ndarray | None = None, training: bool = True
+               ) -> torch.nn.BatchNorm1d:
+    """torch.nn.BatchNorm1d in float64 with the given parameters and running statistics."""
+    module = torch.nn.BatchNorm1d(num_features, eps=eps, momentum=momentum, affine=affine,
+                                  dtype=DTYPE)
+    with torch.no_grad():
+        for name, value in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                            ("running_var", running_var)):
+            if value is not None and getattr(module, name) is not None:
+                getattr(module, name).copy_(tensor(value))
+    module.train(training)
+    return module
+
+
+def running_stats(module: torch.nn.BatchNorm1d) -> dict[str, np.ndarray]:
+    return {"running_mean": numpy(module.running_mean), "running_var": numpy(module.running_var)}
+
+
+def activation(name: str) -> torch.nn.Module:
+    """The torch twin of an activation module of the course: ReLU, Sigmoid, Softmax, LogSoftmax."""
+    if name in ("Softmax", "LogSoftmax"):
+        return getattr(torch.nn, name)(dim=-1)
+    return getattr(torch.nn, name)()
+
+
+class AffineChain(torch.nn.Module):
+    """y = (((x * s0 + h0) * s1 + h1) ...): the torch twin of a Sequential of affine probes."""
+
+    def __init__(self, scales: Sequence[np.ndarray], shifts: Sequence[np.ndarray]) -> None:
+        super().__init__()
+        self.scales = torch.nn.ParameterList(
+            [torch.nn.Parameter(tensor(s)) for s in scales])
+        self.shifts = torch.nn.ParameterList(
+            [torch.nn.Parameter(tensor(h)) for h in shifts])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for scale, shift in zip(self.scales, self.shifts, strict=True):
+            x = x * scale + shift
+        return x
+
+    def child_grads(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(grad of scale, grad of shift) of each child, zeros before any backward."""
+        return [tuple(numpy(p.grad) if p.grad is not None else np.zeros(tuple(p.shape))
+                      for p in (s, h)) for s, h in zip(self.scales, self.shifts, strict=True)]
+
+
+def loss_and_grad(name: str, prediction: np.ndarray, target: np.ndarray
+                  ) -> tuple[float, np.ndarray]:
+    """torch.nn.MSELoss / CrossEntropyLoss (mean reduction): the loss and d loss / d prediction."""
+    inputs = tensor(prediction, requires_grad=True)
+    loss = getattr(torch.nn, name)()(inputs, tensor(target))
+    loss.backward()
+    return float(loss.detach()), numpy(inputs.grad)
+
+
+# The course's defaults (torch.optim.SGD's own default lr is 1e-3, the course's is 1e-2).
+COURSE_OPTIMIZER_DEFAULTS = {
+    "SGD": {"lr": 1e-2, "momentum": 0.0, "weight_decay": 0.0},
+    "Adam": {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0},
+}
+
+
+def optimizer_trajectory(name: str, parameters: Sequence[np.ndarray],
+                         grads: Sequence[Sequence[np.ndarray]], **kwargs: Any
+                         ) -> list[list[np.ndarray]]:
+    """The parameters after each step of torch.optim.<name> (SGD, Adam) with the course's
+    defaults for the arguments not given; `grads[k]` holds the gradients of step k.
+
+    This calls torch.optim's functional forms (torch.optim.sgd.sgd, torch.optim.adam.adam), the
+    very code that SGD.step and Adam.step run: building a torch.optim.Optimizer imports
+    torch._dynamo, which costs about two seconds per grading process.
+    """
+    from torch.optim.adam import adam
+    from torch.optim.sgd import sgd
+
+    options = {**COURSE_OPTIMIZER_DEFAULTS[name], **kwargs}
+    params = [tensor(p) for p in parameters]
+    momentum_buffers: list[torch.Tensor | None] = [None] * len(params)
+    exp_avgs = [torch.zeros_like(p) for p in params]
+    exp_avg_sqs = [torch.zeros_like(p) for p in params]
+    steps = [torch.tensor(0.0) for _ in params]
+    trajectory = []
+    with torch.no_grad():
+        for step_grads in grads:
+            step_grads = [tensor(g) for g in step_grads]
+            if name == "SGD":
+                sgd(params, step_grads, momentum_buffers, foreach=False,
+                    weight_decay=options["weight_decay"], momentum=options["momentum"],
+                    lr=options["lr"], dampening=0.0, nesterov=False, maximize=False)
+            elif name == "Adam":
+                beta1, beta2 = options["betas"]
+                adam(params, step_grads, exp_avgs, exp_avg_sqs, [], steps, foreach=False,
+                     amsgrad=False, beta1=beta1, beta2=beta2, lr=options["lr"],
+                     weight_decay=options["weight_decay"], eps=options["eps"], maximize=False)
+            else:
+                raise ValueError(f"no torch twin for optimizer {name!r}")
+            trajectory.append([numpy(p) for p in params])
+    return trajectory
+
+
+# ---- comparing a student's module with torch -------------------------------------------------
+
+
+def shape_text(array: np.ndarray) -> str:
+    return "x".join(str(n) for n in np.shape(array)) or "scalar"
+
+
+def tolerance_for(value: Any) -> str:
+    """float64 tolerances, or float32 ones for a float32/float16 result: a wrong dtype must fail
+    the float64 rule with its own message (`check_float64`), not a value comparison."""
+    if isinstance(value, np.ndarray) and value.dtype in (np.float32, np.float16):
+        return "float32"
+    return "float64"
+
+
+def compare_pass(module: Any, reference: torch.nn.Module, x: np.ndarray,
+                 grad_output: np.ndarray, *, name: str, against: str,
+                 params: Sequence[str] = (), context: str = "",
+                 hints: dict[str, str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """forward(x) and backward(x, grad_output) of a student's module against a torch module.
+
+    `params` names parameter attributes: the student's `grad_<name>` is compared with the torch
+    parameter's accumulated `.grad`. `context` says what came before ("pass #2 without
+    zero_grad"). `hints` may hold "forward", "backward" and "params" hints. Returns the student's
+    output and gradient (validated arrays), e.g. for `check_float64`.
+    """
+    __tracebackhide__ = True
+    hints = hints or {}
+    expected = forward_backward(reference, x, grad_output)
+    where = f" ({context})" if context else ""
+    output = module.forward(x)
+    output = assert_close(output, expected.output,
+                          f"{name}: forward(x) output for x of shape {np.shape(x)}{where}",
+                          against=against, tolerance=tolerance_for(output),
+                          hint=hints.get("forward", ""))
+    grad_input = module.backward(x, grad_output)
+    grad_input = assert_close(
+        grad_input, expected.grad_input,
+        f"{name}: backward(x, grad_output) return value (the gradient w.r.t. x) for x of shape "
+        f"{np.shape(x)}{where}", against=against, tolerance=tolerance_for(grad_input),
+        hint=hints.get("backward", ""))
+    for param in params:
+        grad = getattr(module, f"grad_{param}")
+        assert_close(grad, expected.grads[param],
+                     f"{name}: grad_{param} after backward with x of shape {np.shape(x)}{where}",
+                     against=f"{against}, {param}.grad", tolerance=tolerance_for(grad),
+                     hint=hints.get("params", ""))
+    return output, grad_input
+
+
+def check_float64(value: Any, what: str, *, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """The float64-in, float64-out rule, as its own check with its own message."""
+    __tracebackhide__ = True
+    array = as_array(value, what, shape=shape)
+    check(array.dtype == np.float64,
+          f"{what}: the input was float64 but the result has dtype {array.dtype}.\n"
+          "  Hint: keep the input's precision: do not cast to float32 or int, and create helper "
+          "arrays with np.zeros_like(x) / dtype=x.dtype (or np.float64).")
+    return array
+
+
+def gradient_check(f: Callable[[np.ndarray], float], x: np.ndarray, analytic: Any, *,
+                   what: str, hint: str = "") -> np.ndarray:
+    """Compare an analytic gradient with central finite differences of `f` at `x` (float64)."""
+    __tracebackhide__ = True
+    analytic = as_array(analytic, what, shape=np.shape(x), hint=hint)
+    numeric = numerical_gradient(f, x)
+    return assert_close(analytic, numeric, what, against="central finite differences of the "
+                        "forward pass (eps=1e-6)", tolerance="finite-difference", hint=hint)
+
+
+def weighted_sum(forward: Callable[[np.ndarray], Any], weights: np.ndarray, what: str
+                 ) -> Callable[[np.ndarray], float]:
+    """x -> sum(forward(x) * weights): a scalar whose gradient is backward(x, weights)."""
+
+    def f(x: np.ndarray) -> float:
+        __tracebackhide__ = True
+        out = check_float64(forward(x), f"{what} (finite differences need float64)",
+                            shape=np.shape(weights))
+        return float(np.sum(out * weights))
+
+    return f
+
+
+# ---- iterating a student's iterator ----------------------------------------------------------
+
+
+def take_epoch(iterable: Any, expected: int, what: str) -> list[Any]:
+    """The items of one pass over `iterable`, stopping one that does not stop after `expected`."""
+    __tracebackhide__ = True
+    items = []
+    iterator = iter(iterable)
+    for _ in range(expected + 2):
+        try:
+            items.append(next(iterator))
+        except StopIteration:
+            return items
+    check(False, f"{what}: iteration did not stop after {expected + 2} batches, but an epoch "
+                 f"has {expected}.\n  Hint: raise StopIteration in __next__ once every batch of "
+                 "the epoch was returned, and start over in __iter__.")
+    return items

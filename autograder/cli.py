@@ -1,0 +1,81 @@
+"""The `autograder` command: thin glue that parses, calls one function, prints."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from autograder import config
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from autograder.grading.batch import grade_folder
+    from autograder.grading.runner import worker_count
+    from autograder.reports.terminal import print_gradebook
+
+    spec = config.load(args.assignment)
+    results = grade_folder(Path(args.submissions), args.assignment, Path(args.out),
+                           worker_count(args.jobs), show_progress=not args.quiet)
+    print_gradebook(f"{spec.title}: {len(results)} submission(s)",
+                    [t.name for t in spec.tasks], results)
+    modes = sorted({r.isolation for r in results if r.isolation})
+    print(f"isolation: {'; '.join(modes) or 'none'}")
+    print(f"written: {Path(args.out) / 'gradebook.csv'} and one folder per student in {args.out}")
+    return 1 if any(r.grader_errors for r in results) else 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from autograder.build.generate import generate
+
+    for name in args.assignment or config.available():
+        spec = config.load(name)
+        written = generate(spec.solution_dir, spec.test_dirs["public"], spec.student_dir)
+        print(f"{name}: wrote {len(written)} files to {spec.student_dir}")
+    return 0
+
+
+def cmd_samples(args: argparse.Namespace) -> int:
+    from autograder.build.samples import write_samples
+
+    spec = config.load(args.assignment)
+    samples = write_samples(spec, Path(args.out))
+    print(f"{args.assignment}: wrote {len(samples)} sample submissions to {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="autograder", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    grade = commands.add_parser("grade", help="grade a folder of submissions")
+    grade.add_argument("submissions", help="a folder with one sub-folder or .zip per student")
+    grade.add_argument("--assignment", required=True, choices=config.available())
+    grade.add_argument("--out", default="grades", help="where results go (default: grades)")
+    grade.add_argument("-j", "--jobs", type=int, default=None,
+                       help="submissions graded in parallel (default: all cores)")
+    grade.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade.set_defaults(run=cmd_grade)
+
+    build = commands.add_parser("build", help="write student versions from the solutions")
+    build.add_argument("assignment", nargs="*", help="assignments to build (default: all)")
+    build.set_defaults(run=cmd_build)
+
+    samples = commands.add_parser("samples", help="write an assignment's sample submissions")
+    samples.add_argument("--assignment", required=True, choices=config.available())
+    samples.add_argument("--out", required=True)
+    samples.set_defaults(run=cmd_samples)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except config.ConfigError as exc:
+        print(f"autograder: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""Grade a folder of submissions in parallel; every submission gets a result, whatever happens."""
+
+from __future__ import annotations
+
+import csv
+import multiprocessing
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.progress import Progress
+
+from autograder import config
+from autograder.grading.runner import grade_submission
+from autograder.reports import files
+from autograder.results import SubmissionResult, TaskResult
+
+MANIFEST = "manifest.csv"
+
+
+def discover(folder: Path) -> dict[str, Path]:
+    """Each sub-folder or .zip of `folder` is one student's submission, named after it."""
+    found = {}
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith(".") or entry.name == MANIFEST:
+            continue
+        if entry.is_dir() or entry.suffix.lower() == ".zip":
+            found[entry.stem if entry.is_file() else entry.name] = entry
+    return found
+
+
+def submission_times(folder: Path, submissions: dict[str, Path]) -> dict[str, datetime]:
+    """From `manifest.csv` (student, submitted_at) where present, else the file's time."""
+    times = {student: datetime.fromtimestamp(path.stat().st_mtime, UTC)
+             for student, path in submissions.items()}
+    manifest = folder / MANIFEST
+    if manifest.is_file():
+        with open(manifest, newline="") as stream:
+            for row in csv.DictReader(stream):
+                stamp = datetime.fromisoformat(row["submitted_at"])
+                times[row["student"]] = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+    return times
+
+
+def _init_grader_process() -> None:
+    """One thread for torch per grading process: the pool already runs one process per core."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _grade_one(path: Path, assignment: str, student: str, submitted_at: datetime | None
+               ) -> tuple[SubmissionResult, list[str]]:
+    spec = config.load(assignment)
+    try:
+        return grade_submission(path, spec, student=student, submitted_at=submitted_at)
+    except Exception:
+        return failed_result(spec, student), [traceback.format_exc()]
+
+
+def failed_result(spec: config.AssignmentSpec, student: str) -> SubmissionResult:
+    """The result recorded when the grader itself failed on a submission: zero, and flagged."""
+    tasks = tuple(TaskResult(t.name, 0.0, t.points, ()) for t in spec.tasks)
+    return SubmissionResult(student=student, assignment=spec.name, tasks=tasks, raw=0.0,
+                            multiplier=1.0, final=0.0,
+                            intake_messages=("the grader failed on this submission; "
+                                             "the instructor has been told",))
+
+
+def grade_folder(folder: Path, assignment: str, out_dir: Path, jobs: int,
+                 use_file_times: bool = True, show_progress: bool = True
+                 ) -> list[SubmissionResult]:
+    """Grade every submission in `folder`, write its files as it finishes, then the gradebook."""
+    spec = config.load(assignment)
+    submissions = discover(folder)
+    times = submission_times(folder, submissions) if use_file_times else {}
+    results: list[SubmissionResult] = []
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                             initializer=_init_grader_process) as pool, \
+            Progress(disable=not show_progress, transient=True) as progress:
+        bar = progress.add_task(f"grading {assignment}", total=len(submissions))
+        futures = {pool.submit(_grade_one, path, assignment, student, times.get(student)): student
+                   for student, path in submissions.items()}
+        for future in as_completed(futures):
+            student = futures[future]
+            try:
+                result, internal = future.result()
+            except Exception:
+                result, internal = failed_result(spec, student), [traceback.format_exc()]
+            files.write_submission(out_dir, result, internal)
+            results.append(result)
+            progress.advance(bar)
+    tasks = [t.name for t in spec.tasks]
+    files.write_atomic(out_dir / "gradebook.csv", files.gradebook_csv(tasks, results))
+    return sorted(results, key=lambda r: r.student)
+
+

@@ -1,0 +1,1 @@
+"""What grading writes: the gradebook, Gradescope results, student feedback, the terminal table."""

@@ -1,0 +1,37 @@
+"""The gradebook as a table in the terminal."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from autograder.results import SubmissionResult
+
+
+def gradebook_table(title: str, tasks: list[str], results: list[SubmissionResult]) -> Table:
+    table = Table(title=title)
+    table.add_column("student")
+    for task in tasks:
+        table.add_column(task, justify="right")
+    for column in ("raw", "final", "flags"):
+        table.add_column(column, justify="right" if column != "flags" else "left")
+    for result in sorted(results, key=lambda r: r.student):
+        points = {t.name: t for t in result.tasks}
+        cells = [f"{points[name].points:g}" if points[name].points == points[name].max_points
+                 else f"[red]{points[name].points:g}[/red]" for name in tasks]
+        flags = []
+        if result.grader_errors:
+            flags.append(f"[bold red]{result.grader_errors} grader error(s)[/bold red]")
+        if result.multiplier != 1:
+            flags.append(f"late x{result.multiplier:.3f}")
+        if result.intake_messages:
+            flags.append("intake notes")
+        table.add_row(result.student, *cells, f"{result.raw:g}", f"{result.final:g}",
+                      ", ".join(flags))
+    return table
+
+
+def print_gradebook(title: str, tasks: list[str], results: list[SubmissionResult]) -> None:
+    console = Console()
+    console.width = max(console.width, 150)  # one line per student even in a narrow CI log
+    console.print(gradebook_table(title, tasks, results))

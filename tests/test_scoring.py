@@ -1,0 +1,81 @@
+"""Points per task under each policy, and the course's late penalty."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta
+
+import pytest
+
+from autograder import config
+from autograder.results import TestRecord
+from autograder.scoring import policy
+
+SPEC = config.load("autodiff")
+SOFT = SPEC.deadlines.soft
+
+
+def records(task: str, outcomes: list[str]) -> list[TestRecord]:
+    return [TestRecord(f"test_{i}", task, outcome) for i, outcome in enumerate(outcomes)]
+
+
+def points_of(spec: config.AssignmentSpec, task: str, outcomes: list[str]) -> float:
+    results = {t.name: t for t in policy.score_tasks(spec, records(task, outcomes))}
+    return results[task].points
+
+
+def test_all_or_nothing_gives_the_task_only_when_every_test_passes() -> None:
+    assert points_of(SPEC, "BatchNormalization", ["passed"] * 3) == 2.5
+    assert points_of(SPEC, "BatchNormalization", ["passed", "passed", "failed"]) == 0.0
+
+
+def test_fraction_policy_gives_points_per_passed_test() -> None:
+    fraction = dataclasses.replace(SPEC, policy="fraction")
+    assert points_of(fraction, "BatchNormalization", ["passed", "failed", "timeout", "passed"]) \
+        == 1.25
+
+
+def test_a_task_without_tests_earns_nothing() -> None:
+    assert points_of(SPEC, "Linear", []) == 0.0
+
+
+@pytest.mark.parametrize("late, full, expected", [
+    (timedelta(0), 10, 10.0),
+    (timedelta(days=1), 10, 8.5),      # the course: "after a day, at most 8.5"
+    (timedelta(days=4), 10, 5.22),     # the course: "four days late, at most 5.22"
+    (timedelta(minutes=-5), 10, 10.0),  # early is on time
+])
+def test_late_penalty_matches_the_course(late: timedelta, full: float, expected: float) -> None:
+    multiplier = policy.late_multiplier(SPEC.deadlines, SOFT + late, SPEC.late_base)
+    assert policy.final_score(full, multiplier) == expected
+
+
+def test_nothing_after_the_hard_deadline() -> None:
+    after = SPEC.deadlines.hard + timedelta(seconds=1)
+    assert policy.late_multiplier(SPEC.deadlines, after, SPEC.late_base) == 0.0
+
+
+def test_unknown_submission_time_is_not_penalised() -> None:
+    assert policy.late_multiplier(SPEC.deadlines, None, SPEC.late_base) == 1.0
+
+
+def test_points_of_the_course_add_up_to_ten() -> None:
+    assert SPEC.max_points == 10.0
+    assert {t.name: t.points for t in SPEC.tasks} == {
+        "Linear": 1.0, "BatchNormalization": 2.5, "Dropout": 1.0, "Activations": 1.5,
+        "Sequential": 1.0, "Criterions": 1.0, "Optimizers": 1.5, "DataLoader": 0.5}
+
+
+def test_deadlines_need_a_time_zone(tmp_path, monkeypatch) -> None:
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "assignment.toml").write_text(
+        'title = "x"\npackage = "m"\n[deadlines]\nsoft = 2026-01-01T00:00:00\n'
+        '[[tasks]]\nname = "A"\npoints = 1\n')
+    monkeypatch.setattr(config, "ASSIGNMENTS_DIR", tmp_path)
+    with pytest.raises(config.ConfigError, match="deadlines.soft .* time zone"):
+        config.load("broken")
+
+
+def test_submission_times_are_aware() -> None:
+    assert isinstance(SOFT, datetime) and SOFT.tzinfo is not None
