@@ -25,6 +25,23 @@ def cmd_grade(args: argparse.Namespace) -> int:
     return 1 if any(r.grader_errors for r in results) else 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from autograder.grading.runner import grade_submission
+    from autograder.reports.terminal import print_check
+
+    name = args.assignment or config.guess(Path(args.folder))
+    spec = config.load(name)
+    unknown = set(args.task) - {t.name for t in spec.tasks}
+    if unknown:
+        raise config.ConfigError(f"unknown task(s) {sorted(unknown)}; tasks of {name}: "
+                                 + ", ".join(t.name for t in spec.tasks))
+    result, internal = grade_submission(Path(args.folder), spec, student="self-check",
+                                        test_dirs=[spec.test_dirs["public"]],
+                                        only_tasks=frozenset(args.task))
+    print_check(result, frozenset(args.task))
+    return 0 if all(t.passed == len(t.tests) for t in result.tasks if t.tests) else 1
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from autograder.build.generate import generate
 
@@ -56,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="submissions graded in parallel (default: all cores)")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     grade.set_defaults(run=cmd_grade)
+
+    check = commands.add_parser("check", help="a student's self-check with the public tests")
+    check.add_argument("folder", nargs="?", default=".", help="the folder holding your code")
+    check.add_argument("--assignment", choices=config.available(),
+                       help="default: the assignment whose package the folder holds")
+    check.add_argument("--task", action="append", default=[], help="check only this task")
+    check.set_defaults(run=cmd_check)
 
     build = commands.add_parser("build", help="write student versions from the solutions")
     build.add_argument("assignment", nargs="*", help="assignments to build (default: all)")

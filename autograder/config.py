@@ -75,6 +75,15 @@ def available() -> list[str]:
     return sorted(p.parent.name for p in ASSIGNMENTS_DIR.glob("*/assignment.toml"))
 
 
+def guess(folder: Path) -> str:
+    """The one assignment whose package folder `folder` holds (for a student's self-check)."""
+    matches = [name for name in available() if (folder / load(name).package).is_dir()]
+    if len(matches) != 1:
+        raise ConfigError(f"cannot tell which assignment {folder} holds; "
+                          f"pass --assignment (one of: {', '.join(available())})")
+    return matches[0]
+
+
 def load(name: str) -> AssignmentSpec:
     """Read and validate `autograder/assignments/<name>/assignment.toml`."""
     path = ASSIGNMENTS_DIR / name / "assignment.toml"

@@ -234,7 +234,8 @@ def gradient_check(f: Callable[[np.ndarray], float], x: np.ndarray, analytic: An
                    what: str, hint: str = "") -> np.ndarray:
     """Compare an analytic gradient with central finite differences of `f` at `x` (float64)."""
     __tracebackhide__ = True
-    analytic = as_array(analytic, what, shape=np.shape(x), hint=hint)
+    analytic = check_float64(analytic, f"{what} (finite differences need float64)",
+                             shape=np.shape(x))
     numeric = numerical_gradient(f, x)
     return assert_close(analytic, numeric, what, against="central finite differences of the "
                         "forward pass (eps=1e-6)", tolerance="finite-difference", hint=hint)

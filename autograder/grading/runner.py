@@ -32,12 +32,13 @@ def _quiet():
         yield
 
 
-def run_tests(spec: AssignmentSpec, code_root: Path, test_dirs: list[Path]
-              ) -> tuple[list[TestRecord], list[str], str]:
+def run_tests(spec: AssignmentSpec, code_root: Path, test_dirs: list[Path],
+              only_tasks: frozenset[str] = frozenset()) -> tuple[list[TestRecord], list[str], str]:
     """Run the given test folders against the code in `code_root`; return records, internal
     errors (for the instructor) and the isolation mode used."""
     sandbox = Sandbox(code_root, spec.limits, spec.package)
-    plugin = GradingPlugin(sandbox, [t.name for t in spec.tasks], spec.test_dirs["public"])
+    plugin = GradingPlugin(sandbox, [t.name for t in spec.tasks], spec.test_dirs["public"],
+                           only_tasks)
     args = [str(d) for d in test_dirs if d.is_dir()] + PYTEST_ARGS
     args += ["--rootdir", str(spec.directory), "-c", str(PYTEST_INI)]
     try:
@@ -51,13 +52,18 @@ def run_tests(spec: AssignmentSpec, code_root: Path, test_dirs: list[Path]
 
 
 def grade_submission(path: Path, spec: AssignmentSpec, *, student: str,
-                     submitted_at: datetime | None = None, test_dirs: list[Path] | None = None
+                     submitted_at: datetime | None = None, test_dirs: list[Path] | None = None,
+                     only_tasks: frozenset[str] = frozenset()
                      ) -> tuple[SubmissionResult, list[str]]:
-    """Grade one submission; never raises for anything the submission does."""
+    """Grade one submission; never raises for anything the submission does.
+
+    `test_dirs` defaults to the public and private tests; `only_tasks`, if given, limits the run
+    to those tasks (a student's self-check of one task)."""
     started = time.perf_counter()
     records: list[TestRecord] = []
     internal: list[str] = []
     isolation = ""
+    intake_seconds = 0.0
     try:
         bundle = intake.prepare(path, spec.package)
     except intake.IntakeError as exc:
@@ -67,7 +73,7 @@ def grade_submission(path: Path, spec: AssignmentSpec, *, student: str,
         intake_seconds = time.perf_counter() - started
         try:
             records, internal, isolation = run_tests(
-                spec, bundle.root, test_dirs or list(spec.test_dirs.values()))
+                spec, bundle.root, test_dirs or list(spec.test_dirs.values()), only_tasks)
         finally:
             bundle.cleanup()
     tasks = policy.score_tasks(spec, records)
@@ -79,7 +85,7 @@ def grade_submission(path: Path, spec: AssignmentSpec, *, student: str,
         late_minutes=round(policy.minutes_late(spec.deadlines, submitted_at), 2),
         isolation=isolation, intake_messages=tuple(messages),
         timings={"total": round(time.perf_counter() - started, 3),
-                 **({"intake": round(intake_seconds, 3)} if records else {})},
+                 "intake": round(intake_seconds, 3)},
     )
     return result, internal
 

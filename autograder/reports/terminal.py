@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from autograder.results import SubmissionResult
@@ -35,3 +36,25 @@ def print_gradebook(title: str, tasks: list[str], results: list[SubmissionResult
     console = Console()
     console.width = max(console.width, 150)  # one line per student even in a narrow CI log
     console.print(gradebook_table(title, tasks, results))
+
+
+def print_check(result: SubmissionResult, only: frozenset[str]) -> None:
+    """A student's self-check: per task, the public tests that passed and why the others failed."""
+    console = Console()
+    table = Table(title="Self-check with the public tests")
+    for column in ("task", "public tests passed", "first problem"):
+        table.add_column(column)
+    for task in result.tasks:
+        if only and task.name not in only:
+            continue
+        failed = [t for t in task.tests if not t.passed]
+        table.add_row(task.name, f"{task.passed} / {len(task.tests)}",
+                      failed[0].message.splitlines()[0] if failed else "")
+    console.print(table)
+    for task in result.tasks:
+        for test in task.tests:
+            if not test.passed:
+                console.print(f"[bold]{task.name}[/bold] {escape(test.name)}:\n"
+                              f"{escape(test.message)}\n", highlight=False)
+    console.print("These are the public tests only: the grader also runs hidden tests, so passing "
+                  "them all does not guarantee full marks.")

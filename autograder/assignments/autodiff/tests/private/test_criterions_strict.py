@@ -5,7 +5,12 @@ import numpy as np
 import pytest
 
 from autograder.checks import as_array, assert_close, check
-from autograder.checks.torch_parity import check_float64, gradient_check, loss_and_grad
+from autograder.checks.torch_parity import (
+    check_float64,
+    gradient_check,
+    loss_and_grad,
+    tolerance_for,
+)
 
 HINTS = {
     "MSELoss": {"forward": "the mean of (input - target) ** 2 over ALL entries (divide by the "
@@ -31,12 +36,13 @@ def compare_loss(criterion, name, x, target, described, hints):
     __tracebackhide__ = True
     loss, grad = loss_and_grad(name, x, target)
     what = f"{name}(input, target) for {described}"
-    assert_close(value_of(criterion, x, target, what, hints["forward"]), np.float64(loss), what,
-                 against=f"torch.nn.{name}", hint=hints["forward"])
-    return assert_close(criterion.backward(x, target), grad,
-                        f"{name}.backward(input, target) for {described}",
+    value = value_of(criterion, x, target, what, hints["forward"])
+    assert_close(value, np.float64(loss), what, against=f"torch.nn.{name}",
+                 tolerance=tolerance_for(value), hint=hints["forward"])
+    grad_input = criterion.backward(x, target)
+    return assert_close(grad_input, grad, f"{name}.backward(input, target) for {described}",
                         against=f"torch.nn.{name} (gradient w.r.t. the input)",
-                        hint=hints["backward"])
+                        tolerance=tolerance_for(grad_input), hint=hints["backward"])
 
 
 def labels(rng, batch, classes):

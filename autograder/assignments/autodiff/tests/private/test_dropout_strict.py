@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from autograder.checks import as_array, assert_close, check
-from autograder.checks.torch_parity import check_float64
+from autograder.checks.torch_parity import check_float64, tolerance_for
 
 FAILURE_PROBABILITY = 1e-8
 RESCALE = ("y = mask * x / (1 - p): the kept entries are divided by (1 - p), so that the "
@@ -37,6 +37,7 @@ def forward_mask(module, x, p, name):
     assert_close(y, np.where(kept, x / (1 - p), 0.0),
                  f"{name}: forward(x) for x of shape {x.shape} (every entry must be 0 or "
                  "x / (1 - p))", against="x / (1 - p) on kept entries, 0 on dropped ones",
+                 tolerance=tolerance_for(y),
                  hint=RESCALE)
     return kept
 
@@ -81,11 +82,12 @@ def test_dropout_backward_reuses_the_forward_mask(student, rng):
         kept = forward_mask(module, x, p, name)
         for backward_pass in (1, 2):
             g = positive(rng, x.shape)
-            assert_close(module.backward(x, g), np.where(kept, g / (1 - p), 0.0),
+            grad = module.backward(x, g)
+            assert_close(grad, np.where(kept, g / (1 - p), 0.0),
                          f"{name}: backward(x, grad_output) call #{backward_pass} after forward "
                          f"pass #{forward_pass}, x of shape {x.shape}",
                          against="grad_output / (1 - p) where that forward pass kept x, 0 where "
-                                 "it dropped x", hint=SAME_MASK)
+                                 "it dropped x", tolerance=tolerance_for(grad), hint=SAME_MASK)
 
 
 @pytest.mark.task("Dropout")

@@ -1,0 +1,376 @@
+"""The sandboxed worker seen from a test: data comes back, failures become student-facing errors."""
+
+from __future__ import annotations
+
+import os
+import socket
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder.failures import StudentError, WorkerCrashed, WorkerTimeout
+from autograder.sandbox.limits import Limits
+from autograder.sandbox.proxy import RemoteObject
+from autograder.sandbox.session import Sandbox
+from autograder.sandbox.worker_process import WorkerProcess
+
+LAYERS = '''
+import os
+import sys
+
+import numpy as np
+
+
+class Linear:
+    def __init__(self, n_in, n_out):
+        self.weight = np.arange(n_in * n_out, dtype=np.float64).reshape(n_in, n_out)
+        self.name = "linear"
+
+    def forward(self, x):
+        return x @ self.weight
+
+    def child_forward(self, x):
+        return self.child.forward(x)
+
+
+def check_shape(x):
+    raise ValueError(f"bad shape {x.shape}")  # FAIL-LINE
+
+
+def fail(x):
+    return check_shape(x)
+
+
+def todo(x):
+    raise NotImplementedError
+
+
+def spin():
+    while True:
+        pass
+
+
+def exit3():
+    os._exit(3)
+
+
+def segfault():
+    import ctypes
+    ctypes.string_at(0)
+
+
+def allocate():
+    return np.ones(50 * 2**30 // 8)
+
+
+def chatter():
+    print("x" * 2**20)
+    sys.stdout.flush()
+    os.write(1, b"{" * 2**16)
+    sys.stderr.write("e" * 2**16)
+    sys.stderr.flush()
+    return "done"
+
+
+def use(name):
+    import importlib
+    importlib.import_module(name)
+
+
+def connect(port):
+    import socket
+    with socket.create_connection(("127.0.0.1", port), timeout=2):
+        return "connected"
+
+
+def leave_child():
+    import subprocess
+    return subprocess.Popen(["sleep", "1000"]).pid
+
+
+class Liar:
+    def __eq__(self, other):
+        return True
+
+    __hash__ = object.__hash__
+
+    def speak(self):
+        return "still a liar"
+
+
+class Tricky(list):
+    pass
+
+
+def make_liars():
+    return Liar(), [Liar(), 2], Tricky([1, 2]), {"x": Liar()}
+
+
+def count(n):
+    yield from range(n)
+
+
+class Bag:
+    def __iter__(self):
+        return iter([np.arange(2), "b", (3, 4)])
+'''
+
+
+def write_package(root: Path, files: dict[str, str]) -> Path:
+    package = root / "modules"
+    package.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (package / name).write_text(textwrap.dedent(text))
+    return root
+
+
+@pytest.fixture
+def code_root(tmp_path: Path) -> Path:
+    return write_package(tmp_path, {"layers.py": LAYERS})
+
+
+def open_sandbox(code_root: Path, call_seconds: float = 10.0) -> Sandbox:
+    return Sandbox(code_root, Limits(call_seconds=call_seconds), package="modules")
+
+
+@pytest.fixture
+def sandbox(code_root: Path):
+    box = open_sandbox(code_root)
+    yield box
+    box.close()
+
+
+@pytest.fixture(scope="module")
+def shared_sandbox(tmp_path_factory: pytest.TempPathFactory):
+    """One worker for the tests that leave it alive, to keep startup costs down."""
+    box = open_sandbox(write_package(tmp_path_factory.mktemp("shared"), {"layers.py": LAYERS}))
+    yield box
+    box.close()
+
+
+@pytest.fixture
+def layers(shared_sandbox: Sandbox) -> RemoteObject:
+    return shared_sandbox.student_for("task").module("modules.layers")
+
+
+def line_of(marker: str) -> int:
+    return next(i for i, line in enumerate(LAYERS.splitlines(), 1) if marker in line)
+
+
+def assert_works(sandbox: Sandbox, task: str = "task") -> None:
+    layer = sandbox.student_for(task).module("modules.layers").Linear(2, 3)
+    np.testing.assert_array_equal(layer.forward(np.ones((1, 2))), [[3.0, 5.0, 7.0]])
+
+
+def test_a_methods_return_value_arrives_as_data(layers):
+    layer = layers.Linear(2, 3)
+    got = layer.forward(np.ones((4, 2)))
+    assert type(got) is np.ndarray and got.dtype == np.float64
+    np.testing.assert_array_equal(got, np.ones((4, 2)) @ np.arange(6.0).reshape(2, 3))
+    assert layer.name == "linear"
+
+
+def test_attributes_set_and_get_round_trip(layers):
+    layer = layers.Linear(2, 3)
+    weight = np.full((2, 3), 0.5)
+    layer.weight = weight
+    got = layer.weight
+    np.testing.assert_array_equal(got, weight)
+    got[...] = 7  # a copy: changing it does not reach the worker
+    np.testing.assert_array_equal(layer.forward(np.ones((1, 2))), [[1.0, 1.0, 1.0]])
+    layer.name = {"a": (1, None, [2.5])}
+    assert layer.name == {"a": (1, None, [2.5])}
+    layer.child = layers.Linear(2, 1)
+    np.testing.assert_array_equal(layer.child_forward(np.ones((1, 2))), [[1.0]])
+
+
+def test_an_exception_in_student_code_names_the_call_the_type_the_message_and_the_line(layers):
+    with pytest.raises(StudentError) as caught:
+        layers.fail(np.zeros((2, 3)))
+    message = str(caught.value)
+    assert caught.value.type_name == "ValueError"
+    assert "fail(array(2, 3)) raised ValueError: bad shape (2, 3)" in message
+    assert f"modules/layers.py:{line_of('FAIL-LINE')} in check_shape" in message
+    assert "autograder" not in message and "worker.py" not in message
+    assert all(not frame[0].startswith("..") for frame in caught.value.frames)
+
+
+def test_not_implemented_error_says_the_call_is_not_implemented_yet(layers):
+    with pytest.raises(StudentError, match=r"todo\(1\) is not implemented yet"):
+        layers.todo(1)
+
+
+def test_an_infinite_loop_times_out_and_the_next_student_gets_a_fresh_worker(code_root):
+    box = open_sandbox(code_root, call_seconds=1)
+    try:
+        assert_works(box)
+        student = box.student_for("task")
+        spin = student.module("modules.layers").spin
+        start = time.monotonic()
+        with pytest.raises(WorkerTimeout, match=r"spin\(\) did not finish within 1 s"):
+            spin()
+        assert time.monotonic() - start < 3
+        assert not student.worker.alive
+        fresh = box.student_for("task")
+        assert fresh.worker is not student.worker
+        assert_works(box)
+    finally:
+        box.close()
+
+
+@pytest.mark.parametrize(
+    ("function", "expected"),
+    [("exit3", r"exit3\(\): .* exited with code 3"), ("segfault", r"killed by SIGSEGV")],
+)
+def test_a_dying_worker_becomes_worker_crashed_naming_how_it_died(sandbox, function, expected):
+    student = sandbox.student_for("task")
+    with pytest.raises(WorkerCrashed, match=expected):
+        getattr(student.module("modules.layers"), function)()
+    assert not student.worker.alive
+    assert_works(sandbox)
+
+
+def test_a_50_gb_allocation_fails_quickly_and_the_next_worker_works(sandbox):
+    allocate = sandbox.student_for("task").module("modules.layers").allocate
+    start = time.monotonic()
+    with pytest.raises((StudentError, WorkerCrashed)) as caught:
+        allocate()
+    assert time.monotonic() - start < 5
+    if isinstance(caught.value, StudentError):
+        assert caught.value.type_name == "MemoryError"
+    assert_works(sandbox)
+
+
+def test_printing_a_megabyte_does_not_corrupt_the_protocol(sandbox):
+    student = sandbox.student_for("task")
+    assert student.module("modules.layers").chatter() == "done"
+    assert_works(sandbox)
+    assert student.worker.output_tail().endswith("e" * 100)
+
+
+@pytest.mark.parametrize("name", ["torch", "torch.nn", "autograder.checks", "autograder.sandbox"])
+def test_importing_torch_or_grader_internals_fails_with_a_hint_to_use_numpy(layers, name):
+    with pytest.raises(StudentError) as caught:
+        layers.use(name)
+    assert caught.value.type_name == "ImportError"
+    assert "numpy" in caught.value.message
+
+
+def test_a_socket_connect_to_localhost_fails_when_the_network_is_isolated(shared_sandbox, layers):
+    if not shared_sandbox.isolate_network:
+        pytest.skip("this machine does not allow a private network namespace (unshare failed), "
+                    "so the worker shares the grader's network")
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        with pytest.raises(StudentError) as caught:
+            layers.connect(port)
+    assert "Error" in caught.value.type_name
+
+
+def process_is_gone(pid: int) -> bool:
+    """No such process, or only a killed zombie left for init to reap."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def test_a_child_process_left_behind_is_gone_after_the_worker_is_closed(sandbox):
+    pid = sandbox.student_for("task").module("modules.layers").leave_child()
+    assert isinstance(pid, int)
+    os.kill(pid, 0)  # alive while the worker is
+    assert not process_is_gone(pid)
+    sandbox.close()
+    deadline = time.monotonic() + 5
+    while not process_is_gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert process_is_gone(pid), f"the student's child process {pid} survived the worker"
+
+
+def test_a_raising_package_init_does_not_prevent_importing_modules_layers(tmp_path):
+    root = write_package(tmp_path, {
+        "__init__.py": "raise RuntimeError('__init__ must not run')\n",
+        "layers.py": LAYERS,
+    })
+    box = open_sandbox(root)
+    try:
+        assert_works(box)
+    finally:
+        box.close()
+
+
+def test_a_broken_sibling_module_does_not_prevent_importing_modules_layers(tmp_path):
+    root = write_package(tmp_path, {
+        "__init__.py": "from .activations import *\nfrom .layers import *\n",
+        "activations.py": "def relu(x:\n    return x\n",
+        "layers.py": LAYERS,
+    })
+    box = open_sandbox(root)
+    try:
+        student = box.student_for("task")
+        with pytest.raises(StudentError) as caught:
+            student.module("modules.activations")
+        assert caught.value.type_name == "SyntaxError"
+        assert_works(box)
+    finally:
+        box.close()
+
+
+def test_a_returned_object_that_is_not_plain_data_comes_back_as_a_callable_proxy(layers):
+    layer = layers.Linear(3, 1)
+    assert isinstance(layer, RemoteObject)
+    assert repr(layer) == "<student Linear>"
+    np.testing.assert_array_equal(layer.forward(np.ones((2, 3))), [[3.0], [3.0]])
+
+
+def test_a_lying_object_comes_back_as_a_proxy_that_does_not_compare_equal(layers):
+    liar, (inner, two), tricky, mapping = layers.make_liars()
+    for proxy in (liar, inner, tricky, mapping["x"]):
+        assert isinstance(proxy, RemoteObject)
+        assert (proxy == 1) is False
+        assert proxy != "anything"
+    assert liar != inner
+    assert two == 2
+    assert liar.speak() == "still a liar"
+    assert len(tricky) == 2 and list(tricky) == [1, 2]
+
+
+def test_iterating_a_student_iterator_with_list_works(layers):
+    assert list(layers.count(4)) == [0, 1, 2, 3]
+    items = list(layers.Bag())
+    assert len(items) == 3
+    np.testing.assert_array_equal(items[0], [0, 1])
+    assert items[1:] == ["b", (3, 4)]
+
+
+def test_next_beyond_the_end_keeps_stopping(layers):
+    iterator = iter(layers.count(1))
+    assert next(iterator) == 0
+    for _ in range(2):
+        with pytest.raises(StopIteration):
+            next(iterator)
+
+
+def test_len_of_an_object_without_one_is_still_the_students_failure(layers):
+    with pytest.raises(StudentError, match=r"len\(generator\) raised TypeError"):
+        len(layers.count(2))
+
+
+def test_a_worker_process_answers_directly_and_closes_cleanly(code_root):
+    worker = WorkerProcess(code_root, Limits(call_seconds=10), isolate_network=False,
+                           package="modules")
+    try:
+        module = worker.request("import modules.layers", "import", module="modules.layers")
+        assert module.type_name == "module"
+        assert worker.alive
+    finally:
+        worker.close()
+    assert not worker.alive
+    assert not Path(worker.scratch.name).exists()
