@@ -66,6 +66,10 @@ def allocate():
     return np.ones(50 * 2**30 // 8)
 
 
+def reserve(nbytes):
+    return np.empty(nbytes, dtype=np.uint8).nbytes
+
+
 def chatter():
     print("x" * 2**20)
     sys.stdout.flush()
@@ -242,6 +246,13 @@ def test_a_50_gb_allocation_fails_quickly_and_the_next_worker_works(sandbox):
     if isinstance(caught.value, StudentError):
         assert caught.value.type_name == "MemoryError"
     assert_works(sandbox)
+
+
+def test_the_memory_limit_applies_even_to_untouched_memory(layers):
+    assert layers.reserve(2**20) == 2**20
+    with pytest.raises(StudentError) as caught:
+        layers.reserve(Limits().memory_bytes + 2**30)  # the kernel alone would allow this
+    assert caught.value.type_name == "MemoryError"
 
 
 def test_printing_a_megabyte_does_not_corrupt_the_protocol(sandbox):

@@ -86,17 +86,21 @@ def assert_close(actual: Any, expected: Any, what: str, *, against: str, toleran
         diff = np.abs(a - e)
         diff = np.where(np.isnan(diff) & (np.isnan(a) == np.isnan(e)), 0.0, diff)
         excess = diff - (tol.atol + tol.rtol * np.abs(e))
+        # a nan on one side only is a mismatch (nan - x is nan, and nan > 0 is False)
+        excess = np.where(np.isnan(a) != np.isnan(e), np.inf, excess)
     if actual.size == 0 or not np.any(excess > 0):
         return actual
     worst = np.unravel_index(int(np.argmax(excess)), excess.shape)
     rel = diff / np.maximum(np.abs(e), np.finfo(np.float64).tiny)
     location = f" at index {[int(i) for i in worst]}" if actual.ndim else ""
+    # a relative error against an expected 0 is meaningless (~1e308): show the absolute one only
+    rel_text = f", rel error {rel[worst]:.3g}" if e[worst] != 0 else ""
     raise CheckFailed(_join(
         f"{what}: does not match {against} (shape {actual.shape}). Largest error{location}: "
-        f"got {a[worst]:.8g}, expected {e[worst]:.8g} (abs error {diff[worst]:.3g}, "
-        f"rel error {rel[worst]:.3g}); {int(np.sum(excess > 0))} of {actual.size} entries differ "
+        f"got {a[worst]:.8g}, expected {e[worst]:.8g} (abs error {diff[worst]:.3g}"
+        f"{rel_text}); {int(np.sum(excess > 0))} of {actual.size} entries differ "
         f"beyond atol={tol.atol:g}, rtol={tol.rtol:g}; largest abs error overall "
-        f"{float(np.nanmax(diff)):.3g}", hint))
+        f"{float(np.nanmax(diff)) if not np.all(np.isnan(diff)) else float('nan'):.3g}", hint))
 
 
 def _join(message: str, hint: str) -> str:

@@ -172,10 +172,6 @@ def optimizer_trajectory(name: str, parameters: Sequence[np.ndarray],
 # ---- comparing a student's module with torch -------------------------------------------------
 
 
-def shape_text(array: np.ndarray) -> str:
-    return "x".join(str(n) for n in np.shape(array)) or "scalar"
-
-
 def tolerance_for(value: Any) -> str:
     """float64 tolerances, or float32 ones for a float32/float16 result: a wrong dtype must fail
     the float64 rule with its own message (`check_float64`), not a value comparison."""
@@ -199,7 +195,7 @@ def compare_pass(module: Any, reference: torch.nn.Module, x: np.ndarray,
     hints = hints or {}
     expected = forward_backward(reference, x, grad_output)
     where = f" ({context})" if context else ""
-    output = module.forward(x)
+    output = module(x)  # Module.__call__ is forward (one request instead of two)
     output = assert_close(output, expected.output,
                           f"{name}: forward(x) output for x of shape {np.shape(x)}{where}",
                           against=against, tolerance=tolerance_for(output),
@@ -217,6 +213,19 @@ def compare_pass(module: Any, reference: torch.nn.Module, x: np.ndarray,
                      against=f"{against}, {param}.grad", tolerance=tolerance_for(grad),
                      hint=hints.get("params", ""))
     return output, grad_input
+
+
+def check_parameter(value: Any, before: np.ndarray, expected: np.ndarray, what: str, *,
+                    against: str, hint: str) -> np.ndarray:
+    """A parameter after an optimizer step: first "did it change at all", then its value."""
+    __tracebackhide__ = True
+    value = as_array(value, what, shape=np.shape(expected))
+    check(not np.array_equal(value, before) or np.array_equal(expected, before),
+          f"{what}: the parameter did not change at all after step().\n  Hint: update the "
+          "module's own arrays in place (param -= ..., or np.add(param, ..., out=param)): "
+          "`param = param - ...` only rebinds a local name and the module never sees it.")
+    return assert_close(value, expected, what, against=against, tolerance=tolerance_for(value),
+                        hint=hint)
 
 
 def check_float64(value: Any, what: str, *, shape: tuple[int, ...] | None = None) -> np.ndarray:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from autograder.checks import as_array, assert_close
-from autograder.checks.torch_parity import check_float64, loss_and_grad
+from autograder.checks.torch_parity import check_float64, loss_and_grad, tolerance_for
 
 INPUT_SHAPES = [(64, 16), (128, 32), (256, 64)]
 HINTS = {
@@ -14,7 +14,8 @@ HINTS = {
     "CrossEntropyLoss": {
         "forward": "-mean over the batch of log_softmax(input)[i, target[i]]; use LogSoftmax "
                    "rather than log(softmax(...)).",
-        "backward": "dL/df = (softmax(input) - one_hot(target)) / batch_size.",
+        "backward": "dL/df = (softmax(input) - one_hot(target)) / batch_size. CrossEntropyLoss "
+                    "builds on your LogSoftmax: if LogSoftmax fails its own tests, fix it first.",
     },
 }
 
@@ -36,9 +37,12 @@ def test_criterions(student, rng, name):
         value = as_array(criterion(x, target), f"{name}(input, target) for {described}",
                          shape=(), hint="return the loss as a number (a float or a 0-d array).")
         assert_close(value, np.float64(loss), f"{name}(input, target) for {described}",
-                     against=f"torch.nn.{name}", hint=HINTS[name]["forward"])
-        grad_input = assert_close(criterion.backward(x, target), grad,
+                     against=f"torch.nn.{name}", tolerance=tolerance_for(value),
+                     hint=HINTS[name]["forward"])
+        grad_input = criterion.backward(x, target)
+        grad_input = assert_close(grad_input, grad,
                                   f"{name}.backward(input, target) for {described}",
                                   against=f"torch.nn.{name} (gradient w.r.t. the input)",
+                                  tolerance=tolerance_for(grad_input),
                                   hint=HINTS[name]["backward"])
         check_float64(grad_input, f"{name}.backward(input, target) for a float64 input")

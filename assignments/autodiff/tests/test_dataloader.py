@@ -8,10 +8,15 @@ import numpy as np
 import pytest
 
 from autograder.checks import as_array, assert_close, check
+from autograder.checks.compare import kind_of
 from autograder.checks.torch_parity import take_epoch
 
 CASES = [((100, 20), 16), ((100, 20), 100), ((100, 20), 512), ((1000, 5), 512)]
 EPOCHS = 2
+
+
+def is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 @pytest.mark.task("DataLoader")
@@ -35,8 +40,9 @@ def test_dataloader(student, rng, shuffle, y_shape):
               "\n  Hint: len() is the number of batches per epoch; the last batch may be "
               "smaller, so round up.")
         got_samples = loader.num_samples()
-        check(got_samples == n, f"{name}: num_samples() returned {got_samples!r}, expected {n} "
-                                "(the number of rows of X).")
+        check(is_number(got_samples) and got_samples == n,
+              f"{name}: num_samples() returned {got_samples!r}, expected {n} (the number of rows "
+              "of X).")
         previous = None
         for epoch in range(1, EPOCHS + 1):
             what = f"{name}, epoch {epoch}"
@@ -47,9 +53,9 @@ def test_dataloader(student, rng, shuffle, y_shape):
             order = []
             for index, item in enumerate(items):
                 size = batch_size if index < batches - 1 else n - batch_size * (batches - 1)
-                check(isinstance(item, tuple) and len(item) == 2,
-                      f"{what}: batch #{index} should be a tuple (X_batch, y_batch), got "
-                      f"{type(item).__name__}")
+                if not (isinstance(item, (tuple, list)) and len(item) == 2):
+                    check(False, f"{what}: batch #{index} should be a pair (X_batch, y_batch), "
+                                 f"got {kind_of(item)}")
                 X_batch = as_array(item[0], f"{what}: X_batch #{index}",
                                    shape=(size, features),
                                    hint="every batch but the last has batch_size rows; the last "
@@ -58,6 +64,10 @@ def test_dataloader(student, rng, shuffle, y_shape):
                                    shape=(size,) + y.shape[1:],
                                    hint="keep the shape of y: y of shape (N,) gives batches of "
                                         "shape (B,), (N, 1) gives (B, 1).")
+                check(X_batch.dtype == X.dtype and y_batch.dtype == y.dtype,
+                      f"{what}: batch #{index} has dtypes ({X_batch.dtype}, {y_batch.dtype}), but "
+                      f"X and y have ({X.dtype}, {y.dtype}).\n  Hint: index the arrays, do not "
+                      "convert them.")
                 rows = X_batch[:, 0]
                 check(bool(np.all(np.isin(rows, np.arange(n)))),
                       f"{what}: X_batch #{index} holds rows that are not rows of X")
@@ -76,7 +86,7 @@ def test_dataloader(student, rng, shuffle, y_shape):
             if not shuffle:
                 check(order == list(range(n)),
                       f"{what}: with shuffle=False the samples must come in their original order.")
-            elif n > 1 and batches > 0:
+            else:
                 check(order != list(range(n)),
                       f"{what}: with shuffle=True the samples came in their original order.\n"
                       "  Hint: draw a new permutation in __iter__ (np.random.permutation).")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from autograder.checks import as_array, assert_close, check
-from autograder.checks.torch_parity import check_float64
+from autograder.checks.torch_parity import check_float64, tolerance_for
 
 INPUT_SHAPES = [(64, 16), (256, 64)]
 PS = [0.0, 0.1, 0.5, 0.9]
@@ -39,11 +39,11 @@ def test_dropout(student, rng, p):
                                   shape=x.shape)
             if mode == "eval":
                 assert_close(y, x, f"{name}: forward(x) output for x of shape {x.shape}",
-                             against="the input x itself",
+                             against="the input x itself", tolerance=tolerance_for(y),
                              hint="in eval mode Dropout is the identity: return the input.")
                 assert_close(grad_input, grad_output,
                              f"{name}: backward(x, grad_output) for x of shape {x.shape}",
-                             against="grad_output itself",
+                             against="grad_output itself", tolerance=tolerance_for(grad_input),
                              hint="in eval mode Dropout is the identity, so the gradient w.r.t. "
                                   "its input is grad_output.")
                 continue
@@ -52,12 +52,13 @@ def test_dropout(student, rng, p):
                          f"{name}: forward(x) output for x of shape {x.shape} (every entry must "
                          "be 0 or x / (1 - p))",
                          against="x / (1 - p) on kept entries, 0 on dropped ones",
+                         tolerance=tolerance_for(y),
                          hint="y = mask * x / (1 - p) with a 0/1 mask: divide the kept entries "
                               "by (1 - p) so that the expected output equals the input.")
             assert_close(grad_input, np.where(kept, grad_output / (1 - p), 0.0),
                          f"{name}: backward(x, grad_output) for x of shape {x.shape}",
                          against="grad_output / (1 - p) where forward kept x, 0 where it "
-                                 "dropped x",
+                                 "dropped x", tolerance=tolerance_for(grad_input),
                          hint="backward must reuse the mask drawn by the last forward pass "
                               "(keep it in self.mask) and the same 1 / (1 - p) factor; do not "
                               "draw a new mask in backward.")

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from autograder.checks import assert_close, check, directional_derivatives
+from autograder.checks.compare import kind_of
 from autograder.checks.torch_parity import (
     batch_norm,
     check_float64,
@@ -100,7 +101,7 @@ def test_bn_no_affine_has_no_parameters(student, rng):
     check(isinstance(got, list) and len(got) == 0,
           "BatchNormalization(3, affine=False).parameters() should be an empty list (without "
           "affine there is no weight and no bias to train), got "
-          + (f"a list of {len(got)} items" if isinstance(got, list) else type(got).__name__))
+          + (f"a list of {len(got)} items" if isinstance(got, list) else kind_of(got)))
 
 
 @pytest.mark.task("BatchNormalization")

@@ -19,11 +19,14 @@ HINTS = {
     "CrossEntropyLoss": {
         "forward": "-mean over the batch of log_softmax(input)[i, target[i]] (index with "
                    "np.arange(B) and target), averaging over the batch, not over classes.",
-        "backward": "dL/df = (softmax(input) - one_hot(target)) / batch_size.",
+        "backward": "dL/df = (softmax(input) - one_hot(target)) / batch_size. CrossEntropyLoss "
+                    "builds on your LogSoftmax: if LogSoftmax fails its own tests, fix it first.",
     },
 }
 STABLE = ("use LogSoftmax (x - logsumexp(x) with the row maximum subtracted), never "
-          "log(softmax(x)): on logits of +-1000 softmax underflows to 0 and log(0) = -inf.")
+          "log(softmax(x)): on logits of +-1000 softmax underflows to 0 and log(0) = -inf. "
+          "CrossEntropyLoss builds on your LogSoftmax: if LogSoftmax fails its own stability "
+          "test (Activations), fix it first.")
 
 
 def value_of(criterion, x, target, what, hint):

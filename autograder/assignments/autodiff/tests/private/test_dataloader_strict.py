@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from autograder.checks import as_array, assert_close, check
+from autograder.checks.compare import kind_of
 from autograder.checks.torch_parity import take_epoch
 
 LEN_HINT = ("len() is the number of batches per epoch, ceil(num_samples / batch_size): the last "
@@ -33,9 +34,9 @@ def epoch_order(loader, X, y, batch_size, what):
     order = []
     for index, item in enumerate(items):
         size = min(batch_size, n - index * batch_size)
-        check(isinstance(item, tuple) and len(item) == 2,
-              f"{what}: batch #{index} should be a tuple (X_batch, y_batch), got "
-              f"{type(item).__name__}")
+        if not (isinstance(item, (tuple, list)) and len(item) == 2):
+            check(False, f"{what}: batch #{index} should be a pair (X_batch, y_batch), got "
+                         f"{kind_of(item)}")
         X_batch = as_array(item[0], f"{what}: X_batch #{index}", shape=(size, X.shape[1]),
                            hint="full batches have batch_size rows, the last one the rest.")
         y_batch = as_array(item[1], f"{what}: y_batch #{index}", shape=(size,) + y.shape[1:],
@@ -69,10 +70,12 @@ def test_len_and_num_samples(student, rng):
         loader = dataloader.DataLoader(X, y, batch_size=batch_size)
         name = f"DataLoader with {n} samples and batch_size={batch_size}"
         got = len(loader)
-        check(got == math.ceil(n / batch_size), f"{name}: len() returned {got}, expected "
-                                                f"{math.ceil(n / batch_size)}.\n  Hint: {LEN_HINT}")
+        check(got == math.ceil(n / batch_size),
+              f"{name}: len() returned {got}, expected {math.ceil(n / batch_size)}.\n  Hint: "
+              f"{LEN_HINT}")
         got = loader.num_samples()
-        check(got == n, f"{name}: num_samples() returned {got!r}, expected {n}.")
+        check(isinstance(got, (int, float)) and not isinstance(got, bool) and got == n,
+              f"{name}: num_samples() returned {got!r}, expected {n}.")
 
 
 @pytest.mark.task("DataLoader")

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from autograder.checks import as_array, assert_close, check
+from autograder.checks.compare import kind_of
 from autograder.checks.torch_parity import AffineChain, compare_pass, gradient_check, weighted_sum
 
 BACKWARD = ("go through the modules in reverse order; module i gets as its input the output of "
@@ -61,6 +62,7 @@ def test_sequential_train_eval_reach_every_child(student, rng):
                      against="the same chain in torch",
                      hints={"forward": FORWARD, "backward": BACKWARD})
         states = [probe.training for probe in probes] + [model.training]
+        states = [s if isinstance(s, bool) else repr(s) for s in states]
         check(states == [mode == "train"] * 4,
               f"after Sequential.{mode}(), the `training` flags of the children and of the "
               f"Sequential itself are {states}, expected all {mode == 'train'}.\n  Hint: "
@@ -85,7 +87,7 @@ def test_sequential_parameters_accumulate_and_reset(student, rng):
         check(isinstance(got, list) and len(got) == len(expected),
               f"{name}: {method}() should be a list of {len(expected)} arrays (each child's, in "
               "order), got " + (f"a list of {len(got)}" if isinstance(got, list)
-                                else type(got).__name__))
+                                else kind_of(got)))
         for k, (value, want) in enumerate(zip(got, expected, strict=True)):
             what = f"{name}: {method}()[{k}] after 2 backward passes without zero_grad"
             assert_close(as_array(value, what), want, what,

@@ -14,7 +14,8 @@ HINTS = {
     "CrossEntropyLoss": {
         "forward": "-mean over the batch of log_softmax(input)[i, target[i]]; use LogSoftmax "
                    "rather than log(softmax(...)).",
-        "backward": "dL/df = (softmax(input) - one_hot(target)) / batch_size.",
+        "backward": "dL/df = (softmax(input) - one_hot(target)) / batch_size. CrossEntropyLoss "
+                    "builds on your LogSoftmax: if LogSoftmax fails its own tests, fix it first.",
     },
 }
 

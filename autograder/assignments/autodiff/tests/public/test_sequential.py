@@ -7,6 +7,7 @@ The children are the grader's known-good affine probes (y = x * scale + shift, p
 import pytest
 
 from autograder.checks import as_array, assert_close, check
+from autograder.checks.compare import kind_of
 from autograder.checks.torch_parity import AffineChain, compare_pass
 
 INPUT_SHAPES = [(64, 16), (128, 32)]
@@ -43,10 +44,11 @@ def test_sequential(student, rng, mode):
                          against="the same chain of affine maps in torch", hints=HINTS,
                          context=f"pass #{call} without zero_grad" if call > 1 else "")
             got = model.parameters_grad()
-            check(isinstance(got, list) and len(got) == 2 * CHILDREN,
-                  f"{name}: parameters_grad() should be a list of {2 * CHILDREN} arrays (scale "
-                  f"and shift grads of each child, in order), got {type(got).__name__}"
-                  + (f" of length {len(got)}" if isinstance(got, list) else ""))
+            if not (isinstance(got, list) and len(got) == 2 * CHILDREN):
+                check(False, f"{name}: parameters_grad() should be a list of {2 * CHILDREN} "
+                             "arrays (scale and shift grads of each child, in order), got "
+                             + (f"a list of length {len(got)}" if isinstance(got, list)
+                                else kind_of(got)))
             for i, pair in enumerate(reference.child_grads()):
                 for j, (kind, expected) in enumerate(zip(("scale", "shift"), pair, strict=True)):
                     what = (f"{name}: parameters_grad()[{2 * i + j}] (grad of child #{i}'s "
