@@ -1,0 +1,1 @@
+"""Building student versions from the reference solutions, and sample submissions from both."""

@@ -1,0 +1,78 @@
+"""Sample submissions, written from the reference or the student version plus a few edits.
+
+Each assignment's `samples.toml` describes realistic buggy and hostile submissions as small edits,
+with the exact raw score each must earn: `make grade` grades them, the kit's tests prove the scores.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from autograder.config import AssignmentSpec, ConfigError
+
+
+@dataclass(frozen=True)
+class Edit:
+    file: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class Sample:
+    name: str
+    base: str
+    expected: float
+    why: str
+    edits: tuple[Edit, ...]
+    submitted_at: datetime | None
+
+
+def load_samples(spec: AssignmentSpec) -> list[Sample]:
+    path = spec.directory / "samples.toml"
+    data = tomllib.loads(path.read_text()) if path.is_file() else {"samples": []}
+    samples = []
+    for index, raw in enumerate(data["samples"]):
+        if raw.get("base") not in ("solution", "student"):
+            raise ConfigError(f"{path}: samples[{index}].base must be 'solution' or 'student'")
+        edits = tuple(Edit(e["file"], e["old"], e["new"]) for e in raw.get("edits", []))
+        samples.append(Sample(raw["name"], raw["base"], float(raw["expected"]),
+                              raw.get("why", ""), edits, raw.get("submitted_at")))
+    return samples
+
+
+def write_sample(spec: AssignmentSpec, sample: Sample, target: Path) -> None:
+    """Copy the sample's base version into `target` and apply its edits, each exactly once."""
+    base = spec.solution_dir if sample.base == "solution" else spec.student_dir
+    shutil.copytree(base, target, ignore=shutil.ignore_patterns("__pycache__", "tests"))
+    for edit in sample.edits:
+        path = target / edit.file
+        text = path.read_text()
+        if text.count(edit.old) != 1:
+            raise ConfigError(f"sample {sample.name!r}: the text to replace occurs "
+                              f"{text.count(edit.old)} times in {edit.file}, not once")
+        path.write_text(text.replace(edit.old, edit.new))
+
+
+def write_samples(spec: AssignmentSpec, target: Path) -> list[Sample]:
+    """Write every sample of the assignment into `target`, with a manifest of submission times."""
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    samples = load_samples(spec)
+    for sample in samples:
+        write_sample(spec, sample, target / sample.name)
+    with open(target / "manifest.csv", "w", newline="") as manifest:
+        writer = csv.writer(manifest)
+        writer.writerow(["student", "submitted_at"])
+        for sample in samples:
+            on_time = spec.deadlines.soft  # handed in at the deadline: no penalty
+            submitted = sample.submitted_at or on_time
+            if submitted is not None:
+                writer.writerow([sample.name, submitted.isoformat()])
+    return samples
