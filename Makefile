@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-ASSIGNMENT ?= autodiff
-SAMPLES := build/samples/$(ASSIGNMENT)
-SUBMISSIONS ?= $(SAMPLES)
+# `make grade` alone grades every assignment's sample submissions; name a folder and an assignment
+# to grade real ones: `make grade SUBMISSIONS=path ASSIGNMENT=name [OUT=grades/name] [JOBS=n]`.
+ASSIGNMENT ?=
+SUBMISSIONS ?=
 OUT ?= grades/$(ASSIGNMENT)
 JOBS ?=
 
@@ -17,12 +18,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## grade: grade SUBMISSIONS (default: the kit's samples) for ASSIGNMENT and print the gradebook
+## grade: grade SUBMISSIONS for ASSIGNMENT, or every assignment's samples, and print the gradebooks
 grade: $(STAMP)
-ifeq ($(SUBMISSIONS),$(SAMPLES))
-	$(BIN)/autograder samples --assignment $(ASSIGNMENT) --out $(SAMPLES)
-endif
+ifeq ($(SUBMISSIONS),)
+	@set -e; for a in $(or $(ASSIGNMENT),$$($(BIN)/autograder list)); do \
+		$(BIN)/autograder samples --assignment $$a --out build/samples/$$a; \
+		$(BIN)/autograder grade build/samples/$$a --assignment $$a --out grades/$$a $(if $(JOBS),-j $(JOBS)); \
+	done
+else
 	$(BIN)/autograder grade $(SUBMISSIONS) --assignment $(ASSIGNMENT) --out $(OUT) $(if $(JOBS),-j $(JOBS))
+endif
 
 ## test: lint, then the kit's own tests
 test: $(STAMP) lint
@@ -36,7 +41,8 @@ assignments: $(STAMP)
 	$(BIN)/autograder build
 
 samples: $(STAMP)
-	$(BIN)/autograder samples --assignment $(ASSIGNMENT) --out $(SAMPLES)
+	@set -e; for a in $(or $(ASSIGNMENT),$$($(BIN)/autograder list)); do \
+		$(BIN)/autograder samples --assignment $$a --out build/samples/$$a; done
 
 clean:
 	rm -rf build grades .pytest_cache

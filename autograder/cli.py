@@ -61,6 +61,11 @@ def cmd_samples(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_list(args: argparse.Namespace) -> int:
+    print("\n".join(config.available()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="autograder", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -89,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     samples.add_argument("--assignment", required=True, choices=config.available())
     samples.add_argument("--out", required=True)
     samples.set_defaults(run=cmd_samples)
+
+    listing = commands.add_parser("list", help="print the names of the assignments")
+    listing.set_defaults(run=cmd_list)
     return parser
 
 

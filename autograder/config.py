@@ -47,6 +47,10 @@ class AssignmentSpec:
     package: str
     directory: Path
     late_base: float = 0.85
+    # Notebook assignments name the notebook students hand in instead of a package, and the
+    # top-level names holding numeric answers (kept by intake besides definitions).
+    notebook: str = ""
+    answers: frozenset[str] = frozenset()
 
     @property
     def max_points(self) -> float:
@@ -77,11 +81,17 @@ def available() -> list[str]:
 
 def guess(folder: Path) -> str:
     """The one assignment whose package folder `folder` holds (for a student's self-check)."""
-    matches = [name for name in available() if (folder / load(name).package).is_dir()]
+    matches = [name for name in available() if _holds(folder, load(name))]
     if len(matches) != 1:
         raise ConfigError(f"cannot tell which assignment {folder} holds; "
                           f"pass --assignment (one of: {', '.join(available())})")
     return matches[0]
+
+
+def _holds(folder: Path, spec: AssignmentSpec) -> bool:
+    if spec.notebook:
+        return folder.name == spec.notebook or (folder / spec.notebook).is_file()
+    return (folder / spec.package).is_dir()
 
 
 def load(name: str) -> AssignmentSpec:
@@ -120,10 +130,17 @@ def load(name: str) -> AssignmentSpec:
         cpu_seconds=int(raw_limits.get("cpu_seconds", 120)),
         call_seconds=float(raw_limits.get("call_seconds", 10.0)),
     )
+    if ("package" in data) == ("notebook" in data):
+        raise ConfigError(f"{path}: give either package (a folder of .py files students hand in) "
+                          "or notebook (the .ipynb file they hand in), not both")
+    answers = data.get("answers", [])
+    if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
+        raise ConfigError(f"{path}: answers must be a list of names")
     return AssignmentSpec(
         name=name, title=str(need(data, "title", str, "")), policy=policy, tasks=tuple(tasks),
-        deadlines=deadlines, limits=limits, package=str(need(data, "package", str, "")),
+        deadlines=deadlines, limits=limits, package=str(data.get("package", "")),
         directory=path.parent, late_base=float(data.get("late_base", 0.85)),
+        notebook=str(data.get("notebook", "")), answers=frozenset(answers),
     )
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import nbformat
+
 from autograder.config import AssignmentSpec, ConfigError
 
 
@@ -52,11 +54,26 @@ def write_sample(spec: AssignmentSpec, sample: Sample, target: Path) -> None:
     shutil.copytree(base, target, ignore=shutil.ignore_patterns("__pycache__", "tests"))
     for edit in sample.edits:
         path = target / edit.file
-        text = path.read_text()
-        if text.count(edit.old) != 1:
-            raise ConfigError(f"sample {sample.name!r}: the text to replace occurs "
-                              f"{text.count(edit.old)} times in {edit.file}, not once")
-        path.write_text(text.replace(edit.old, edit.new))
+        if path.suffix == ".ipynb":
+            notebook = nbformat.read(path, as_version=4)
+            cells = [c for c in notebook.cells if c.cell_type == "code"]
+            sources = [c.source for c in cells]
+            _check_once(sample, edit, "\n".join(sources).count(edit.old))
+            cell = next(c for c in cells if edit.old in c.source)
+            cell.source = cell.source.replace(edit.old, edit.new)
+            nbformat.write(notebook, path)
+        else:
+            text = path.read_text()
+            _check_once(sample, edit, text.count(edit.old))
+            path.write_text(text.replace(edit.old, edit.new))
+
+
+def _check_once(sample: Sample, edit: Edit, count: int) -> None:
+    """An edit must match exactly once, so a changed reference cannot silently void a sample."""
+    if count != 1:
+        where = f"the code cells of {edit.file}" if edit.file.endswith(".ipynb") else edit.file
+        raise ConfigError(f"sample {sample.name!r}: the text to replace occurs {count} times "
+                          f"in {where}, not once")
 
 
 def write_samples(spec: AssignmentSpec, target: Path) -> list[Sample]:

@@ -20,13 +20,14 @@ MANIFEST = "manifest.csv"
 
 
 def discover(folder: Path) -> dict[str, Path]:
-    """Each sub-folder or .zip of `folder` is one student's submission, named after it."""
+    """Each entry of `folder` (a sub-folder, a .zip, a notebook, or anything else handed in, which
+    intake then explains) is one student's submission, named after it without its suffix."""
     found = {}
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith(".") or entry.name == MANIFEST:
             continue
-        if entry.is_dir() or entry.suffix.lower() == ".zip":
-            found[entry.stem if entry.is_file() else entry.name] = entry
+        name = entry.stem if entry.is_file() else entry.name
+        found[name if name not in found else entry.name] = entry
     return found
 
 

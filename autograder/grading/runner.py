@@ -65,7 +65,7 @@ def grade_submission(path: Path, spec: AssignmentSpec, *, student: str,
     isolation = ""
     intake_seconds = 0.0
     try:
-        bundle = intake.prepare(path, spec.package)
+        bundle = intake.prepare(path, spec.package, spec.notebook, spec.answers)
     except intake.IntakeError as exc:
         messages = [str(exc)]
     else:

@@ -1,7 +1,8 @@
 """Intake: read a submission, validate it, and copy only its code into a fresh folder.
 
-A submission flows through small named steps (`read_files` from a folder or a zip, `locate_package`,
-`write_bundle`). Nothing is executed here. Whatever is wrong produces a message for the student and,
+A submission flows through small named steps (`read_files` from a folder, a zip or a bare notebook,
+then `locate_package` or the notebook steps of `intake.notebook`, then `write_bundle`). Nothing is
+executed here. Whatever is wrong produces a message for the student and,
 where some code survives, a bundle that can still earn the points of the parts that work.
 """
 
@@ -14,14 +15,15 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from autograder.intake import notebook
+from autograder.intake.errors import IntakeError
+from autograder.runtime.notebook import STATEMENTS_FILE
+
 MAX_FILE_BYTES = 5 * 2**20
-MAX_TOTAL_BYTES = 50 * 2**20
+# Notebooks carry their outputs (plots, logs); they are read, and the outputs thrown away.
+MAX_NOTEBOOK_BYTES = 200 * 2**20
+MAX_TOTAL_BYTES = 250 * 2**20
 MAX_FILES = 2000
-CODE_SUFFIXES = (".py",)
-
-
-class IntakeError(Exception):
-    """Nothing gradable could be read; the message tells the student what to hand in instead."""
 
 
 @dataclass
@@ -38,43 +40,61 @@ class SourceBundle:
             self._tempdir.cleanup()
 
 
-def prepare(path: Path, package: str) -> SourceBundle:
-    """Run the intake steps on one submission (a folder or a .zip) for an assignment's package."""
+def prepare(path: Path, package: str = "", notebook_name: str = "",
+            answers: frozenset[str] = frozenset()) -> SourceBundle:
+    """Run the intake steps on one submission for an assignment that asks either for a package
+    (a folder of .py files) or for a notebook (`notebook_name`, e.g. "notebook.ipynb")."""
     messages: list[str] = []
-    files = read_files(path, messages)
-    files = locate_package(files, package, messages)
+    if notebook_name:
+        files = read_files(path, (".ipynb",), messages)
+        chosen, data = notebook.choose_notebook(files, notebook_name, messages)
+        statements = notebook.notebook_statements(data, chosen.name, answers, messages)
+        files = {PurePosixPath(STATEMENTS_FILE): notebook.statements_file(statements)}
+    else:
+        files = locate_package(read_files(path, (".py",), messages), package, messages)
     return write_bundle(files, messages)
 
 
-def read_files(path: Path, messages: list[str]) -> dict[PurePosixPath, bytes]:
-    """Every regular file of the submission with its bytes, within the size limits."""
+def read_files(path: Path, suffixes: tuple[str, ...],
+               messages: list[str]) -> dict[PurePosixPath, bytes]:
+    """Every regular file of the submission with one of `suffixes`, within the size limits."""
     if path.is_dir():
-        return _read_folder(path, messages)
+        return _read_folder(path, suffixes, messages)
     if path.suffix.lower() == ".zip":
-        return _read_zip(path, messages)
-    raise IntakeError(f"{path.name}: hand in a folder or a .zip holding your code")
+        return _read_zip(path, suffixes, messages)
+    if path.is_file() and path.suffix == ".ipynb" and ".ipynb" in suffixes:
+        return _read_folder(path.parent, suffixes, messages, only=path.name)
+    kinds = " or ".join(suffixes)
+    raise IntakeError(f"{path.name}: hand in a folder or a .zip holding your {kinds} file(s)"
+                      + (", or the notebook itself" if ".ipynb" in suffixes else ""))
 
 
-def _read_folder(folder: Path, messages: list[str]) -> dict[PurePosixPath, bytes]:
+def _size_limit(name: PurePosixPath) -> int:
+    return MAX_NOTEBOOK_BYTES if name.suffix == ".ipynb" else MAX_FILE_BYTES
+
+
+def _read_folder(folder: Path, suffixes: tuple[str, ...], messages: list[str],
+                 only: str = "") -> dict[PurePosixPath, bytes]:
     files: dict[PurePosixPath, bytes] = {}
     total = 0
-    for entry in sorted(folder.rglob("*")):
+    for entry in [folder / only] if only else sorted(folder.rglob("*")):
         relative = PurePosixPath(entry.relative_to(folder).as_posix())
         if entry.is_symlink():
             messages.append(f"{relative}: a symbolic link, ignored")
             continue
-        if not entry.is_file() or entry.suffix not in CODE_SUFFIXES:
+        if not entry.is_file() or entry.suffix not in suffixes:
             continue
         size = entry.stat().st_size
         total += size
-        if size > MAX_FILE_BYTES or total > MAX_TOTAL_BYTES or len(files) >= MAX_FILES:
+        if size > _size_limit(relative) or total > MAX_TOTAL_BYTES or len(files) >= MAX_FILES:
             messages.append(f"{relative}: over the size limits, ignored")
             continue
         files[relative] = entry.read_bytes()
     return files
 
 
-def _read_zip(path: Path, messages: list[str]) -> dict[PurePosixPath, bytes]:
+def _read_zip(path: Path, suffixes: tuple[str, ...],
+              messages: list[str]) -> dict[PurePosixPath, bytes]:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -90,16 +110,16 @@ def _read_zip(path: Path, messages: list[str]) -> dict[PurePosixPath, bytes]:
             if name.is_absolute() or ".." in name.parts:
                 messages.append(f"{name}: a path outside the archive, ignored")
                 continue
-            if info.is_dir() or name.suffix not in CODE_SUFFIXES or "__MACOSX" in name.parts:
+            if info.is_dir() or name.suffix not in suffixes or "__MACOSX" in name.parts:
                 continue
+            limit = _size_limit(name)
             total += info.file_size
-            if info.file_size > MAX_FILE_BYTES or total > MAX_TOTAL_BYTES \
-                    or len(files) >= MAX_FILES:
+            if info.file_size > limit or total > MAX_TOTAL_BYTES or len(files) >= MAX_FILES:
                 messages.append(f"{name}: over the size limits, ignored")
                 continue
             with archive.open(info) as member:
-                data = member.read(MAX_FILE_BYTES + 1)
-            if len(data) > MAX_FILE_BYTES:
+                data = member.read(limit + 1)
+            if len(data) > limit:
                 messages.append(f"{name}: larger than it claims, ignored")
                 continue
             files[name] = data

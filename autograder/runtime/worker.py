@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.runtime import probes, wire
+from autograder.runtime import notebook, probes, wire
 
 FORBIDDEN_PACKAGES = ("torch", "tensorflow", "keras", "jax", "autograder.sandbox",
                       "autograder.grading", "autograder.checks", "autograder.assignments")
@@ -149,6 +149,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--package", help="a package whose __init__.py is not run")
     args = parser.parse_args()
+    notebook.install(args.root)
     sys.meta_path.insert(0, ForbiddenImportBlocker())
     sys.path.insert(0, args.root)
     if args.package:

@@ -1,0 +1,226 @@
+"""Notebook intake keeps exactly the definitions the tests need, from any notebook a student saves,
+and the worker builds the `notebook` module from them one statement at a time."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.failures import StudentError
+from autograder.intake import IntakeError, prepare
+from autograder.intake.notebook import kept_statements, strip_ipython
+from autograder.runtime.notebook import STATEMENTS_FILE
+from autograder.sandbox.limits import Limits
+from autograder.sandbox.session import Sandbox
+
+NAME = "notebook.ipynb"
+
+
+def write_notebook(path: Path, *sources: str, markdown: str = "# Homework") -> Path:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell(markdown)]
+    notebook.cells += [nbformat.v4.new_code_cell(source) for source in sources]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(nbformat.writes(notebook))
+    return path
+
+
+def kept(path: Path, answers: frozenset[str] = frozenset()) -> tuple[list[dict], list[str]]:
+    bundle = prepare(path, notebook_name=NAME, answers=answers)
+    try:
+        return json.loads((bundle.root / STATEMENTS_FILE).read_text()), bundle.messages
+    finally:
+        bundle.cleanup()
+
+
+def sources(statements: list[dict]) -> list[str]:
+    return [s["source"] for s in statements]
+
+
+def test_definitions_imports_and_constants_are_kept_and_side_effects_dropped(tmp_path):
+    path = write_notebook(tmp_path / NAME,
+                          "import numpy as np\nX, y = load_mnist()\nEPS = 1e-5",
+                          "class Dense:\n    pass\n\nnet = Dense()\nnet.fit(X, y)\nplt.plot([1])",
+                          "@decorate\ndef relu(x):\n    return np.maximum(x, 0)\nfor _ in range(9): pass")
+    statements, messages = kept(path)
+    assert sources(statements) == ["import numpy as np", "EPS = 1e-5", "class Dense:\n    pass",
+                                   "@decorate\ndef relu(x):\n    return np.maximum(x, 0)"]
+    assert [(s["cell"], s["line"]) for s in statements] == [(1, 1), (1, 3), (2, 1), (3, 1)]
+    assert messages == []
+
+
+def test_answer_names_are_kept_even_when_computed(tmp_path):
+    path = write_notebook(tmp_path / NAME, "grad = -2 * (3 - 1) * 1.5\nother = 2 * 3")
+    statements, _ = kept(path, answers=frozenset({"grad"}))
+    assert sources(statements) == ["grad = -2 * (3 - 1) * 1.5"]
+
+
+def test_statements_sharing_a_line_are_split(tmp_path):
+    path = write_notebook(tmp_path / NAME, "import numpy as np; X = np.load('x.npy')")
+    statements, _ = kept(path)
+    assert sources(statements) == ["import numpy as np"]
+
+
+@pytest.mark.parametrize("line", ["%matplotlib inline", "!pip install torch", "files = !ls",
+                                  "np.dot?", "%time x = 1"])
+def test_ipython_lines_become_pass(line):
+    python = strip_ipython(f"import numpy as np\n{line}\nclass A:\n    pass")
+    assert python is not None
+    statements = kept_statements(python, 1, frozenset(), [])
+    assert [s.source for s in statements] == ["import numpy as np", "class A:\n    pass"]
+
+
+def test_valid_python_is_never_rewritten():
+    source = 'HELP = """\n%d percent\n!important\n"""'
+    assert strip_ipython(source) == source
+
+
+def test_cell_magics_keep_timing_bodies_and_drop_other_languages(tmp_path):
+    path = write_notebook(tmp_path / NAME, "%%time\nclass A:\n    pass",
+                          "%%bash\npip install torch", "%%writefile x.py\nclass B:\n    pass")
+    statements, messages = kept(path)
+    assert sources(statements) == ["class A:\n    pass"]
+    assert messages == ["code cell 2: a cell magic (%%bash), skipped",
+                        "code cell 3: a cell magic (%%writefile), skipped"]
+
+
+def test_a_syntax_error_costs_only_its_cell_and_says_where(tmp_path):
+    path = write_notebook(tmp_path / NAME, "class A:\n    pass", "def f(:\n    pass",
+                          "class B:\n    pass")
+    statements, messages = kept(path)
+    assert sources(statements) == ["class A:\n    pass", "class B:\n    pass"]
+    assert len(messages) == 1
+    assert "code cell 2: syntax error at line 1" in messages[0] and "skipped" in messages[0]
+
+
+def test_a_deeply_nested_expression_is_skipped_not_fatal(tmp_path):
+    path = write_notebook(tmp_path / NAME, "x = " + "(" * 200_000 + ")" * 200_000,
+                          "class A:\n    pass")
+    statements, messages = kept(path)
+    assert sources(statements) == ["class A:\n    pass"]
+    assert "code cell 1" in messages[0]
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (b"this is not json {", "not valid JSON"),
+    (b'{"name": "x"}', "not a Jupyter notebook"),
+    (b"[1, 2, 3]", "not a Jupyter notebook"),
+])
+def test_files_that_are_not_notebooks_get_a_clear_message(tmp_path, content, expected):
+    (tmp_path / NAME).write_bytes(content)
+    with pytest.raises(IntakeError, match=expected):
+        prepare(tmp_path / NAME, notebook_name=NAME)
+
+
+def test_an_empty_notebook_says_nothing_was_found(tmp_path):
+    statements, messages = kept(write_notebook(tmp_path / NAME))
+    assert statements == []
+    assert "no imports, functions or classes" in messages[0]
+
+
+def test_nbformat_3_notebooks_are_upgraded(tmp_path):
+    notebook = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": [
+        {"cell_type": "code", "input": "class A:\n    pass", "language": "python",
+         "outputs": [], "metadata": {}}], "metadata": {}}]}
+    (tmp_path / NAME).write_text(json.dumps(notebook))
+    statements, _ = kept(tmp_path / NAME)
+    assert sources(statements) == ["class A:\n    pass"]
+
+
+def test_an_invalid_notebook_is_read_as_it_is(tmp_path):
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "cells": [
+        {"cell_type": "code", "source": ["class A:\n", "    pass"], "bogus": True}]}
+    (tmp_path / NAME).write_text(json.dumps(notebook))
+    statements, messages = kept(tmp_path / NAME)
+    assert sources(statements) == ["class A:\n    pass"]
+    assert "not a valid notebook" in messages[0]
+
+
+def test_non_utf8_bytes_are_replaced_and_reported(tmp_path):
+    path = write_notebook(tmp_path / NAME, "class A:\n    label = 'caf\u00e9'")
+    path.write_bytes(path.read_bytes().replace("\u00e9".encode(), b"\xe9"))
+    statements, messages = kept(path)
+    assert sources(statements) == ["class A:\n    label = 'caf\ufffd'"]
+    assert "not UTF-8" in messages[0]
+
+
+def test_the_expected_notebook_is_chosen_over_others(tmp_path):
+    write_notebook(tmp_path / "sub" / "scratch.ipynb", "class Scratch:\n    pass")
+    write_notebook(tmp_path / "sub" / "deep" / NAME, "class Graded:\n    pass")
+    write_notebook(tmp_path / "sub" / ".ipynb_checkpoints" / NAME, "class Old:\n    pass")
+    statements, messages = kept(tmp_path / "sub")
+    assert sources(statements) == ["class Graded:\n    pass"]
+    assert messages == []
+
+
+def test_a_differently_named_notebook_is_graded_with_a_note(tmp_path):
+    write_notebook(tmp_path / "sub" / "homework_ivanov.ipynb", "class A:\n    pass")
+    statements, messages = kept(tmp_path / "sub")
+    assert sources(statements) == ["class A:\n    pass"]
+    assert messages == []
+    write_notebook(tmp_path / "sub" / "other.ipynb", "class B:\n    pass")
+    statements, messages = kept(tmp_path / "sub")
+    assert sources(statements) == ["class A:\n    pass"]
+    assert "no notebook named notebook.ipynb; graded homework_ivanov.ipynb" in messages[0]
+
+
+def test_a_zipped_notebook_is_read(tmp_path):
+    notebook = write_notebook(tmp_path / NAME, "class A:\n    pass")
+    with zipfile.ZipFile(tmp_path / "sub.zip", "w") as archive:
+        archive.write(notebook, f"top/{NAME}")
+    statements, _ = kept(tmp_path / "sub.zip")
+    assert sources(statements) == ["class A:\n    pass"]
+
+
+@pytest.mark.parametrize("name", ["notebook.py", "notebook.txt", "notebook.pdf"])
+def test_a_file_of_the_wrong_kind_is_refused_clearly(tmp_path, name):
+    (tmp_path / name).write_text("class A:\n    pass\n")
+    with pytest.raises(IntakeError, match="the notebook itself"):
+        prepare(tmp_path / name, notebook_name=NAME)
+
+
+def test_a_folder_without_a_notebook_names_what_was_found(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "notebook.ipynb.txt").write_text("{}")
+    with pytest.raises(IntakeError, match="no Jupyter notebook"):
+        prepare(tmp_path / "sub", notebook_name=NAME)
+
+
+@pytest.fixture
+def notebook_module(tmp_path):
+    """Build the `notebook` module in a real worker from the given cells."""
+    sandboxes = []
+
+    def build(*cells: str):
+        bundle = prepare(write_notebook(tmp_path / NAME, *cells), notebook_name=NAME)
+        sandbox = Sandbox(bundle.root, Limits())
+        sandboxes.append((sandbox, bundle))
+        return sandbox.student_for("task").module("notebook")
+
+    yield build
+    for sandbox, bundle in sandboxes:
+        sandbox.close()
+        bundle.cleanup()
+
+
+def test_cells_run_out_of_order_still_define_everything(notebook_module):
+    module = notebook_module("class Dense(Layer):\n    scale = SCALE",
+                             "class Layer:\n    pass", "SCALE = 2")
+    assert module.Dense.scale == 2
+
+
+def test_a_failing_statement_costs_only_what_depends_on_it(notebook_module):
+    module = notebook_module("import torch", "import numpy as np\n\ndef relu(x):\n"
+                             "    return np.maximum(x, 0)", "class Broken(Missing):\n    pass")
+    assert module.relu(-3.0) == 0.0
+    with pytest.raises(StudentError) as caught:
+        module.torch.tensor()
+    message = str(caught.value)
+    assert "your notebook defines no 'torch'" in message
+    assert "code cell 1, line 1: ImportError" in message
+    assert "implement it with numpy" in message
+    assert "code cell 3, line 1: NameError: name 'Missing' is not defined" in message
