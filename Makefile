@@ -9,8 +9,12 @@ ASSIGNMENT ?=
 SUBMISSIONS ?=
 OUT ?= grades/$(ASSIGNMENT)
 JOBS ?=
+# `make data FROM=folder` fills the data cache from a folder of dataset files instead of downloading.
+FROM ?=
+# The MNIST test split on the project's offline machines: `make grade` seeds the data cache from it.
+SHARED_MNIST := ../shared/data/mnist
 
-.PHONY: grade test lint assignments samples clean
+.PHONY: grade test lint assignments samples data clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +24,7 @@ $(STAMP): pyproject.toml
 
 ## grade: grade SUBMISSIONS for ASSIGNMENT, or every assignment's samples, and print the gradebooks
 grade: $(STAMP)
+	$(if $(wildcard $(SHARED_MNIST)),$(BIN)/python -m autograder.datasets fetch mnist --split test --quiet --from $(SHARED_MNIST))
 ifeq ($(SUBMISSIONS),)
 	@set -e; for a in $(or $(ASSIGNMENT),$$($(BIN)/autograder list)); do \
 		$(BIN)/autograder samples --assignment $$a --out build/samples/$$a; \
@@ -39,6 +44,10 @@ lint: $(STAMP)
 ## assignments: regenerate the student versions from the solutions
 assignments: $(STAMP)
 	$(BIN)/autograder build
+
+## data: fill the data cache (data/cache, or $AUTOGRADER_DATA) from FROM=folder, or download it
+data: $(STAMP)
+	$(BIN)/python -m autograder.datasets fetch $(if $(FROM),--from $(FROM))
 
 samples: $(STAMP)
 	@set -e; for a in $(or $(ASSIGNMENT),$$($(BIN)/autograder list)); do \

@@ -1,7 +1,9 @@
-"""Shared fixtures: the kit's sample submissions, written and graded once per test session."""
+"""Shared fixtures: the kit's sample submissions, written and graded once per test session, and
+the session's private data cache."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,8 +11,41 @@ import pytest
 
 from autograder import config
 from autograder.build.samples import Sample, write_samples
+from autograder.datasets import cache
+from autograder.datasets.manifest import read_manifest
 from autograder.grading.batch import grade_folder
 from autograder.results import SubmissionResult
+
+# The real MNIST test split on the project's machines (never committed; see data/README.md).
+SHARED_MNIST = config.REPO_ROOT.parent / "shared" / "data" / "mnist"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Point $AUTOGRADER_DATA, for the whole session and every grading process it starts, at a
+    private cache holding a verified copy of the MNIST test split, so that no test downloads and
+    none touches data/cache."""
+    root = tmp_path_factory.mktemp("data-cache")
+    mnist = read_manifest().dataset("mnist")
+    for entry in (mnist.split("test").images, mnist.split("test").labels):
+        for folder in (SHARED_MNIST, cache.DEFAULT_CACHE / "mnist"):
+            if (folder / entry.name).is_file() and cache.copy_in(folder / entry.name, mnist, entry, root):
+                break
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(cache.ENV_VAR, str(root))
+        yield root
+
+
+@pytest.fixture(scope="session")
+def mnist_cache(data_cache: Path) -> Path:
+    """The session's data cache, known to hold the real MNIST test split (10,000 images)."""
+    mnist = read_manifest().dataset("mnist")
+    missing = [e.name for e in (mnist.split("test").images, mnist.split("test").labels)
+               if not cache.is_cached(mnist, e, data_cache)]
+    if missing:
+        pytest.fail(f"the MNIST test split ({', '.join(missing)}) was found neither in "
+                    f"{SHARED_MNIST} nor in {cache.DEFAULT_CACHE / 'mnist'}: run `make data`")
+    return data_cache
 
 
 @dataclass
