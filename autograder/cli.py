@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -40,6 +41,26 @@ def cmd_check(args: argparse.Namespace) -> int:
                                         only_tasks=frozenset(args.task))
     print_check(result, frozenset(args.task))
     return 0 if all(t.passed == len(t.tests) for t in result.tasks if t.tests) else 1
+
+
+def cmd_ci(args: argparse.Namespace) -> int:
+    from autograder.grading.runner import grade_submission
+    from autograder.reports import ci
+    from autograder.reports.terminal import print_check
+
+    path = Path(args.path)
+    spec = config.load(args.assignment or config.guess(path))
+    test_dirs = [spec.test_dirs["public"]]
+    if args.tests == "all":
+        test_dirs.append(spec.test_dirs["private"])
+    result, internal = grade_submission(path, spec, student=ci.student_name(os.environ, path),
+                                        test_dirs=test_dirs)
+    written = ci.write_ci_files(Path(args.out), spec, result, internal, os.environ, args.tests)
+    print_check(result, frozenset())
+    print(f"{ci.ADVISORY}\nwritten: {', '.join(str(p) for p in written)}")
+    if result.grader_errors:
+        return 3
+    return 0 if args.exit_zero or result.raw == result.max_points else 1
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -80,11 +101,25 @@ def build_parser() -> argparse.ArgumentParser:
     grade.set_defaults(run=cmd_grade)
 
     check = commands.add_parser("check", help="a student's self-check with the public tests")
-    check.add_argument("folder", nargs="?", default=".", help="the folder holding your code")
+    check.add_argument("folder", nargs="?", default=".",
+                       help="your notebook (.ipynb), or the folder holding your code")
     check.add_argument("--assignment", choices=config.available(),
-                       help="default: the assignment whose package the folder holds")
+                       help="default: the assignment whose package or notebook this is")
     check.add_argument("--task", action="append", default=[], help="check only this task")
     check.set_defaults(run=cmd_check)
+
+    ci = commands.add_parser("ci", help="grade the repository a CI job runs in (GitHub Actions, "
+                             "GitLab CI) and write reports for it")
+    ci.add_argument("path", nargs="?", default=".", help="the student's code (default: .)")
+    ci.add_argument("--assignment", choices=config.available(),
+                    help="default: the assignment whose package or notebook the path holds")
+    ci.add_argument("--out", default="autograder-results", help="where reports go")
+    ci.add_argument("--tests", choices=("public", "all"), default="public",
+                    help="public tests only (default), or also the private ones if this kit has them")
+    ci.add_argument("--exit-zero", action="store_true",
+                    help="exit 0 whatever the score (when a later step, such as GitHub Classroom's "
+                         "reporter, decides pass or fail)")
+    ci.set_defaults(run=cmd_ci)
 
     build = commands.add_parser("build", help="write student versions from the solutions")
     build.add_argument("assignment", nargs="*", help="assignments to build (default: all)")

@@ -53,6 +53,8 @@ class SubmissionResult:
     late_minutes: float = 0.0
     isolation: str = ""
     intake_messages: tuple[str, ...] = ()
+    # a hash of the code graded (from intake): equal fingerprints mean identical code
+    fingerprint: str = ""
     timings: dict[str, float] = field(default_factory=dict, compare=False)
 
     @property

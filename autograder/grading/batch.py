@@ -90,11 +90,10 @@ def grade_folder(folder: Path, assignment: str, out_dir: Path, jobs: int,
                 result, internal = future.result()
             except Exception:
                 result, internal = failed_result(spec, student), [traceback.format_exc()]
-            files.write_submission(out_dir, result, internal)
+            files.write_submission(out_dir, spec, result, internal)
             results.append(result)
             progress.advance(bar)
-    tasks = [t.name for t in spec.tasks]
-    files.write_atomic(out_dir / "gradebook.csv", files.gradebook_csv(tasks, results))
+    files.write_class(out_dir, spec, results)
     return sorted(results, key=lambda r: r.student)
 
 

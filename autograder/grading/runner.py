@@ -64,12 +64,13 @@ def grade_submission(path: Path, spec: AssignmentSpec, *, student: str,
     internal: list[str] = []
     isolation = ""
     intake_seconds = 0.0
+    fingerprint = ""
     try:
         bundle = intake.prepare(path, spec.package, spec.notebook, spec.answers)
     except intake.IntakeError as exc:
         messages = [str(exc)]
     else:
-        messages = bundle.messages
+        messages, fingerprint = bundle.messages, bundle.fingerprint
         intake_seconds = time.perf_counter() - started
         try:
             records, internal, isolation = run_tests(
@@ -83,7 +84,7 @@ def grade_submission(path: Path, spec: AssignmentSpec, *, student: str,
         student=student, assignment=spec.name, tasks=tasks, raw=raw,
         multiplier=round(multiplier, 6), final=policy.final_score(raw, multiplier),
         late_minutes=round(policy.minutes_late(spec.deadlines, submitted_at), 2),
-        isolation=isolation, intake_messages=tuple(messages),
+        isolation=isolation, intake_messages=tuple(messages), fingerprint=fingerprint,
         timings={"total": round(time.perf_counter() - started, 3),
                  "intake": round(intake_seconds, 3)},
     )

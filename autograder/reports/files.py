@@ -10,6 +10,11 @@ import re
 import tempfile
 from pathlib import Path
 
+from autograder.config import AssignmentSpec
+from autograder.reports import lms
+from autograder.reports.feedback import feedback_html, feedback_markdown
+from autograder.reports.gradescope import gradescope_json
+from autograder.reports.instructor import index_html
 from autograder.results import SubmissionResult
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -28,50 +33,6 @@ def write_atomic(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def gradescope_json(result: SubmissionResult) -> str:
-    """Gradescope's results.json: one entry per task; hidden tests visible after publishing."""
-    tests = []
-    for task in result.tasks:
-        failed = [t for t in task.tests if not t.passed]
-        lines = [f"{t.name}: {t.message}" for t in failed if t.visibility == "public"]
-        hidden = sum(t.visibility == "private" for t in failed)
-        if hidden:
-            lines.append(f"{hidden} hidden test(s) failed; see your feedback for details")
-        tests.append({
-            "name": task.name, "score": task.points, "max_score": task.max_points,
-            "status": "passed" if task.points == task.max_points else "failed",
-            "output": "\n".join(lines) or f"all {len(task.tests)} tests passed",
-            "visibility": "visible",
-        })
-    payload = {
-        "score": result.final,
-        "output": (f"raw {result.raw:g} / {result.max_points:g}; late multiplier "
-                   f"{result.multiplier:.4f}; isolation: {result.isolation or 'none'}"),
-        "tests": tests,
-    }
-    return json.dumps(payload, indent=2, sort_keys=True) + "\n"
-
-
-def feedback_markdown(result: SubmissionResult) -> str:
-    """The student's feedback: per task, points, what passed, what failed and why, with hints."""
-    lines = [f"# Feedback: {result.assignment}, {result.student}", "",
-             f"**Score: {result.final:g} / {result.max_points:g}**"
-             + (f" (raw {result.raw:g}, {result.late_minutes:g} minutes late, "
-                f"x{result.multiplier:.4f})" if result.multiplier != 1 else ""), ""]
-    lines += [f"- Note: {message}" for message in result.intake_messages]
-    for task in result.tasks:
-        lines += ["", f"## {task.name}: {task.points:g} / {task.max_points:g}", ""]
-        if not task.tests:
-            lines.append("No test of this task could run (see the notes above).")
-        for test in task.tests:
-            mark = "passed" if test.passed else test.outcome
-            lines.append(f"- `{test.name}` ({test.visibility}): {mark}")
-            if test.message:
-                lines += ["", "  ```", *(f"  {line}" for line in test.message.splitlines()),
-                          "  ```"]
-    return "\n".join(lines) + "\n"
-
-
 def gradebook_csv(spec_tasks: list[str], results: list[SubmissionResult]) -> str:
     """One row per student, one column per task, then raw, late multiplier, final and flags."""
     stream = io.StringIO()
@@ -87,11 +48,28 @@ def gradebook_csv(spec_tasks: list[str], results: list[SubmissionResult]) -> str
     return stream.getvalue()
 
 
-def write_submission(out_dir: Path, result: SubmissionResult, internal: list[str]) -> None:
-    """Write one student's results.json, feedback.md, result.json (for resuming), errors."""
-    folder = out_dir / safe_name(result.student)
+def write_feedback(folder: Path, spec: AssignmentSpec, result: SubmissionResult) -> None:
+    """The student's results.json (Gradescope), feedback.md and feedback.html."""
+    descriptions = {t.name: t.description for t in spec.tasks}
     write_atomic(folder / "results.json", gradescope_json(result))
-    write_atomic(folder / "feedback.md", feedback_markdown(result))
+    write_atomic(folder / "feedback.md", feedback_markdown(result, descriptions))
+    write_atomic(folder / "feedback.html", feedback_html(result, spec.title, descriptions))
+
+
+def write_submission(out_dir: Path, spec: AssignmentSpec, result: SubmissionResult,
+                     internal: list[str]) -> None:
+    """Write one student's feedback files, timings and, if any, the grader's errors."""
+    folder = out_dir / safe_name(result.student)
+    write_feedback(folder, spec, result)
     write_atomic(folder / "timing.json", json.dumps(result.timings, indent=2) + "\n")
     if internal:
         write_atomic(folder / "grader-errors.log", "\n\n".join(internal) + "\n")
+
+
+def write_class(out_dir: Path, spec: AssignmentSpec, results: list[SubmissionResult]) -> None:
+    """The class's files: the gradebook, the instructor's page and the LMS imports."""
+    write_atomic(out_dir / "gradebook.csv", gradebook_csv([t.name for t in spec.tasks], results))
+    write_atomic(out_dir / "canvas.csv", lms.canvas_csv(spec.title, results))
+    write_atomic(out_dir / "moodle.csv", lms.moodle_csv(spec.title, results))
+    links = {r.student: f"{safe_name(r.student)}/feedback.html" for r in results}
+    write_atomic(out_dir / "index.html", index_html(spec, results, links))

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from autograder.reports.selfcheck import check_rows, verdict
 from autograder.results import SubmissionResult
 
 
@@ -41,20 +42,17 @@ def print_gradebook(title: str, tasks: list[str], results: list[SubmissionResult
 def print_check(result: SubmissionResult, only: frozenset[str]) -> None:
     """A student's self-check: per task, the public tests that passed and why the others failed."""
     console = Console()
+    rows = check_rows(result, only)
     table = Table(title="Self-check with the public tests")
     for column in ("task", "public tests passed", "first problem"):
         table.add_column(column)
-    for task in result.tasks:
-        if only and task.name not in only:
-            continue
-        failed = [t for t in task.tests if not t.passed]
-        table.add_row(task.name, f"{task.passed} / {len(task.tests)}",
-                      failed[0].message.splitlines()[0] if failed else "")
+    for row in rows:
+        mark = "[green]ok[/green]" if row.ok else "[red]to fix[/red]"
+        table.add_row(f"{escape(row.task)} {mark}", f"{row.passed} / {row.total}", escape(row.problem))
     console.print(table)
     for task in result.tasks:
         for test in task.tests:
-            if not test.passed:
-                console.print(f"[bold]{task.name}[/bold] {escape(test.name)}:\n"
+            if not test.passed and (not only or task.name in only):
+                console.print(f"[bold]{escape(task.name)}[/bold] {escape(test.name)}:\n"
                               f"{escape(test.message)}\n", highlight=False)
-    console.print("These are the public tests only: the grader also runs hidden tests, so passing "
-                  "them all does not guarantee full marks.")
+    console.print(verdict(rows), highlight=False)

@@ -1,0 +1,155 @@
+"""What `autograder ci` leaves for a CI system to show: GitHub Classroom's grader output, a job
+summary, and a JUnit report for GitLab merge requests.
+
+GitHub Classroom reads points through `classroom-resources/autograding-grading-reporter`: its
+`runners` input names grader steps, and for each it reads the environment variable
+`<STEP-ID in capitals>_RESULTS`, decodes it from base64 and parses a JSON object
+`{version, status, max_score, tests: [{name, status, score, message, ...}]}`; it adds up the tests'
+`score` against `max_score` and fails the step when `status` is "fail" or "error" (src/main.js,
+src/notify-classroom.js). The classroom's own graders write that object, base64-encoded, as the
+step output `result` (autograding-python-grader bin/run.sh; format version 3 as in its runner, whose
+test entries also carry test_code, filename, line_no, duration and task_id). GitHub has since
+sunset the Classroom application; the reporter and this format still work in existing workflows.
+
+GitLab shows a job's JUnit XML (`artifacts:reports:junit`) in merge requests, reading
+testsuites/testsuite `name` and `time`, testcase `classname` (shown as the suite), `name`, `file`,
+`time`, and the text of `failure`, `error` and `system-out` (docs.gitlab.com/ci/testing/
+unit_test_reports, "JUnit XML format specification"). A duplicate test name is dropped, so the
+names here are unique within their task.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from autograder.config import AssignmentSpec
+from autograder.reports.files import write_atomic, write_feedback
+from autograder.reports.selfcheck import check_rows, verdict
+from autograder.results import SubmissionResult, TaskResult
+
+CLASSROOM_FORMAT_VERSION = 3
+ADVISORY = ("CI scores are advisory: your repository is yours to change, so the instructor grades "
+            "every repository again, centrally, with private tests.")
+ALL_TESTS_NOTE = "Public and private tests ran: this kit holds the private tests."
+JUNIT_OUTCOMES = {"failed": "failure", "error": "error", "timeout": "error", "crash": "error",
+                  "grader-error": "error"}
+
+
+def student_name(env: Mapping[str, str], path: Path) -> str:
+    """Who is graded: the repository's name on GitHub or GitLab, else the folder's."""
+    for key in ("GITHUB_REPOSITORY", "CI_PROJECT_PATH"):
+        if env.get(key):
+            return env[key].rstrip("/").rpartition("/")[2]
+    return path.resolve().name or "student"
+
+
+def _task_message(task: TaskResult, scope: str) -> str:
+    failed = [t for t in task.tests if not t.passed]
+    if not task.tests:
+        return f"no {scope} test of {task.name} ran"
+    if not failed:
+        return f"{len(task.tests)} {scope} tests passed"
+    first = failed[0].message.strip().splitlines()[0] if failed[0].message else failed[0].outcome
+    return f"{len(failed)} of {len(task.tests)} {scope} tests failed; first: {failed[0].name}: {first}"
+
+
+def classroom_payload(result: SubmissionResult, scope: str = "public") -> dict[str, Any]:
+    """The grader output GitHub Classroom's reporter reads: one test per task, with its points."""
+    tests = []
+    for number, task in enumerate(result.tasks, start=1):
+        status = ("error" if task.grader_errors else
+                  "pass" if task.tests and task.points == task.max_points else "fail")
+        tests.append({
+            "name": task.name, "status": status, "score": task.points,
+            "max_score": task.max_points, "message": _task_message(task, scope),
+            "test_code": "", "filename": "", "line_no": 0,
+            "duration": round(sum(t.seconds for t in task.tests), 3), "task_id": number,
+        })
+    statuses = {t["status"] for t in tests}
+    overall = "error" if "error" in statuses else "fail" if "fail" in statuses else "pass"
+    return {"version": CLASSROOM_FORMAT_VERSION, "status": overall,
+            "max_score": result.max_points, "tests": tests}
+
+
+def classroom_json(result: SubmissionResult, scope: str = "public") -> str:
+    return json.dumps(classroom_payload(result, scope), separators=(",", ":"))
+
+
+def classroom_output(result: SubmissionResult, scope: str = "public") -> str:
+    """The `result=<base64>` line a grader step appends to $GITHUB_OUTPUT."""
+    encoded = base64.b64encode(classroom_json(result, scope).encode()).decode("ascii")
+    return f"result={encoded}\n"
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def step_summary(spec: AssignmentSpec, result: SubmissionResult, scope: str = "public") -> str:
+    """Markdown for $GITHUB_STEP_SUMMARY (and summary.md): a table of the tasks and their points."""
+    rows = check_rows(result)
+    lines = [f"### {spec.title}", "",
+             f"**{result.raw:g} / {result.max_points:g} points** from the {scope} tests. {ADVISORY}",
+             "", "| task | points | tests passed | first problem |", "|---|---:|---:|---|"]
+    for task, row in zip(result.tasks, rows, strict=True):
+        mark = "✅" if row.ok else "❌"
+        lines.append(f"| {mark} {_cell(task.name)} | {task.points:g} / {task.max_points:g} | "
+                     f"{row.passed} / {row.total} | {_cell(row.problem)} |")
+    lines += ["", verdict(rows) if scope == "public" else ALL_TESTS_NOTE, "",
+              f"Sandbox: {result.isolation or 'not started'}."]
+    lines += [f"> Note: {_cell(message)}" for message in result.intake_messages]
+    return "\n".join(lines) + "\n"
+
+
+def junit_xml(spec: AssignmentSpec, result: SubmissionResult, scope: str = "public") -> str:
+    """One testsuite per task: a `points` case that fails when the task lost points, then one case
+    per test with what failed as the failure's text."""
+    root = ET.Element("testsuites", name=f"autograder {spec.name} ({scope} tests)",
+                      time=f"{sum(t.seconds for task in result.tasks for t in task.tests):.3f}")
+    for task in result.tasks:
+        suite = ET.SubElement(root, "testsuite", name=task.name, tests=str(len(task.tests) + 1),
+                              time=f"{sum(t.seconds for t in task.tests):.3f}")
+        points = ET.SubElement(suite, "testcase", classname=task.name, name="points", time="0")
+        summary = f"{task.points:g} / {task.max_points:g} points; {_task_message(task, scope)}"
+        if task.points < task.max_points or not task.tests:
+            ET.SubElement(points, "failure", message=summary).text = summary
+        ET.SubElement(points, "system-out").text = summary
+        for test in task.tests:
+            case = ET.SubElement(suite, "testcase", classname=task.name, name=test.name,
+                                 file=f"{test.visibility} tests", time=f"{test.seconds:.3f}")
+            if not test.passed:
+                problem = test.message or test.outcome
+                ET.SubElement(case, JUNIT_OUTCOMES[test.outcome], type=test.outcome,
+                              message=problem.splitlines()[0]).text = problem
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _append(path: str | None, text: str) -> None:
+    if path:
+        with open(path, "a", encoding="utf-8") as stream:
+            stream.write(text)
+
+
+def write_ci_files(out: Path, spec: AssignmentSpec, result: SubmissionResult, internal: list[str],
+                   env: Mapping[str, str] = os.environ, scope: str = "public") -> list[Path]:
+    """Write the reports into `out`; on GitHub Actions also the step output and the job summary."""
+    write_feedback(out, spec, result)
+    written = {"classroom.json": classroom_json(result, scope) + "\n",
+               "summary.md": step_summary(spec, result, scope),
+               "junit.xml": junit_xml(spec, result, scope)}
+    if internal:
+        written["grader-errors.log"] = "\n\n".join(internal) + "\n"
+    for name, text in written.items():
+        write_atomic(out / name, text)
+    _append(env.get("GITHUB_OUTPUT"), classroom_output(result, scope))
+    _append(env.get("GITHUB_STEP_SUMMARY"), written["summary.md"])
+    return sorted([out / "results.json", out / "feedback.md", out / "feedback.html",
+                   *(out / name for name in written)])
+

@@ -1,0 +1,126 @@
+"""A student's feedback, per task: the points, what passed, and for what failed, what was compared
+(with shapes and the largest error, as the checks wrote it) and a hint.
+
+One view of a result feeds both `feedback.md` and `feedback.html`. Private tests appear by name and
+message only: messages are written for students by the checks, test source is never read here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from autograder.reports.html import render
+from autograder.results import SubmissionResult, TaskResult
+
+HINT_MARK = re.compile(r"\n\s*Hint: ")
+# What to try when the check itself gave no hint: by how the test ended.
+OUTCOME_HINTS = {
+    "failed": "Compare your result with the expected one on a tiny input you can work out by hand.",
+    "error": "Your code raised an exception (the message says where); call it yourself with "
+             "arrays of the same shapes to reproduce it.",
+    "timeout": "Look for a loop that never ends, or for Python loops over array elements where one "
+               "vectorised NumPy expression would do.",
+    "crash": "The process running your code died: look for sys.exit / os._exit, endless recursion, "
+             "or arrays far larger than the inputs.",
+    "grader-error": "This one is the grader's fault, not yours: the instructor has been told.",
+}
+VISIBILITY_LABELS = {"public": "public test", "private": "hidden test"}
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Tests that did not pass with the same problem, split into what went wrong and what to try
+    (a crash or an unimplemented method fails every test of a task the same way: said once)."""
+
+    tests: tuple[str, ...]
+    visibility: str
+    outcome: str
+    problem: str
+    hint: str
+
+    @property
+    def names(self) -> str:
+        shown = ", ".join(self.tests[:3])
+        return shown + (f" and {len(self.tests) - 3} more" if len(self.tests) > 3 else "")
+
+
+@dataclass(frozen=True)
+class TaskFeedback:
+    name: str
+    description: str
+    points: float
+    max_points: float
+    passed: tuple[str, ...]
+    failures: tuple[Failure, ...]
+
+    @property
+    def total(self) -> int:
+        return len(self.passed) + sum(len(f.tests) for f in self.failures)
+
+    @property
+    def full(self) -> bool:
+        return self.points == self.max_points and self.total > 0
+
+
+def split_hint(message: str, outcome: str) -> tuple[str, str]:
+    """The message without its hint, and the hint (the check's own, else one for the outcome)."""
+    parts = HINT_MARK.split(message.strip(), maxsplit=1)
+    hint = parts[1].strip() if len(parts) == 2 else OUTCOME_HINTS.get(outcome, "")
+    return parts[0].rstrip(), " ".join(hint.split())
+
+
+def task_feedback(task: TaskResult, description: str = "") -> TaskFeedback:
+    groups: dict[tuple[str, str, str, str], list[str]] = {}
+    for test in task.tests:
+        if not test.passed:
+            problem, hint = split_hint(test.message or "a check of this test failed", test.outcome)
+            groups.setdefault((test.visibility, test.outcome, problem, hint), []).append(test.name)
+    failures = tuple(Failure(tuple(names), *key) for key, names in groups.items())
+    return TaskFeedback(task.name, description, task.points, task.max_points,
+                        tuple(t.name for t in task.tests if t.passed), failures)
+
+
+def feedback_view(result: SubmissionResult, descriptions: Mapping[str, str]) -> list[TaskFeedback]:
+    return [task_feedback(task, descriptions.get(task.name, "")) for task in result.tasks]
+
+
+def score_line(result: SubmissionResult) -> str:
+    line = f"{result.final:g} / {result.max_points:g}"
+    if result.multiplier != 1:
+        line += (f" (raw {result.raw:g}, {result.late_minutes / 60:.1f} hours late, "
+                 f"x{result.multiplier:.4f})")
+    return line
+
+
+def feedback_markdown(result: SubmissionResult, descriptions: Mapping[str, str] | None = None) -> str:
+    """The feedback as Markdown: readable as plain text, rendered by GitHub and GitLab."""
+    lines = [f"# Feedback: {result.assignment}, {result.student}", "",
+             f"**Score: {score_line(result)}**", ""]
+    lines += [f"- Note: {message}" for message in result.intake_messages]
+    for task in feedback_view(result, descriptions or {}):
+        lines += ["", f"## {task.name}: {task.points:g} / {task.max_points:g}", ""]
+        if task.description:
+            lines += [f"_{task.description}_", ""]
+        if not task.total:
+            lines.append("No test of this task could run (see the notes above).")
+        if task.passed:
+            lines.append(f"Passed {len(task.passed)} of {task.total} tests: "
+                         + ", ".join(f"`{name}`" for name in task.passed))
+        for failure in task.failures:
+            names = ", ".join(f"`{name}`" for name in failure.tests)
+            lines += ["", f"- {names} ({VISIBILITY_LABELS[failure.visibility]}"
+                      f"{'s' if len(failure.tests) > 1 else ''}): {failure.outcome}", "", "  ```",
+                      *(f"  {line}" for line in failure.problem.splitlines()), "  ```"]
+            if failure.hint:
+                lines.append(f"  Hint: {failure.hint}")
+    return "\n".join(lines) + "\n"
+
+
+def feedback_html(result: SubmissionResult, title: str = "",
+                  descriptions: Mapping[str, str] | None = None) -> str:
+    """The feedback as one self-contained HTML page."""
+    return render("feedback.html.j2", result=result, title=title or result.assignment,
+                  score=score_line(result), tasks=feedback_view(result, descriptions or {}),
+                  labels=VISIBILITY_LABELS)

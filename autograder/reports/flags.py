@@ -1,0 +1,66 @@
+"""Integrity flags for the instructor: what in a class's results deserves a human look.
+
+A flag is a fact, not a verdict: identical code may be a shared starter, a timeout may be slow code.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from autograder.results import SubmissionResult
+
+TROUBLE_OUTCOMES = ("timeout", "crash")
+
+
+@dataclass(frozen=True)
+class Flag:
+    student: str
+    kind: str
+    detail: str
+
+
+def identical_code(results: list[SubmissionResult]) -> list[Flag]:
+    """Submissions whose graded code is byte for byte the same as another's (zero scores aside:
+    handing in the untouched template is not copying)."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for result in results:
+        if result.fingerprint and result.raw > 0:
+            groups[result.fingerprint].append(result.student)
+    flags = []
+    for students in groups.values():
+        for student in students if len(students) > 1 else []:
+            others = ", ".join(s for s in sorted(students) if s != student)
+            flags.append(Flag(student, "identical code", f"same code as {others}"))
+    return flags
+
+
+def _own_flags(result: SubmissionResult, usual_isolation: str) -> list[Flag]:
+    flags = []
+    if result.grader_errors:
+        flags.append(Flag(result.student, "grader error",
+                          f"{result.grader_errors} test(s): see grader-errors.log"))
+    for task in result.tasks:
+        trouble = Counter(t.outcome for t in task.tests if t.outcome in TROUBLE_OUTCOMES)
+        for outcome, count in sorted(trouble.items()):
+            flags.append(Flag(result.student, outcome, f"{task.name}: {count} test(s)"))
+    if result.multiplier == 0:
+        flags.append(Flag(result.student, "after hard deadline",
+                          f"{result.late_minutes / 60:.1f} hours late: scored zero"))
+    elif result.multiplier != 1:
+        flags.append(Flag(result.student, "late", f"{result.late_minutes / 60:.1f} hours late, "
+                                                  f"x{result.multiplier:.4f}"))
+    flags += [Flag(result.student, "intake", message) for message in result.intake_messages]
+    if result.isolation and result.isolation != usual_isolation:
+        flags.append(Flag(result.student, "isolation", f"graded with {result.isolation}"))
+    return flags
+
+
+def integrity_flags(results: list[SubmissionResult]) -> list[Flag]:
+    """Every flag of the class, by student."""
+    modes = Counter(r.isolation for r in results if r.isolation)
+    usual = modes.most_common(1)[0][0] if modes else ""
+    flags = identical_code(results)
+    for result in results:
+        flags += _own_flags(result, usual)
+    return sorted(flags, key=lambda f: (f.student, f.kind))

@@ -1,0 +1,55 @@
+"""Gradescope's `results.json`, per the autograder specification
+(gradescope-autograders.readthedocs.io/en/latest/specs/, "Output format" and "Controlling Test Case
+Visibility"): top-level `score` and `output`; per test `name`, `score`, `max_score`, `status`
+("passed"/"failed"), `output` and `visibility` (hidden, after_due_date, after_published, visible).
+
+Each task is one visible entry that carries its points, with the public tests' failures spelled out.
+The hidden tests' details go into a second, zero-point entry per task, shown to students only once
+the instructor publishes the grades: the spec notes that tests with points that are not visible hide
+the student's total, so the points stay on the visible entry.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from autograder.results import SubmissionResult, TaskResult
+
+HIDDEN_DETAILS_VISIBILITY = "after_published"
+
+
+def _task_entries(task: TaskResult) -> list[dict[str, Any]]:
+    public = [t for t in task.tests if t.visibility == "public"]
+    hidden = [t for t in task.tests if t.visibility == "private"]
+    hidden_failed = [t for t in hidden if not t.passed]
+    lines = [f"{t.name}: {t.message}" for t in public if not t.passed]
+    lines.append(f"public tests: {sum(t.passed for t in public)} of {len(public)} passed")
+    if hidden:
+        lines.append(f"hidden tests: {len(hidden) - len(hidden_failed)} of {len(hidden)} passed"
+                     + ("; their details appear when grades are published" if hidden_failed else ""))
+    entries = [{
+        "name": task.name, "score": task.points, "max_score": task.max_points,
+        "status": "passed" if task.points == task.max_points and task.tests else "failed",
+        "output": "\n".join(lines), "visibility": "visible",
+    }]
+    if hidden:
+        entries.append({
+            "name": f"{task.name}: hidden tests", "score": 0.0, "max_score": 0.0,
+            "status": "failed" if hidden_failed else "passed",
+            "output": "\n".join(f"{t.name}: {t.message}" for t in hidden_failed)
+                      or f"{len(hidden)} hidden tests passed",
+            "visibility": HIDDEN_DETAILS_VISIBILITY,
+        })
+    return entries
+
+
+def gradescope_json(result: SubmissionResult) -> str:
+    payload = {
+        "score": result.final,
+        "output": "\n".join([f"raw {result.raw:g} / {result.max_points:g}; late multiplier "
+                             f"{result.multiplier:.4f}; isolation: {result.isolation or 'none'}",
+                             *result.intake_messages]),
+        "tests": [entry for task in result.tasks for entry in _task_entries(task)],
+    }
+    return json.dumps(payload, indent=2, sort_keys=True) + "\n"

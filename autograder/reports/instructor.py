@@ -1,0 +1,90 @@
+"""The instructor's page, `index.html`: one self-contained page per graded folder with the gradebook
+(sortable), the score distribution, the pass rate per task, the slowest submissions and the
+integrity flags. Charts are PNGs embedded as data: URIs; sorting is a few lines of inline script.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+from autograder.config import AssignmentSpec
+from autograder.reports import plots
+from autograder.reports.flags import Flag, integrity_flags
+from autograder.reports.html import render
+from autograder.results import SubmissionResult
+
+SLOWEST_SHOWN = 5
+# index.html shows grading times, which differ from run to run; every other file must not.
+TIMED_FILES = frozenset({"timing.json", "index.html"})
+
+
+@dataclass(frozen=True)
+class TaskStats:
+    name: str
+    points: float
+    full_rate: float
+    tests_passed_rate: float
+
+
+@dataclass(frozen=True)
+class Slow:
+    student: str
+    seconds: float
+    slowest_task: str
+    task_seconds: float
+
+
+def task_stats(spec: AssignmentSpec, results: list[SubmissionResult]) -> list[TaskStats]:
+    stats = []
+    for spec_task in spec.tasks:
+        tasks = [t for r in results for t in r.tasks if t.name == spec_task.name]
+        tests = [test for t in tasks for test in t.tests]
+        stats.append(TaskStats(
+            spec_task.name, spec_task.points,
+            sum(t.points == t.max_points and bool(t.tests) for t in tasks) / max(len(tasks), 1),
+            sum(t.passed for t in tests) / max(len(tests), 1)))
+    return stats
+
+
+def slowest(results: list[SubmissionResult], count: int = SLOWEST_SHOWN) -> list[Slow]:
+    """The submissions that took longest to grade, with the task that took longest in each."""
+    rows = []
+    for result in results:
+        per_task = {t.name: sum(test.seconds for test in t.tests) for t in result.tasks}
+        task = max(per_task, key=per_task.__getitem__, default="")
+        rows.append(Slow(result.student, result.timings.get("total", 0.0), task,
+                         per_task.get(task, 0.0)))
+    return sorted(rows, key=lambda s: -s.seconds)[:count]
+
+
+def summary(spec: AssignmentSpec, results: list[SubmissionResult], flags: list[Flag]
+            ) -> list[tuple[str, str]]:
+    finals = [r.final for r in results]
+    return [
+        ("submissions", str(len(results))),
+        ("mean", f"{statistics.fmean(finals):.2f}" if finals else "-"),
+        ("median", f"{statistics.median(finals):g}" if finals else "-"),
+        ("full marks", str(sum(r.final == spec.max_points for r in results))),
+        ("flagged", str(len({f.student for f in flags}))),
+        ("grader errors", str(sum(r.grader_errors for r in results))),
+    ]
+
+
+def index_html(spec: AssignmentSpec, results: list[SubmissionResult],
+               feedback_links: dict[str, str]) -> str:
+    """The page; `feedback_links` maps each student to their feedback page, relative to it."""
+    results = sorted(results, key=lambda r: r.student)
+    flags = integrity_flags(results)
+    stats = task_stats(spec, results)
+    flagged = {f.student: [] for f in flags}
+    for flag in flags:
+        flagged[flag.student].append(flag.kind)
+    return render(
+        "index.html.j2", spec=spec, results=results, links=feedback_links, flags=flags,
+        flagged=flagged, stats=stats, slowest=slowest(results),
+        summary=summary(spec, results, flags),
+        isolation=sorted({r.isolation for r in results if r.isolation}),
+        histogram=plots.score_histogram([r.final for r in results], spec.max_points),
+        pass_rates=plots.pass_rate_chart([s.name for s in stats], [s.full_rate for s in stats]),
+    )

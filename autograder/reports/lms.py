@@ -1,0 +1,53 @@
+"""Grades shaped for import into a learning-management system's gradebook.
+
+Students are identified by their submission's name (the folder, zip or notebook handed in): name
+submissions after the LMS login and these files import as they are.
+
+- Canvas ("Import grades" in the Gradebook): the first five columns identify the student (`Student`,
+  `ID`, `SIS User ID`, `SIS Login ID`, `Section`; one identifier is enough), then one column per
+  assignment; a header that names no existing assignment creates one. We fill `Student` and
+  `SIS Login ID`.
+- Moodle ("Import grades from CSV", docs.moodle.org/en/Grade_import): any columns; at import, one is
+  mapped to a user field (username, ID number or email) and the others to grade items and their
+  feedback. Importing feedback without its grade column erases the grades, so both are written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from autograder.results import SubmissionResult
+
+CANVAS_IDENTITY = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+
+
+def _csv(rows: list[list[str]]) -> str:
+    stream = io.StringIO()
+    csv.writer(stream, lineterminator="\n").writerows(rows)
+    return stream.getvalue()
+
+
+def canvas_csv(title: str, results: list[SubmissionResult]) -> str:
+    rows = [[*CANVAS_IDENTITY, title]]
+    rows += [[r.student, "", "", r.student, "", f"{r.final:g}"]
+             for r in sorted(results, key=lambda r: r.student)]
+    return _csv(rows)
+
+
+def short_feedback(result: SubmissionResult) -> str:
+    """One line for an LMS feedback cell: raw score, penalty, and the tasks that lost points."""
+    parts = [f"raw {result.raw:g} / {result.max_points:g}"]
+    if result.multiplier != 1:
+        parts.append(f"late penalty x{result.multiplier:.4f}")
+    lost = [f"{t.name} ({t.points:g}/{t.max_points:g})" for t in result.tasks
+            if t.points < t.max_points]
+    parts.append("lost points in: " + ", ".join(lost) if lost else "every task in full")
+    return "; ".join(parts) + "; details in your feedback file"
+
+
+def moodle_csv(title: str, results: list[SubmissionResult]) -> str:
+    rows = [["Username", title, f"{title} (feedback)"]]
+    rows += [[r.student, f"{r.final:g}", short_feedback(r)]
+             for r in sorted(results, key=lambda r: r.student)]
+    return _csv(rows)

@@ -1,0 +1,84 @@
+"""A self-check's table: per task, how many public tests passed and the first problem, with a note
+that says which part was checked. Shared by `autograder check`, `check()` in a notebook and CI.
+
+It never says "all tests passed": only the public tests ran, and the private ones decide the grade.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from autograder.reports.feedback import split_hint
+from autograder.results import SubmissionResult
+
+PUBLIC_ONLY = "Public tests only: the private tests run at grading time, so this is not your grade."
+PROBLEM_CHARS = 160
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    task: str
+    passed: int
+    total: int
+    problem: str
+    hint: str
+
+    @property
+    def ok(self) -> bool:
+        return self.total > 0 and self.passed == self.total
+
+
+def check_rows(result: SubmissionResult, only: frozenset[str] = frozenset()) -> list[CheckRow]:
+    rows = []
+    for task in result.tasks:
+        if only and task.name not in only:
+            continue
+        failed = [t for t in task.tests if not t.passed]
+        problem, hint = split_hint(failed[0].message, failed[0].outcome) if failed else ("", "")
+        if not task.tests:
+            problem = "no public test of this task ran"
+        first_line = problem.splitlines()[0] if problem else ""
+        if len(first_line) > PROBLEM_CHARS:
+            first_line = first_line[: PROBLEM_CHARS - 3] + "..."
+        rows.append(CheckRow(task.name, task.passed, len(task.tests), first_line, hint))
+    return rows
+
+
+def verdict(rows: list[CheckRow]) -> str:
+    """One honest sentence about what passed: it names the public tests, never 'all tests'."""
+    passed, total = sum(r.passed for r in rows), sum(r.total for r in rows)
+    tasks = ", ".join(r.task for r in rows)
+    if total and passed == total:
+        return f"{tasks}: every one of the {total} public tests passed. {PUBLIC_ONLY}"
+    failing = ", ".join(r.task for r in rows if not r.ok)
+    return f"{passed} of {total} public tests passed; to fix: {failing}. {PUBLIC_ONLY}"
+
+
+def check_text(rows: list[CheckRow]) -> str:
+    """A plain-text table for a terminal or a notebook without HTML."""
+    width = max([len("task"), *(len(r.task) for r in rows)])
+    lines = [f"{'task':<{width}}  public tests  first problem",
+             f"{'-' * width}  ------------  -------------"]
+    for row in rows:
+        lines.append(f"{row.task:<{width}}  {row.passed:>5} / {row.total:<4}  {row.problem}")
+        if row.hint:
+            lines.append(f"{'':<{width}}  {'':12}  Hint: {row.hint}")
+    return "\n".join([*lines, "", verdict(rows)])
+
+
+def check_html(rows: list[CheckRow]) -> str:
+    """A small HTML table for a notebook (inline styles: a notebook has no stylesheet of ours)."""
+    cell = 'style="text-align:left;padding:4px 8px;border-bottom:1px solid #d1d9e0;vertical-align:top"'
+    body = []
+    for row in rows:
+        mark = ('<span style="color:#1a7f37">&#10004;</span>' if row.ok
+                else '<span style="color:#cf222e">&#10008;</span>')
+        hint = (f'<br><span style="color:#0969da">Hint: {html.escape(row.hint)}</span>'
+                if row.hint else "")
+        body.append(f"<tr><td {cell}>{mark} {html.escape(row.task)}</td>"
+                    f"<td {cell}>{row.passed} / {row.total}</td>"
+                    f"<td {cell}><code>{html.escape(row.problem)}</code>{hint}</td></tr>")
+    head = "".join(f"<th {cell}>{name}</th>" for name in ("task", "public tests", "first problem"))
+    return (f'<table class="autograder-check"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table><p>{html.escape(verdict(rows))}</p>')

@@ -1,0 +1,255 @@
+"""A student's self-check inside their own notebook or Python session: `check("Linear")`.
+
+It runs the public tests of the asked tasks against the code the student has right now: the classes
+defined in the running notebook (for notebook assignments) or the package on disk, imported afresh
+(for package assignments). This runs in the student's own process, where there is nothing to
+protect, yet the tests cannot tell the difference from grading: they get the same `student` fixture,
+backed by an in-process stand-in for the sandboxed worker that answers with the worker's own
+dispatch and passes every value through the same plain-data encoding, so arrays are copies both
+ways, exactly as when grading. Only the public tests run: the result says so.
+
+    from autograder.selfcheck import check
+    check("Linear")            # one task
+    check()                    # every task of the assignment
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import os
+import random
+import signal
+import sys
+import tempfile
+import threading
+import types
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from autograder import config
+from autograder.failures import StudentError, WorkerTimeout
+from autograder.grading.plugin import GradingPlugin
+from autograder.grading.runner import PYTEST_ARGS, PYTEST_INI
+from autograder.reports.selfcheck import check_html, check_rows, check_text
+from autograder.results import SubmissionResult, TestRecord
+from autograder.runtime import wire
+from autograder.runtime.worker import Worker
+from autograder.sandbox.session import Student
+from autograder.scoring import policy
+
+NOTEBOOK_MODULE = "notebook"  # what notebook assignments' tests import (see runtime.notebook)
+
+
+class DeadlinePassed(BaseException):
+    """Raised into the student's code when a call runs too long (not an Exception, so a bare
+    `except Exception` in their code does not swallow it)."""
+
+
+@contextlib.contextmanager
+def deadline(seconds: float, what: str) -> Iterator[None]:
+    """Stop a call after `seconds` with the grader's timeout failure (main thread only: signals)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise DeadlinePassed()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except DeadlinePassed:
+        raise WorkerTimeout(f"{what} did not finish within {seconds:g} s (an infinite loop, or very "
+                            "slow code?)") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class NotebookNamespace(types.ModuleType):
+    """The running notebook's global names as the module `notebook`, live: what the student
+    defined last is what the tests see."""
+
+    def __init__(self, namespace: dict[str, Any]) -> None:
+        super().__init__(NOTEBOOK_MODULE)
+        self._namespace = namespace
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._namespace[name]
+        except KeyError:
+            raise AttributeError(f"your notebook defines no {name!r} yet: run the cell that "
+                                 "defines it, then check again") from None
+
+
+def _refuse_objects(value: Any) -> wire.Handle:
+    raise TypeError(f"cannot send a {type(value).__name__} to the student's code")
+
+
+class InProcessWorker:
+    """Answers the proxies' requests in this process, as the sandboxed worker would."""
+
+    def __init__(self, root: Path, modules: dict[str, types.ModuleType], call_seconds: float,
+                 frames_root: Path | None = None) -> None:
+        self.worker = Worker(str(frames_root or root), -1, -1)
+        self.modules = modules
+        self.call_seconds = call_seconds
+
+    def request(self, what: str, op: str, timeout: float | None = None, **fields: Any) -> Any:
+        """Decode the request as the worker would, run it, and encode the answer as it would."""
+        tree, buffers = wire.encode({"op": op, **fields}, _refuse_objects)
+        request = wire.decode(tree, buffers, self.worker.handles.get)
+        try:
+            with deadline(timeout or self.call_seconds, what):
+                answer = self._dispatch(request)
+                tree, buffers = wire.encode(answer, self.worker.handles.add)
+        except (WorkerTimeout, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # the student's exceptions, SystemExit included
+            error = self.worker.describe(exc)
+            raise StudentError(what, error["type"], error["message"], error["frames"]) from None
+        return wire.decode(tree, buffers, lambda handle: handle)
+
+    def _dispatch(self, request: dict[str, Any]) -> Any:
+        if request["op"] == "import" and request["module"] in self.modules:
+            return self.modules[request["module"]]
+        return self.worker.dispatch(request)
+
+
+@dataclass(frozen=True)
+class InProcessIsolation:
+    description: str = "none: a self-check in the student's own process"
+
+
+class InProcessSandbox:
+    """What the grading plugin needs of a sandbox: a `Student` per task, here all in-process."""
+
+    isolation = InProcessIsolation()
+
+    def __init__(self, worker: InProcessWorker) -> None:
+        self.worker = worker
+
+    def student_for(self, task: str) -> Student:
+        return Student(self.worker)  # type: ignore[arg-type]  # the same interface, in-process
+
+    def close(self) -> None:
+        """Nothing to stop: no process was started."""
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The outcome of a self-check; a notebook shows it as a table, `print` as text."""
+
+    result: SubmissionResult
+    tasks: frozenset[str]
+
+    @property
+    def passed(self) -> bool:
+        return all(row.ok for row in check_rows(self.result, self.tasks))
+
+    def _repr_html_(self) -> str:
+        return check_html(check_rows(self.result, self.tasks))
+
+    def __str__(self) -> str:
+        return check_text(check_rows(self.result, self.tasks))
+
+    __repr__ = __str__
+
+
+def _notebook_globals() -> dict[str, Any] | None:
+    """The running IPython kernel's user namespace, or None outside a notebook."""
+    main = sys.modules.get("__main__")
+    namespace = getattr(main, "__dict__", {})
+    return namespace if "get_ipython" in namespace else None
+
+
+def choose_assignment(tasks: tuple[str, ...], assignment: str | None, root: Path,
+                      in_notebook: bool) -> config.AssignmentSpec:
+    """The assignment meant: the one named, else the one whose tasks and kind fit where we are."""
+    if assignment:
+        spec = config.load(assignment)
+    else:
+        specs = [config.load(name) for name in config.available()]
+        fits = [s for s in specs if set(tasks) <= {t.name for t in s.tasks}
+                and (s.notebook and in_notebook or s.package and (root / s.package).is_dir())]
+        if len(fits) != 1:
+            raise config.ConfigError(
+                f"cannot tell which assignment to check{' for ' + ', '.join(tasks) if tasks else ''}"
+                f"; name it: check(..., assignment=...) with one of {', '.join(config.available())}")
+        spec = fits[0]
+    unknown = set(tasks) - {t.name for t in spec.tasks}
+    if unknown:
+        raise config.ConfigError(f"{spec.name} has no task {', '.join(sorted(unknown))}; its tasks: "
+                                 + ", ".join(t.name for t in spec.tasks))
+    return spec
+
+
+def _fresh_package(root: Path, package: str) -> None:
+    """Import the package from `root`, and its files as they are on disk now."""
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
+        del sys.modules[name]
+    importlib.invalidate_caches()
+
+
+@contextlib.contextmanager
+def _own_random_state() -> Iterator[None]:
+    """The tests seed numpy's and random's global generators: give the student theirs back."""
+    numpy_state, python_state = np.random.get_state(), random.getstate()
+    try:
+        yield
+    finally:
+        np.random.set_state(numpy_state)
+        random.setstate(python_state)
+
+
+def run_public_tests(spec: config.AssignmentSpec, worker: InProcessWorker,
+                     tasks: frozenset[str]) -> list[TestRecord]:
+    """The assignment's public tests of `tasks` (all when empty) against the in-process worker."""
+    plugin = GradingPlugin(InProcessSandbox(worker), [t.name for t in spec.tasks],  # type: ignore[arg-type]
+                           spec.test_dirs["public"], tasks)
+    args = [str(spec.test_dirs["public"]), *PYTEST_ARGS, "--rootdir", str(spec.directory),
+            "-c", str(PYTEST_INI)]
+    output = io.StringIO()
+    with _own_random_state(), contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+        pytest.main(args, plugins=[plugin])
+    return list(plugin.records.values())
+
+
+def check(*tasks: str, assignment: str | None = None, path: str | os.PathLike[str] | None = None
+          ) -> CheckReport:
+    """Run the public tests of `tasks` (every task when none is named) on your current code.
+
+    In a notebook, the classes and functions you defined in it are checked; elsewhere, the
+    assignment's package in `path` (default: the current folder), as it is on disk now.
+    """
+    root = Path(path or os.getcwd()).resolve()
+    namespace = _notebook_globals()
+    spec = choose_assignment(tasks, assignment, root, namespace is not None)
+    modules: dict[str, types.ModuleType] = {}
+    frames_root = root
+    if spec.notebook:
+        if namespace is None:
+            raise config.ConfigError(f"{spec.name} is a notebook assignment: call check() inside "
+                                     "your notebook, or run `autograder check your.ipynb`")
+        modules[NOTEBOOK_MODULE] = NotebookNamespace(namespace)
+        frames_root = Path(tempfile.gettempdir()) / f"ipykernel_{os.getpid()}"  # where cells live
+    else:
+        _fresh_package(root, spec.package)
+    worker = InProcessWorker(root, modules, spec.limits.call_seconds, frames_root)
+    records = run_public_tests(spec, worker, frozenset(tasks))
+    scored = policy.score_tasks(spec, records)
+    raw = round(sum(t.points for t in scored), 2)
+    result = SubmissionResult(student="self-check", assignment=spec.name, tasks=scored, raw=raw,
+                              multiplier=1.0, final=raw,
+                              isolation=InProcessSandbox.isolation.description)
+    return CheckReport(result, frozenset(tasks))
