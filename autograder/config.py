@@ -28,6 +28,8 @@ class TaskSpec:
     name: str
     points: float
     description: str = ""
+    # A bonus task's points count above the assignment's maximum (the course's "extra points").
+    bonus: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,12 @@ class AssignmentSpec:
 
     @property
     def max_points(self) -> float:
-        return sum(t.points for t in self.tasks)
+        """The maximum without bonus tasks."""
+        return sum(t.points for t in self.tasks if not t.bonus)
+
+    @property
+    def bonus_points(self) -> float:
+        return sum(t.points for t in self.tasks if t.bonus)
 
     @property
     def test_dirs(self) -> dict[str, Path]:
@@ -115,8 +122,10 @@ def load(name: str) -> AssignmentSpec:
         points = task.get("points")
         if not isinstance(points, (int, float)) or points < 0:
             raise ConfigError(f"{path}: {where}points must be a non-negative number")
+        if not isinstance(task.get("bonus", False), bool):
+            raise ConfigError(f"{path}: {where}bonus must be true or false")
         tasks.append(TaskSpec(str(need(task, "name", str, where)), float(points),
-                              str(task.get("description", ""))))
+                              str(task.get("description", "")), task.get("bonus", False)))
     if len({t.name for t in tasks}) != len(tasks):
         raise ConfigError(f"{path}: task names must be unique")
     policy = data.get("policy", "all_or_nothing")

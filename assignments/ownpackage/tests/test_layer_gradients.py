@@ -1,0 +1,40 @@
+"""Part 2.1-2.4: CrossEntropy.forward and the input gradients of CrossEntropy, Softmax, ReLU and
+DenseLayer, on the course's own inputs, against central differences of your forward pass. A
+layer's grad_x is the per-sample Jacobian (batch, out, in); a loss's is (batch, in)."""
+
+import numpy as np
+import pytest
+
+from autograder.checks import assert_close
+from autograder.checks.jacobians import check_jacobian, loss_gradient
+
+TASK = "Layer gradients"
+COURSE_X = np.array([[1, 2, 3], [2, -3, 4]])
+JACOBIAN_HINT = "grad_x(x)[b, o, i] = d output[b, o] / d x[b, i]: shape (batch, out, in)."
+
+
+@pytest.mark.task(TASK)
+def test_crossentropy_forward_and_grad_x(student):
+    ce = student.module("notebook").CrossEntropy()
+    x = np.array([[1, 2, 3], [2, 3, 4]])
+    labels = np.array([[0.3, 0.2, 0.5], [0.3, 0.2, 0.5]])
+    assert_close(ce.forward(x, labels), -np.sum(labels * np.log(x + 1e-5), axis=1),
+                 "CrossEntropy().forward(p, labels) for p of shape (2, 3)",
+                 against="-sum(labels * log(p + eps), axis=1)", tolerance="float32",
+                 hint="one loss per sample (shape (batch,)).")
+    assert_close(ce.grad_x(x, labels), loss_gradient(lambda p: ce.forward(p, labels), x,
+                                                     "CrossEntropy().forward"),
+                 "CrossEntropy().grad_x(p, labels) for p of shape (2, 3)",
+                 against="central finite differences of your forward", tolerance="finite-difference",
+                 hint="d L / d p_i = -y_i / (p_i + eps), shape (batch, classes).")
+
+
+@pytest.mark.task(TASK)
+@pytest.mark.parametrize("layer", ["Softmax()", "ReLU()", "DenseLayer(3, 4)"])
+def test_grad_x_on_the_course_inputs(student, layer):
+    nb = student.module("notebook")
+    built = {"Softmax()": nb.Softmax, "ReLU()": nb.ReLU,
+             "DenseLayer(3, 4)": lambda: nb.DenseLayer(3, 4, W_init=np.arange(12.0).reshape(3, 4) / 7,
+                                                       b_init=np.ones(4))}[layer]()
+    check_jacobian(built.grad_x(COURSE_X), built.forward, COURSE_X,
+                   what=f"{layer}.grad_x(x) for x of shape (2, 3)", hint=JACOBIAN_HINT)

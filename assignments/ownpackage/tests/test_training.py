@@ -1,0 +1,93 @@
+"""Part 3: DenseLayer.grad_b and grad_W (the course's numerical tests, W flattened row by row),
+Network.grad_param and train_step. Network is graded with the grader's own known-good layers
+(elementwise affine maps and tanh) and squared-error loss, so only your Network is tested there."""
+
+import numpy as np
+import pytest
+
+from autograder.checks import assert_close, as_array, check, numerical_gradient
+from autograder.checks.jacobians import numerical_jacobian
+
+TASK = "Parameter gradients and training"
+
+
+@pytest.mark.task(TASK)
+def test_dense_grad_b_and_grad_W_match_the_course_numerical_tests(student, rng):
+    nb = student.module("notebook")
+    W, b, x = rng.random((3, 4)), rng.random(4), rng.random((2, 3))
+    dense = nb.DenseLayer(3, 4, W, b)
+    expected_b = np.stack([numerical_jacobian(
+        lambda v, s=s: nb.DenseLayer(3, 4, W_init=W, b_init=v[0]).forward(x[s:s + 1]),
+        b[None], "DenseLayer.forward")[0] for s in range(2)])
+    assert_close(dense.grad_b(x), expected_b,
+                 "DenseLayer(3, 4).grad_b(x) for x of shape (2, 3)",
+                 against="central finite differences over b", tolerance="finite-difference",
+                 hint="grad_b(x)[s, o, j] = d out[s, o] / d b[j]: shape (batch, output_dim, output_dim).")
+    expected_W = np.stack([numerical_jacobian(
+        lambda v, s=s: nb.DenseLayer(3, 4, W_init=v[0].reshape(3, 4), b_init=b).forward(x[s:s + 1]),
+        W.reshape(1, -1), "DenseLayer.forward")[0] for s in range(2)])
+    assert_close(dense.grad_W(x), expected_W, "DenseLayer(3, 4).grad_W(x) for x of shape (2, 3)",
+                 against="central finite differences over W flattened row by row",
+                 tolerance="finite-difference",
+                 hint="grad_W(x)[s, o, i * output_dim + j] = d out[s, o] / d W[i, j] = x[s, i] if "
+                      "j == o: shape (batch, output_dim, input_dim * output_dim).")
+
+
+def scale_tanh_scale(params, x):
+    """The probe network [ScaleShift, Tanh, ScaleShift] in numpy, for the expected values."""
+    s1, h1, s2, h2 = params
+    return np.tanh(x * s1 + h1) * s2 + h2
+
+
+def per_sample_param_grads(params, x, labels):
+    """d loss[b] / d each parameter, (batch, n) each, loss = 0.5 * |out - labels|^2."""
+    grads = [np.zeros((len(x), p.size)) for p in params]
+    for b in range(len(x)):
+        for k, p in enumerate(params):
+            def loss(v, k=k, b=b):
+                changed = list(params)
+                changed[k] = v
+                return 0.5 * np.sum((scale_tanh_scale(changed, x[b:b + 1]) - labels[b:b + 1]) ** 2)
+            grads[k][b] = numerical_gradient(loss, p)
+    return grads
+
+
+def probe_network(student, nb, params):
+    layers = [student.probe("jacobian.scale_shift", params[0], params[1]), student.probe("jacobian.tanh"),
+              student.probe("jacobian.scale_shift", params[2], params[3])]
+    return nb.Network(layers, loss=student.probe("jacobian.half_squared_error"))
+
+
+@pytest.mark.task(TASK)
+def test_network_grad_param_and_train_step_with_known_good_layers(student, rng):
+    nb = student.module("notebook")
+    params = [rng.uniform(0.5, 1.5, 3), rng.standard_normal(3), rng.uniform(0.5, 1.5, 3),
+              rng.standard_normal(3)]
+    x, labels = rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
+    net = probe_network(student, nb, params)
+    expected = per_sample_param_grads(params, x, labels)
+    got = net.grad_param(x, labels)
+    what = "Network([ScaleShift, Tanh, ScaleShift]).grad_param(x, labels) for x of shape (5, 3)"
+    check(isinstance(got, (list, tuple)) and len(got) == 3,
+          f"{what}: expected a list with one entry per layer (3), got {type(got).__name__}"
+          f"{' of length ' + str(len(got)) if isinstance(got, (list, tuple)) else ''}")
+    for index, (layer_grads, wanted) in enumerate(zip(got, (expected[:2], [], expected[2:]))):
+        check(isinstance(layer_grads, (list, tuple)) and len(layer_grads) == len(wanted),
+              f"{what}: entry {index} should be a list of {len(wanted)} gradient(s)")
+        for name, grad, expect in zip(("scale", "shift"), layer_grads, wanted):
+            grad = as_array(grad, f"{what}, layer {index} {name}")
+            check(grad.size == expect.size, f"{what}, layer {index} {name}: expected "
+                  f"{expect.size} numbers per batch (batch, {expect.shape[1]}), got shape {grad.shape}")
+            assert_close(grad.reshape(expect.shape), expect, f"{what}, layer {index} {name}",
+                         against="central finite differences of each sample's loss",
+                         tolerance="finite-difference",
+                         hint="per-sample gradients of each sample's loss: chain loss.grad_x "
+                              "through the later layers' grad_x, then through grad_param.")
+    net.train_step(x, labels, 0.1)
+    for index, (layer, name) in enumerate([(0, "scale"), (0, "shift"), (2, "scale"), (2, "shift")]):
+        assert_close(getattr(net.layers[layer], name), params[index] - 0.1 * expected[index].mean(axis=0),
+                     f"layer {layer} {name} after train_step(x, labels, learning_rate=0.1)",
+                     against="parameter - 0.1 * the batch mean of its gradient",
+                     tolerance="finite-difference",
+                     hint="Network.update hands each layer its gradients: layer.update_param(grads, "
+                          "learning_rate).")

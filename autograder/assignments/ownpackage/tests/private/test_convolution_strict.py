@@ -1,0 +1,85 @@
+"""Bonus convolution, stricter: parity with Keras' Conv2D, the per-sample Jacobians on a small
+input, the gradients of MaxPooling and FlattenLayer (which a convolutional network needs), and a
+convolutional layer trained on MNIST through its own backward and update_param."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from autograder.checks import assert_close, check
+from autograder.checks.conv_parity import train_conv_classifier
+from autograder.checks.jacobians import check_jacobian
+from autograder.checks.keras_parity import conv2d as keras_conv2d
+from autograder.checks.keras_parity import mnist_images
+
+TASK = "Convolution"
+
+
+@pytest.mark.task(TASK)
+@pytest.mark.parametrize("padding, stride, channels, size", [("same", 1, (3, 5), (9, 9)),
+                                                             ("same", 2, (1, 4), (8, 11)),
+                                                             ("valid", 2, (4, 2), (10, 7))])
+def test_conv2d_forward_matches_keras(student, rng, padding, stride, channels, size):
+    c_in, c_out = channels
+    kernel, bias = rng.standard_normal((3, 3, c_in, c_out)), rng.standard_normal(c_out)
+    x = rng.standard_normal((3, c_in) + size)
+    layer = student.module("notebook").Conv2DLayer(3, c_in, c_out, padding, stride, kernel,
+                                                   bias)
+    assert_close(layer.forward(x), keras_conv2d(x, kernel, bias, padding=padding, stride=stride),
+                 f"Conv2DLayer(3, {c_in}, {c_out}, {padding!r}, {stride}).forward(x) for x of "
+                 f"shape {x.shape}",
+                 against="keras.layers.Conv2D(data_format='channels_first')",
+                 hint="Keras' 'same' with stride 2 pads the odd pixel at the bottom / right.")
+
+
+@pytest.mark.task(TASK)
+def test_conv2d_jacobians_on_a_small_input(student, rng):
+    nb = student.module("notebook")
+    kernel, bias = rng.standard_normal((3, 3, 2, 2)), rng.standard_normal(2)
+    x = rng.standard_normal((2, 2, 4, 3))
+    layer = nb.Conv2DLayer(3, 2, 2, "same", 1, kernel, bias)
+    check_jacobian(layer.grad_x(x), layer.forward, x,
+                   what="Conv2DLayer(3, 2, 2).grad_x(x) for x of shape (2, 2, 4, 3)",
+                   hint="(batch, out_dim, in_dim) with each sample's axes flattened in C order.")
+
+
+@pytest.mark.task(TASK)
+@pytest.mark.parametrize("shape", [(2, 3, 6, 8), (1, 2, 7, 5)])
+def test_maxpooling_and_flatten_backward_match_torch(student, rng, shape):
+    nb = student.module("notebook")
+    x = rng.standard_normal(shape)  # continuous values: no ties in a window
+    xt = torch.tensor(x, requires_grad=True)
+    out = F.max_pool2d(xt, 2, 2)
+    grad = rng.standard_normal(tuple(out.shape))
+    out.backward(torch.tensor(grad))
+    result = nb.MaxPooling().backward(x, grad)
+    check(isinstance(result, (list, tuple)) and len(result) == 2,
+          "MaxPooling().backward(x, grad_output) should return [grad_input, []]")
+    assert_close(result[0], xt.grad.numpy(), f"MaxPooling().backward(x, grad_output)[0] for x of "
+                 f"shape {shape}", against="torch max_pool2d's gradient",
+                 hint="each window's gradient goes to the position of its maximum only.")
+    flat_grad = rng.standard_normal((shape[0], int(np.prod(shape[1:]))))
+    assert_close(nb.FlattenLayer().backward(x, flat_grad)[0], flat_grad.reshape(shape),
+                 f"FlattenLayer().backward(x, grad_output)[0] for x of shape {shape}",
+                 against="grad_output reshaped to the input's shape")
+
+
+@pytest.mark.task(TASK)
+def test_conv2d_trains_on_mnist(student):
+    """Conv(1 -> 8, 3x3, 'same', stride 2) under the grader's ReLU -> dense softmax head, SGD
+    (lr 0.1, batch 32, 120 steps on 3840 digits); the reference reaches ~0.85 on held-out digits."""
+    images, labels = mnist_images()
+    images = images.astype(np.float64)
+    digits = np.argmax(labels, axis=1)
+    rng = np.random.default_rng(7)
+    kernel = rng.standard_normal((3, 3, 1, 8)) * np.sqrt(2 / 9)
+    conv = student.module("notebook").Conv2DLayer(3, 1, 8, "same", 2, kernel, np.zeros(8))
+    losses = train_conv_classifier(conv, images[:3840], digits[:3840], steps=120, batch_size=32,
+                                   learning_rate=0.1, seed=3)
+    early, late = float(np.mean(losses[:10])), float(np.mean(losses[-10:]))
+    check(late < 0.6 * early,
+          f"Conv2DLayer trained on MNIST under the grader's dense softmax head: the mean loss went "
+          f"from {early:.3f} (first 10 steps) to {late:.3f} (last 10), expected below "
+          f"{0.6 * early:.3f}.\n  Hint: backward must return per-sample kernel and bias gradients "
+          "and update_param must subtract learning_rate times their batch mean.")

@@ -1,0 +1,43 @@
+"""Part 1, stricter: random shapes, float32 inputs, Softmax on large inputs, MaxPooling on odd
+sizes and several channels."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from autograder.checks import assert_close
+
+TASK = "Forward"
+
+
+@pytest.mark.task(TASK)
+@pytest.mark.parametrize("batch, input_dim, output_dim", [(1, 7, 2), (16, 30, 11)])
+def test_dense_forward_on_random_shapes(student, rng, batch, input_dim, output_dim):
+    nb = student.module("notebook")
+    W, b = rng.standard_normal((input_dim, output_dim)), rng.standard_normal(output_dim)
+    x = rng.standard_normal((batch, input_dim))
+    assert_close(nb.DenseLayer(input_dim, output_dim, W_init=W, b_init=b).forward(x), x @ W + b,
+                 f"DenseLayer({input_dim}, {output_dim}).forward(x) for x of shape {x.shape}",
+                 against="x @ W + b")
+
+
+@pytest.mark.task(TASK)
+def test_softmax_survives_inputs_of_a_thousand(student, rng):
+    x = rng.standard_normal((3, 6)) * 1000
+    assert_close(student.module("notebook").Softmax().forward(x),
+                 torch.softmax(torch.tensor(x), dim=1).numpy(),
+                 "Softmax().forward(x) for x of shape (3, 6) with entries of about +-1000",
+                 against="torch.softmax(x, dim=1)",
+                 hint="exp overflows for large inputs: subtract each row's maximum before exp "
+                      "(softmax does not change).")
+
+
+@pytest.mark.task(TASK)
+@pytest.mark.parametrize("shape", [(1, 1, 5, 5), (3, 4, 9, 6)])
+def test_maxpooling_on_odd_sizes_and_channels(student, rng, shape):
+    x = rng.standard_normal(shape)
+    assert_close(student.module("notebook").MaxPooling().forward(x),
+                 F.max_pool2d(torch.tensor(x), 2, 2).numpy(),
+                 f"MaxPooling().forward(x) for x of shape {shape}",
+                 against="torch.nn.functional.max_pool2d(x, 2, 2) (Keras' 'valid' pooling)",
+                 hint="an odd last row or column has no full window and is dropped.")

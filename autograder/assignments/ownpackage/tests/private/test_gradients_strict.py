@@ -1,0 +1,55 @@
+"""Parts 2 and 3, stricter: random shapes, every Jacobian against central differences (through
+random directions for the larger ones), and Network.grad_x on deeper probe networks."""
+
+import numpy as np
+import pytest
+
+from autograder.checks import assert_close
+from autograder.checks.jacobians import check_jacobian, check_jacobian_by_directions, loss_gradient
+
+
+@pytest.mark.task("Layer gradients")
+@pytest.mark.parametrize("batch, width", [(1, 2), (5, 9)])
+def test_layer_jacobians_on_random_shapes(student, rng, batch, width):
+    nb = student.module("notebook")
+    x = rng.standard_normal((batch, width))
+    x = np.where(np.abs(x) < 0.05, 0.3, x)  # away from ReLU's kink
+    W, b = rng.standard_normal((width, width + 2)), rng.standard_normal(width + 2)
+    for name, layer in (("Softmax()", nb.Softmax()), ("ReLU()", nb.ReLU()),
+                        (f"DenseLayer({width}, {width + 2})", nb.DenseLayer(width, width + 2, W, b))):
+        check_jacobian(layer.grad_x(x), layer.forward, x,
+                       what=f"{name}.grad_x(x) for x of shape {x.shape}")
+    p = rng.uniform(0.05, 1, (batch, width))
+    labels = np.eye(width)[rng.integers(0, width, batch)]
+    ce = nb.CrossEntropy()
+    assert_close(ce.grad_x(p, labels), loss_gradient(lambda v: ce.forward(v, labels), p, "CrossEntropy"),
+                 f"CrossEntropy().grad_x(p, labels) for p of shape {p.shape}",
+                 against="central finite differences of your forward", tolerance="finite-difference")
+
+
+@pytest.mark.task("Layer gradients")
+def test_dense_jacobian_on_a_wide_layer_by_directions(student, rng):
+    nb = student.module("notebook")
+    W, b, x = rng.standard_normal((40, 30)), rng.standard_normal(30), rng.standard_normal((4, 40))
+    layer = nb.DenseLayer(40, 30, W, b)
+    check_jacobian_by_directions(layer.grad_x(x), layer.forward, x, rng,
+                                 what="DenseLayer(40, 30).grad_x(x) for x of shape (4, 40)")
+
+
+@pytest.mark.task("Network.grad_x")
+def test_network_grad_x_on_a_deeper_probe_network(student, rng):
+    nb = student.module("notebook")
+    layers = []
+    width = 6
+    for out in (5, 8, 4):
+        layers += [student.probe("jacobian.projection", rng.standard_normal((width, out)) / np.sqrt(width)),
+                   student.probe("jacobian.tanh"),
+                   student.probe("jacobian.scale_shift", rng.uniform(0.5, 1.5, out),
+                                 rng.standard_normal(out))]
+        width = out
+    net = nb.Network(layers, loss=student.probe("jacobian.softmax_cross_entropy"))
+    x, labels = rng.standard_normal((7, 6)), np.eye(4)[rng.integers(0, 4, 7)]
+    assert_close(net.grad_x(x, labels),
+                 loss_gradient(lambda v: net.calculate_loss(v, labels), x, "Network.calculate_loss"),
+                 "Network of 9 probe layers (6 -> 5 -> 8 -> 4).grad_x(x, labels) for x of shape (7, 6)",
+                 against="central finite differences of calculate_loss", tolerance="finite-difference")

@@ -1,0 +1,66 @@
+"""Part 1: the forward pass of DenseLayer, ReLU, Softmax, FlattenLayer and MaxPooling, and the
+course's own test: a Keras MaxPooling -> Flatten -> Dense softmax classifier trained on MNIST, its
+weights loaded into a Network of your layers, must predict what Keras predicts."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from autograder.checks import assert_close, check
+from autograder.checks.keras_parity import trained_pooling_classifier
+
+TASK = "Forward"
+
+
+@pytest.mark.task(TASK)
+def test_dense_forward_is_x_at_W_plus_b(student, rng):
+    nb = student.module("notebook")
+    W, b, x = rng.standard_normal((3, 4)), rng.standard_normal(4), rng.standard_normal((2, 3))
+    assert_close(nb.DenseLayer(3, 4, W_init=W, b_init=b).forward(x), x @ W + b,
+                 "DenseLayer(3, 4).forward(x) for x of shape (2, 3)", against="x @ W + b",
+                 hint="W has shape (input_dim, output_dim): the output is input_data @ W + b.")
+
+
+@pytest.mark.task(TASK)
+def test_relu_and_softmax_forward_match_torch(student, rng):
+    nb = student.module("notebook")
+    x = rng.standard_normal((4, 5)) * 3
+    assert_close(nb.ReLU().forward(x), np.maximum(x, 0), "ReLU().forward(x) for x of shape (4, 5)",
+                 against="torch.relu")
+    assert_close(nb.Softmax().forward(x), torch.softmax(torch.tensor(x), dim=1).numpy(),
+                 "Softmax().forward(x) for x of shape (4, 5)", against="torch.softmax(x, dim=1)",
+                 hint="softmax over each row (axis 1): exp(x - max) / sum(exp(x - max)).")
+
+
+@pytest.mark.task(TASK)
+def test_flatten_and_maxpooling_forward_match_torch(student, rng):
+    nb = student.module("notebook")
+    x = rng.standard_normal((2, 3, 6, 8))
+    assert_close(nb.FlattenLayer().forward(x), x.reshape(2, -1),
+                 "FlattenLayer().forward(x) for x of shape (2, 3, 6, 8)",
+                 against="x.reshape(batch, -1)")
+    assert_close(nb.MaxPooling().forward(x), F.max_pool2d(torch.tensor(x), 2, 2).numpy(),
+                 "MaxPooling().forward(x) for x of shape (2, 3, 6, 8)",
+                 against="torch.nn.functional.max_pool2d(x, 2, 2)",
+                 hint="the maximum of each 2x2 window, windows every 2 pixels; the input is "
+                      "(batch, channels, height, width).")
+
+
+@pytest.mark.task(TASK)
+def test_network_of_your_layers_predicts_what_keras_predicts(student):
+    """The course's test: sum of absolute differences below 0.01, and elementwise in float32."""
+    nb = student.module("notebook")
+    keras_model = trained_pooling_classifier()
+    dense = nb.DenseLayer(196, 10, W_init=keras_model.weights, b_init=keras_model.bias)
+    net = nb.Network([nb.MaxPooling(), nb.FlattenLayer(), dense, nb.Softmax()])
+    ours = net.predict(keras_model.images)
+    what = f"Network([MaxPooling(), FlattenLayer(), DenseLayer(196, 10), Softmax()]).predict on " \
+           f"{len(keras_model.images)} MNIST images"
+    ours = assert_close(ours, keras_model.predictions, what, tolerance="float32",
+                        against="the trained Keras model (MaxPooling2D -> Flatten -> Dense softmax)",
+                        hint="if only this test fails, check that MaxPooling keeps the channel axis "
+                             "and that FlattenLayer flattens each sample in C order.")
+    total = float(np.sum(np.abs(ours - keras_model.predictions)))
+    check(total < 0.01, f"{what}: the sum of absolute differences from Keras is {total:.4g}, the "
+                        "course requires < 0.01")

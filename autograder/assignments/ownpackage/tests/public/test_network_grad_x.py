@@ -1,0 +1,37 @@
+"""Part 2.5: Network.grad_x, the derivative of each sample's loss with respect to its input,
+(batch, in_dim). Graded with the grader's own known-good layers and losses (elementwise affine
+maps, tanh, a fixed projection, squared error, softmax cross-entropy), so that only your Network
+is tested here."""
+
+import numpy as np
+import pytest
+
+from autograder.checks import assert_close
+from autograder.checks.jacobians import loss_gradient
+
+TASK = "Network.grad_x"
+HINT = ("run the input forward remembering each layer's input, start from loss.grad_x(output, "
+        "labels) (batch, out) and multiply by each layer's Jacobian grad_x (batch, out, in), from "
+        "the last layer to the first.")
+
+
+def probe_network(student, nb, rng, loss):
+    layers = [student.probe("jacobian.scale_shift", rng.uniform(0.5, 1.5, 3), rng.standard_normal(3)),
+              student.probe("jacobian.tanh"),
+              student.probe("jacobian.projection", rng.standard_normal((3, 4))),
+              student.probe("jacobian.scale_shift", rng.uniform(0.5, 1.5, 4), rng.standard_normal(4))]
+    return nb.Network(layers, loss=student.probe(loss))
+
+
+@pytest.mark.task(TASK)
+@pytest.mark.parametrize("loss", ["jacobian.half_squared_error", "jacobian.softmax_cross_entropy"])
+def test_network_grad_x_on_the_course_inputs(student, rng, loss):
+    nb = student.module("notebook")
+    net = probe_network(student, nb, rng, loss)
+    x = np.array([[1, 2, 3], [2, 3, 4]])
+    labels = np.array([[0.3, 0.2, 0.2, 0.3], [0.1, 0.2, 0.3, 0.4]])
+    expected = loss_gradient(lambda v: net.calculate_loss(v, labels), x, "Network.calculate_loss")
+    assert_close(net.grad_x(x, labels), expected,
+                 "Network([ScaleShift, Tanh, Projection(3->4), ScaleShift]).grad_x(x, labels) for x "
+                 "of shape (2, 3)", against="central finite differences of calculate_loss",
+                 tolerance="finite-difference", hint=HINT)

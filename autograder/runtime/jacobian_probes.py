@@ -1,0 +1,141 @@
+"""Known-good layers and losses of the "Jacobian" interface (seed 001), run inside the worker.
+
+In that course a layer returns per-sample Jacobians: `grad_x(x)` of shape (batch, out, in) and
+`grad_param(x)`, a list of (batch, out, n_param) arrays; `backward(x)` returns both, and
+`backward(x, grad_output)` the chain rule applied to them. A student's `Network` is graded with
+these probes as its layers and loss, so that a bug in the student's own `DenseLayer` or `Softmax`
+costs only the part that layer belongs to. They are deliberately not the course's layers: an
+elementwise affine map, a fixed projection, tanh, and two losses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def _flat(x: Any) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    return x.reshape(len(x), -1)
+
+
+def _diagonal(values: np.ndarray) -> np.ndarray:
+    """(batch, n) -> (batch, n, n) with `values` on each sample's diagonal."""
+    return values[:, :, None] * np.eye(values.shape[1])
+
+
+class ProbeLayer:
+    """The chain rule through the Jacobians, shared by the probes (the course's Layer.backward)."""
+
+    name = "Probe"
+
+    def grad_param(self, input_data: Any) -> list[np.ndarray]:
+        return []
+
+    def update_param(self, grads: list[np.ndarray], learning_rate: float) -> None:
+        return None
+
+    def backward(self, input_data: Any, grad_output: Any = None) -> list[Any]:
+        if grad_output is None:
+            return [self.grad_x(input_data), self.grad_param(input_data)]
+        grad = _flat(grad_output)
+        grad_input = np.einsum("bo,boi->bi", grad, self.grad_x(input_data))
+        return [grad_input.reshape(np.shape(input_data)),
+                [np.einsum("bo,bop->bp", grad, j) for j in self.grad_param(input_data)]]
+
+    def grad_x(self, input_data: Any) -> np.ndarray:
+        raise NotImplementedError
+
+
+class ScaleShift(ProbeLayer):
+    """y = x * scale + shift per feature, with scale and shift as parameters."""
+
+    name = "ScaleShift"
+
+    def __init__(self, scale: np.ndarray, shift: np.ndarray) -> None:
+        self.scale = np.array(scale, dtype=np.float64)
+        self.shift = np.array(shift, dtype=np.float64)
+
+    def forward(self, input_data: Any) -> np.ndarray:
+        return np.asarray(input_data, dtype=np.float64) * self.scale + self.shift
+
+    def grad_x(self, input_data: Any) -> np.ndarray:
+        return _diagonal(np.broadcast_to(self.scale, _flat(input_data).shape))
+
+    def grad_param(self, input_data: Any) -> list[np.ndarray]:
+        x = _flat(input_data)
+        return [_diagonal(x), _diagonal(np.ones_like(x))]
+
+    def update_param(self, grads: list[np.ndarray], learning_rate: float) -> None:
+        self.scale -= learning_rate * np.mean(grads[0], axis=0).reshape(self.scale.shape)
+        self.shift -= learning_rate * np.mean(grads[1], axis=0).reshape(self.shift.shape)
+
+
+class Projection(ProbeLayer):
+    """y = x @ matrix with a fixed matrix (no parameters): changes the width of the data."""
+
+    name = "Projection"
+
+    def __init__(self, matrix: np.ndarray) -> None:
+        self.matrix = np.array(matrix, dtype=np.float64)
+
+    def forward(self, input_data: Any) -> np.ndarray:
+        return _flat(input_data) @ self.matrix
+
+    def grad_x(self, input_data: Any) -> np.ndarray:
+        return np.broadcast_to(self.matrix.T, (len(input_data),) + self.matrix.T.shape).copy()
+
+
+class Tanh(ProbeLayer):
+    name = "Tanh"
+
+    def forward(self, input_data: Any) -> np.ndarray:
+        return np.tanh(np.asarray(input_data, dtype=np.float64))
+
+    def grad_x(self, input_data: Any) -> np.ndarray:
+        return _diagonal(1 - np.tanh(_flat(input_data)) ** 2)
+
+
+class HalfSquaredError:
+    """Per-sample loss 0.5 * sum((x - labels)^2); grad_x = x - labels."""
+
+    name = "HalfSquaredError"
+
+    def forward(self, input_data: Any, labels: Any) -> np.ndarray:
+        return 0.5 * np.sum((_flat(input_data) - _flat(labels)) ** 2, axis=1)
+
+    def calculate_loss(self, input_data: Any, labels: Any) -> np.ndarray:
+        return self.forward(input_data, labels)
+
+    def grad_x(self, input_data: Any, labels: Any) -> np.ndarray:
+        return _flat(input_data) - _flat(labels)
+
+
+class SoftmaxCrossEntropy:
+    """Cross-entropy of softmax(logits) per sample, for one-hot labels: grad_x = softmax - labels."""
+
+    name = "SoftmaxCrossEntropy"
+
+    def forward(self, input_data: Any, labels: Any) -> np.ndarray:
+        logits = _flat(input_data)
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return -np.sum(_flat(labels) * log_p, axis=1)
+
+    def calculate_loss(self, input_data: Any, labels: Any) -> np.ndarray:
+        return self.forward(input_data, labels)
+
+    def grad_x(self, input_data: Any, labels: Any) -> np.ndarray:
+        logits = _flat(input_data)
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return p / p.sum(axis=1, keepdims=True) - _flat(labels)
+
+
+PROBES = {
+    "jacobian.scale_shift": ScaleShift,
+    "jacobian.projection": Projection,
+    "jacobian.tanh": Tanh,
+    "jacobian.half_squared_error": HalfSquaredError,
+    "jacobian.softmax_cross_entropy": SoftmaxCrossEntropy,
+}
