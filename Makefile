@@ -14,7 +14,7 @@ FROM ?=
 # The MNIST test split on the project's offline machines: `make grade` seeds the data cache from it.
 SHARED_MNIST := ../shared/data/mnist
 
-.PHONY: grade test lint assignments samples data clean
+.PHONY: grade test lint assignments samples data bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ data: $(STAMP)
 samples: $(STAMP)
 	@set -e; for a in $(or $(ASSIGNMENT),$$($(BIN)/autograder list)); do \
 		$(BIN)/autograder samples --assignment $$a --out build/samples/$$a; done
+
+## bench: speed ratios NumPy / torch (bench/results.json), never timed assertions in tests
+bench: $(STAMP)
+	$(BIN)/python bench/bench_conv.py
 
 clean:
 	rm -rf build grades .pytest_cache

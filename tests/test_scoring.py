@@ -79,3 +79,10 @@ def test_deadlines_need_a_time_zone(tmp_path, monkeypatch) -> None:
 
 def test_submission_times_are_aware() -> None:
     assert isinstance(SOFT, datetime) and SOFT.tzinfo is not None
+
+
+def test_bonus_tasks_count_above_the_maximum() -> None:
+    spec = config.load("ownpackage")
+    assert (spec.max_points, spec.bonus_points) == (20.0, 25.0)
+    bonus = {t.name: t.points for t in policy.score_tasks(spec, records("Optimizer", ["passed"]))}
+    assert bonus["Optimizer"] == 5.0 and spec.task("Optimizer").bonus
