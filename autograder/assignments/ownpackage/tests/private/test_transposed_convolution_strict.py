@@ -47,16 +47,16 @@ def test_upsampling_layer_trains_like_torch_on_mnist(student, rng):
         grad_out = out - target  # per sample: d (0.5 * |out - target|^2) / d out
         losses.append(float(0.5 * np.mean(np.sum(grad_out ** 2, axis=(1, 2, 3)))))
         _, grads = layer.backward(x, grad_out)
-        layer.update_param(grads, 0.05)
+        layer.update_param(grads, 0.002)
         reference = conv_transpose2d_params(tensor(x), k_t, b_t)
         loss = 0.5 * ((reference - tensor(target)) ** 2).sum(dim=(1, 2, 3)).mean()
         loss.backward()
         with torch.no_grad():
-            k_t -= 0.05 * k_t.grad
-            b_t -= 0.05 * b_t.grad
+            k_t -= 0.002 * k_t.grad
+            b_t -= 0.002 * b_t.grad
         k_t.grad = b_t.grad = None
     assert_close(layer.kernel, numpy(k_t), "Conv2DTrLayer.kernel after 20 SGD steps on MNIST "
-                 "(upsampling 14x14 -> 28x28, lr 0.05)", against="the same steps in torch",
+                 "(upsampling 14x14 -> 28x28, lr 0.002)", against="the same steps in torch",
                  hint="update_param subtracts learning_rate times the batch mean of the per-sample "
                       "kernel gradients.")
     check(losses[-1] < 0.5 * losses[0],
