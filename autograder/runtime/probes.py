@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.runtime import jacobian_probes
+from autograder.runtime import jacobian_probes, layer_probes
 
 
 def affine_probe(scale: np.ndarray, shift: np.ndarray) -> Any:
@@ -52,7 +52,7 @@ def affine_probe(scale: np.ndarray, shift: np.ndarray) -> Any:
     return AffineProbe()
 
 
-PROBES = {"affine": affine_probe, **jacobian_probes.PROBES}
+PROBES = {"affine": affine_probe, **layer_probes.PROBES, **jacobian_probes.PROBES}
 
 
 def build(name: str, *args: Any, **kwargs: Any) -> Any:

@@ -1,0 +1,21 @@
+"""Task 3: softmax_crossentropy_with_logits and grad_softmax_crossentropy_with_logits against
+torch.nn.functional.cross_entropy (mean over the batch) and its autograd gradient."""
+
+import pytest
+
+from autograder.checks.sgd_layers import check_softmax_crossentropy
+
+HINTS = {
+    "loss": "the mean over the batch of log(sum_k exp(logits_k)) - logits[y]; subtract each "
+            "row's maximum before np.exp.",
+    "grad": "(softmax(logits) - one_hot(y_true)) / batch_size: the gradient of the mean loss.",
+}
+
+
+@pytest.mark.task("Softmax cross-entropy")
+@pytest.mark.parametrize("batch, classes", [(8, 10), (32, 3)])
+def test_softmax_crossentropy_and_gradient_match_torch(student, rng, batch, classes):
+    logits = rng.standard_normal((batch, classes)) * 3
+    check_softmax_crossentropy(student.module("notebook"), logits,
+                               rng.integers(0, classes, batch),
+                               case=f"logits of shape {logits.shape}", hints=HINTS)

@@ -1,0 +1,29 @@
+"""Task 1, hidden checks: odd shapes, finite differences, a layer reused over several batches."""
+
+import pytest
+import torch
+
+from autograder.checks.layer_parity import away_from, check_layer_pass
+from autograder.checks.torch_parity import gradient_check, weighted_sum
+
+HINTS = {"forward": "ReLU(z) = max(0, z), elementwise, for any batch size and number of units.",
+         "backward": "grad_output * (input > 0): the gradient w.r.t. this call's input, with "
+                     "the shape of the input."}
+
+
+@pytest.mark.task("ReLU")
+def test_relu_odd_shapes_and_reuse(student, rng):
+    relu = student.module("notebook").ReLU()
+    for shape in [(1, 1), (1, 7), (13, 3), (64, 10)]:
+        check_layer_pass(relu, torch.nn.ReLU(), away_from(rng, shape, scale=3.0),
+                         rng.standard_normal(shape), name="ReLU()", against="torch.nn.ReLU",
+                         hints=HINTS, context="the same ReLU object, called on several batches")
+
+
+@pytest.mark.task("ReLU")
+def test_relu_backward_matches_finite_differences(student, rng):
+    relu = student.module("notebook").ReLU()
+    x, g = away_from(rng, (4, 6)), rng.standard_normal((4, 6))
+    gradient_check(weighted_sum(relu.forward, g, "ReLU().forward(x)"), x, relu.backward(x, g),
+                   what=f"ReLU().backward(x, grad_output) for x of shape {x.shape}",
+                   hint=HINTS["backward"])

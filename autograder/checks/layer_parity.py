@@ -1,0 +1,50 @@
+"""Layers of the `forward(input)` / `backward(input, grad_output)` interface (the seminar's and the
+lecture's NumPy layers) against a torch module, and the inputs such checks feed them.
+
+Runs in the grader: `layer` is a proxy of the `student` fixture; torch computes the expected
+output and input gradient in float64.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+
+from autograder.checks.compare import assert_close
+from autograder.checks.torch_parity import TorchPass, forward_backward, tolerance_for
+
+
+def away_from(rng: np.random.Generator, shape: tuple[int, ...], kinks: tuple[float, ...] = (0.0,),
+              margin: float = 0.05, scale: float = 1.0) -> np.ndarray:
+    """Normal random numbers times `scale`, moved at least `margin` away from every kink, so that
+    finite differences and derivative conventions at a kink never decide a check."""
+    x = rng.standard_normal(shape) * scale
+    for kink in kinks:
+        offset = x - kink
+        near = np.abs(offset) < margin
+        x = np.where(near, kink + np.where(offset < 0, -margin, margin) * 2, x)
+    return x
+
+
+def check_layer_pass(layer: Any, reference: torch.nn.Module, x: np.ndarray,
+                     grad_output: np.ndarray, *, name: str, against: str,
+                     hints: Mapping[str, str] | None = None, context: str = "") -> TorchPass:
+    """`layer.forward(x)` and `layer.backward(x, grad_output)` against torch's output and input
+    gradient; `hints` may hold "forward" and "backward". Returns what torch computed."""
+    __tracebackhide__ = True
+    hints = hints or {}
+    where = f" ({context})" if context else ""
+    expected = forward_backward(reference, x, grad_output)
+    output = layer.forward(x)
+    assert_close(output, expected.output,
+                 f"{name}.forward(x) for x of shape {np.shape(x)}{where}", against=against,
+                 tolerance=tolerance_for(output), hint=hints.get("forward", ""))
+    grad_input = layer.backward(x, grad_output)
+    assert_close(grad_input, expected.grad_input,
+                 f"{name}.backward(x, grad_output) (the gradient w.r.t. x) for x of shape "
+                 f"{np.shape(x)}{where}", against=f"{against}, autograd",
+                 tolerance=tolerance_for(grad_input), hint=hints.get("backward", ""))
+    return expected
