@@ -14,13 +14,22 @@ FROM ?=
 # The MNIST test split on the project's offline machines: `make grade` seeds the data cache from it.
 SHARED_MNIST := ../shared/data/mnist
 
-.PHONY: grade test lint assignments samples data bench clean
+.PHONY: grade test lint assignments samples data bench clean sandbox-tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	@$(MAKE) --no-print-directory sandbox-tools
 	touch $(STAMP)
+
+## sandbox-tools: where we are root, install bubblewrap (the grader falls back without it)
+sandbox-tools:
+	@if [ "$$(id -u)" = 0 ]; then \
+		command -v bwrap >/dev/null || { apt-get install -y -qq bubblewrap >/dev/null 2>&1 \
+			|| { apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; } \
+			|| echo "could not install bubblewrap: the grader will use its fallback isolation"; }; \
+	else echo "not root: install bubblewrap yourself for the strongest isolation (autograder doctor)"; fi
 
 ## grade: grade SUBMISSIONS for ASSIGNMENT, or every assignment's samples, and print the gradebooks
 grade: $(STAMP)
@@ -37,6 +46,7 @@ endif
 ## test: lint, then the kit's own tests
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
+	AUTOGRADER_ISOLATION=fallback $(BIN)/python -m pytest -m sandbox
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

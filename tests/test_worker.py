@@ -6,16 +6,20 @@ import os
 import socket
 import textwrap
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pytest
 
 from autograder.failures import StudentError, WorkerCrashed, WorkerTimeout
+from autograder.intake.bundle import SourceBundle, write_bundle
+from autograder.sandbox import isolation
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.proxy import RemoteObject
 from autograder.sandbox.session import Sandbox
 from autograder.sandbox.worker_process import WorkerProcess
+
+pytestmark = pytest.mark.sandbox
 
 LAYERS = '''
 import os
@@ -90,9 +94,18 @@ def connect(port):
         return "connected"
 
 
-def leave_child():
+def leave_child(marker):
     import subprocess
-    return subprocess.Popen(["sleep", "1000"]).pid
+    subprocess.Popen(["sleep", marker])
+
+
+def leave_daemon(marker):
+    import os
+    import subprocess
+    if os.fork() == 0:
+        os.setsid()
+        subprocess.Popen(["sleep", marker])
+        os._exit(0)
 
 
 class Liar:
@@ -123,12 +136,15 @@ class Bag:
 '''
 
 
+BUNDLES: list[SourceBundle] = []  # kept alive until the session ends, then removed
+
+
 def write_package(root: Path, files: dict[str, str]) -> Path:
-    package = root / "modules"
-    package.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (package / name).write_text(textwrap.dedent(text))
-    return root
+    """A `modules` package as intake writes it (where the worker's user may read it)."""
+    bundle = write_bundle({PurePosixPath("modules", name): textwrap.dedent(text).encode()
+                           for name, text in files.items()}, [])
+    BUNDLES.append(bundle)
+    return bundle.root
 
 
 @pytest.fixture
@@ -270,10 +286,7 @@ def test_importing_torch_or_grader_internals_fails_with_a_hint_to_use_numpy(laye
     assert "numpy" in caught.value.message
 
 
-def test_a_socket_connect_to_localhost_fails_when_the_network_is_isolated(shared_sandbox, layers):
-    if not shared_sandbox.isolate_network:
-        pytest.skip("this machine does not allow a private network namespace (unshare failed), "
-                    "so the worker shares the grader's network")
+def test_a_socket_connect_to_localhost_fails_in_every_isolation_mode(layers):
     with socket.create_server(("127.0.0.1", 0)) as server:
         port = server.getsockname()[1]
         with pytest.raises(StudentError) as caught:
@@ -281,28 +294,33 @@ def test_a_socket_connect_to_localhost_fails_when_the_network_is_isolated(shared
     assert "Error" in caught.value.type_name
 
 
-def process_is_gone(pid: int) -> bool:
-    """No such process, or only a killed zombie left for init to reap."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return True
+def processes_running(marker: str) -> list[int]:
+    """Host pids of live `sleep <marker>` processes (pids inside a sandbox differ from ours)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "cmdline").read_bytes() == \
+                    b"sleep\0" + marker.encode() + b"\0" and \
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
 
 
-def test_a_child_process_left_behind_is_gone_after_the_worker_is_closed(sandbox):
-    pid = sandbox.student_for("task").module("modules.layers").leave_child()
-    assert isinstance(pid, int)
-    os.kill(pid, 0)  # alive while the worker is
-    assert not process_is_gone(pid)
+@pytest.mark.parametrize("how", ["leave_child", "leave_daemon"])
+def test_processes_left_behind_are_gone_after_the_worker_is_closed(sandbox, how):
+    marker = f"{1000 + os.getpid() % 1000}.{time.monotonic_ns() % 10**6}"
+    getattr(sandbox.student_for("task").module("modules.layers"), how)(marker)
+    deadline = time.monotonic() + 5
+    while not processes_running(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes_running(marker), "the test's process never started"
     sandbox.close()
     deadline = time.monotonic() + 5
-    while not process_is_gone(pid) and time.monotonic() < deadline:
+    while processes_running(marker) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert process_is_gone(pid), f"the student's child process {pid} survived the worker"
+    assert not processes_running(marker), f"{how}: a process survived the worker"
 
 
 def test_a_raising_package_init_does_not_prevent_importing_modules_layers(tmp_path):
@@ -375,7 +393,7 @@ def test_len_of_an_object_without_one_is_still_the_students_failure(layers):
 
 
 def test_a_worker_process_answers_directly_and_closes_cleanly(code_root):
-    worker = WorkerProcess(code_root, Limits(call_seconds=10), isolate_network=False,
+    worker = WorkerProcess(code_root, Limits(call_seconds=10), isolation.detect(),
                            package="modules")
     try:
         module = worker.request("import modules.layers", "import", module="modules.layers")

@@ -15,6 +15,7 @@ from autograder import config
 from autograder.grading.runner import grade_submission
 from autograder.reports import files
 from autograder.results import SubmissionResult, TaskResult
+from autograder.sandbox import isolation
 
 MANIFEST = "manifest.csv"
 
@@ -51,11 +52,12 @@ def _init_grader_process() -> None:
     torch.set_num_threads(1)
 
 
-def _grade_one(path: Path, assignment: str, student: str, submitted_at: datetime | None
-               ) -> tuple[SubmissionResult, list[str]]:
+def _grade_one(path: Path, assignment: str, student: str, submitted_at: datetime | None,
+               only_tasks: frozenset[str]) -> tuple[SubmissionResult, list[str]]:
     spec = config.load(assignment)
     try:
-        return grade_submission(path, spec, student=student, submitted_at=submitted_at)
+        return grade_submission(path, spec, student=student, submitted_at=submitted_at,
+                                only_tasks=only_tasks)
     except Exception:
         return failed_result(spec, student), [traceback.format_exc()]
 
@@ -70,10 +72,12 @@ def failed_result(spec: config.AssignmentSpec, student: str) -> SubmissionResult
 
 
 def grade_folder(folder: Path, assignment: str, out_dir: Path, jobs: int,
-                 use_file_times: bool = True, show_progress: bool = True
-                 ) -> list[SubmissionResult]:
+                 use_file_times: bool = True, show_progress: bool = True,
+                 only_tasks: frozenset[str] = frozenset()) -> list[SubmissionResult]:
     """Grade every submission in `folder`, write its files as it finishes, then the gradebook."""
     spec = config.load(assignment)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    isolation.detect().hide(folder, out_dir)
     submissions = discover(folder)
     times = submission_times(folder, submissions) if use_file_times else {}
     results: list[SubmissionResult] = []
@@ -82,7 +86,8 @@ def grade_folder(folder: Path, assignment: str, out_dir: Path, jobs: int,
                              initializer=_init_grader_process) as pool, \
             Progress(disable=not show_progress, transient=True) as progress:
         bar = progress.add_task(f"grading {assignment}", total=len(submissions))
-        futures = {pool.submit(_grade_one, path, assignment, student, times.get(student)): student
+        futures = {pool.submit(_grade_one, path, assignment, student, times.get(student),
+                               only_tasks): student
                    for student, path in submissions.items()}
         for future in as_completed(futures):
             student = futures[future]

@@ -37,6 +37,7 @@ def run_tests(spec: AssignmentSpec, code_root: Path, test_dirs: list[Path],
     """Run the given test folders against the code in `code_root`; return records, internal
     errors (for the instructor) and the isolation mode used."""
     sandbox = Sandbox(code_root, spec.limits, spec.package)
+    sandbox.isolation.hide(spec.solution_dir, spec.test_dirs["private"])
     plugin = GradingPlugin(sandbox, [t.name for t in spec.tasks], spec.test_dirs["public"],
                            only_tasks)
     args = [str(d) for d in test_dirs if d.is_dir()] + PYTEST_ARGS
@@ -48,7 +49,7 @@ def run_tests(spec: AssignmentSpec, code_root: Path, test_dirs: list[Path],
         sandbox.close()
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         plugin.internal_errors.append(f"pytest exited with {exit_code!r}")
-    return list(plugin.records.values()), plugin.internal_errors, sandbox.isolation
+    return list(plugin.records.values()), plugin.internal_errors, sandbox.isolation.description
 
 
 def grade_submission(path: Path, spec: AssignmentSpec, *, student: str,

@@ -9,6 +9,7 @@ where some code survives, a bundle that can still earn the points of the parts t
 from __future__ import annotations
 
 import hashlib
+import os
 import stat
 import tempfile
 import zipfile
@@ -142,15 +143,32 @@ def locate_package(files: dict[PurePosixPath, bytes], package: str,
             if p.parts[:depth] == prefix and p.parts[depth:depth + 1] == (package,)}
 
 
+def _unlistable_parent() -> Path:
+    """A folder others may pass through (to a name they know) but not list; owned by us."""
+    parent = Path(tempfile.gettempdir()) / f"autograder-submissions-{os.getuid()}"
+    parent.mkdir(mode=0o711, exist_ok=True)
+    info = os.lstat(parent)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+        raise RuntimeError(f"{parent} belongs to someone else; remove it")
+    parent.chmod(0o711)
+    return parent
+
+
 def write_bundle(files: dict[PurePosixPath, bytes], messages: list[str]) -> SourceBundle:
-    """Copy the kept files into a fresh private folder and fingerprint them."""
-    tempdir = tempfile.TemporaryDirectory(prefix="autograder-submission-")
+    """Copy the kept files into a fresh folder and fingerprint them.
+
+    The worker's user must read the folder (bubblewrap binds it as that user), but no other
+    submission may find it: it sits, under a random name, in a parent nobody else can list."""
+    tempdir = tempfile.TemporaryDirectory(prefix="submission-", dir=_unlistable_parent())
     root = Path(tempdir.name)
+    root.chmod(0o755)
     digest = hashlib.sha256()
     for relative, data in sorted(files.items()):
         target = root.joinpath(*relative.parts)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        for folder in reversed(target.relative_to(root).parents[:-1]):
+            (root / folder).mkdir(mode=0o755, exist_ok=True)
         target.write_bytes(data)
+        target.chmod(0o644)
         digest.update(str(relative).encode() + b"\0" + hashlib.sha256(data).digest())
     return SourceBundle(root=root, messages=messages, fingerprint=digest.hexdigest(),
                         _tempdir=tempdir)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.runtime import notebook, probes, wire
+from autograder.runtime import notebook, probes, syscall_filter, wire
 
 FORBIDDEN_PACKAGES = ("torch", "tensorflow", "keras", "jax", "autograder.sandbox",
                       "autograder.grading", "autograder.checks", "autograder.assignments")
@@ -148,7 +148,10 @@ def main() -> None:
     parser.add_argument("--response-fd", type=int, required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--package", help="a package whose __init__.py is not run")
+    parser.add_argument("--seccomp", action="store_true", help="load the syscall filter first")
     args = parser.parse_args()
+    if args.seccomp:
+        syscall_filter.install()
     notebook.install(args.root)
     sys.meta_path.insert(0, ForbiddenImportBlocker())
     sys.path.insert(0, args.root)

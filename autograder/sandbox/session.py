@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from autograder.sandbox.limits import Limits, network_isolation_available
-from autograder.sandbox.proxy import RemoteObject, describe_call, wrap
-from autograder.sandbox.worker_process import WorkerProcess
+from autograder.sandbox import isolation as isolation_module
+from autograder.sandbox.limits import Limits
+from autograder.sandbox.proxy import RemoteObject, describe_call, unwrap, wrap
+from autograder.sandbox.worker_process import WorkerProcess, become_subreaper
 
 
 class Student:
@@ -21,9 +22,11 @@ class Student:
         return wrap(self.worker, self.worker.request(f"import {name}", "import", module=name), name)
 
     def probe(self, name: str, *args: Any, **kwargs: Any) -> RemoteObject:
-        """Build one of the grader's known-good modules (see runtime.probes) in the worker."""
+        """Build one of the grader's known-good modules (see runtime.probes) in the worker; proxies
+        among the arguments reach the probe as the worker's own objects."""
         reply = self.worker.request(describe_call(f"probe {name}", args, kwargs), "probe",
-                                    name=name, args=list(args), kwargs=kwargs)
+                                    name=name, args=[unwrap(a) for a in args],
+                                    kwargs={k: unwrap(v) for k, v in kwargs.items()})
         return wrap(self.worker, reply, name)
 
     def seed(self, seed: int) -> None:
@@ -36,14 +39,9 @@ class Sandbox:
 
     def __init__(self, code_root: Path, limits: Limits, package: str = "") -> None:
         self.code_root, self.limits, self.package = code_root, limits, package
-        self.isolate_network = network_isolation_available()
+        self.isolation = isolation_module.detect()
+        become_subreaper()
         self.current: tuple[str, WorkerProcess] | None = None
-
-    @property
-    def isolation(self) -> str:
-        """Which protections were in force, for the report."""
-        network = "own network namespace" if self.isolate_network else "network not isolated"
-        return f"rlimits+process group; {network}"
 
     def student_for(self, task: str) -> Student:
         """A Student backed by this task's worker, started afresh for a new task or after a crash."""
@@ -51,8 +49,8 @@ class Sandbox:
             self.current[1].close()
             self.current = None
         if self.current is None:
-            worker = WorkerProcess(self.code_root, self.limits,
-                                   isolate_network=self.isolate_network, package=self.package)
+            worker = WorkerProcess(self.code_root, self.limits, self.isolation,
+                                   package=self.package)
             self.current = (task, worker)
         return Student(self.current[1])
 

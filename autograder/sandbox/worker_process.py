@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -15,9 +15,13 @@ from typing import Any
 from autograder.failures import StudentError, WorkerCrashed, WorkerProtocolError, WorkerTimeout
 from autograder.runtime import wire
 from autograder.sandbox import limits as limits_module
+from autograder.sandbox.isolation import Isolation
 from autograder.sandbox.limits import Limits
 
 CAPTURE_TAIL_BYTES = 2000
+EXIT_GRACE_SECONDS = 1.0
+PR_SET_CHILD_SUBREAPER = 36
+LIVE_WORKERS: set[int] = set()
 WORKER_ENV = {
     "PATH": "/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -32,24 +36,30 @@ WORKER_ENV = {
 class WorkerProcess:
     """One sandboxed worker serving one submission's code; dies on the first timeout or crash."""
 
-    def __init__(self, code_root: Path, limits: Limits, *, isolate_network: bool,
+    def __init__(self, code_root: Path, limits: Limits, isolation: Isolation, *,
                  package: str = "", seed: int = 0):
-        self.limits = limits
+        self.limits, self.isolation = limits, isolation
         self.scratch = tempfile.TemporaryDirectory(prefix="autograder-worker-")
+        if isolation.uid is not None:  # the worker's private folder for temporary files
+            os.chown(self.scratch.name, isolation.uid, isolation.gid or -1)
         self.capture_path = Path(self.scratch.name) / "output.txt"
         request_read, self.request_fd = os.pipe()
         self.response_fd, response_write = os.pipe()
+        worker_args = ["--request-fd", str(request_read), "--response-fd", str(response_write),
+                       "--seed", str(seed)] + (["--package", package] if package else [])
+        argv, fds = isolation.worker_argv(code_root, worker_args, (request_read, response_write))
+        isolate_network = isolation.mode == "fallback" and isolation.uid is None \
+            and limits_module.network_isolation_available()
         with open(self.capture_path, "wb") as capture:
             self.process = subprocess.Popen(
-                [sys.executable, "-I", "-m", "autograder.runtime.worker", "--root", str(code_root),
-                 "--request-fd", str(request_read), "--response-fd", str(response_write),
-                 "--seed", str(seed)] + (["--package", package] if package else []),
-                stdin=subprocess.DEVNULL, stdout=capture, stderr=subprocess.STDOUT,
-                pass_fds=(request_read, response_write), cwd=self.scratch.name,
+                argv, stdin=subprocess.DEVNULL, stdout=capture, stderr=subprocess.STDOUT,
+                pass_fds=fds, cwd=self.scratch.name,
                 env={**WORKER_ENV, "HOME": self.scratch.name, "TMPDIR": self.scratch.name},
-                start_new_session=True,
+                start_new_session=True, user=isolation.uid, group=isolation.gid,
+                extra_groups=[] if isolation.uid is not None else None,
                 preexec_fn=lambda: limits_module.apply(limits, isolate_network),
             )
+        LIVE_WORKERS.add(self.process.pid)
         os.close(request_read)
         os.close(response_write)
         self.next_id = 0
@@ -92,8 +102,12 @@ class WorkerProcess:
         return reply.get("ok")
 
     def _crashed(self, what: str) -> WorkerCrashed:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=EXIT_GRACE_SECONDS)  # let it report how it died
         self.kill()
         code = self.process.returncode
+        if self.isolation.mode == "bubblewrap" and code is not None and code > 128:
+            code = 128 - code  # bwrap reports a child killed by signal N as exit code 128 + N
         if code is not None and code < 0:
             cause = f"was killed by {signal.Signals(-code).name}"
             if -code in (signal.SIGKILL, signal.SIGXCPU, signal.SIGSEGV, signal.SIGXFSZ):
@@ -114,12 +128,18 @@ class WorkerProcess:
             return ""
 
     def kill(self) -> None:
-        """Kill the worker and everything it started, then reap it."""
+        """Kill the worker and everything it started, then reap it.
+
+        Its process group goes first; under bubblewrap the pid namespace dies with it. Without
+        namespaces, a daemon that left the group was re-parented to this process (a child
+        subreaper, see `become_subreaper`) and is found and killed among its children."""
         if not self.swept:
             self.swept = True
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
+        LIVE_WORKERS.discard(self.process.pid)
+        sweep_orphans(self.isolation.uid)
 
     def close(self) -> None:
         self.kill()
@@ -131,3 +151,39 @@ class WorkerProcess:
 
 def _no_foreign_objects(value: Any) -> wire.Handle:
     raise TypeError(f"cannot send a {type(value).__name__} to the worker")
+
+
+def become_subreaper() -> None:
+    """Orphans of our workers come back to us instead of init, so `sweep_orphans` finds them."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _children(parent: int) -> list[tuple[int, int]]:
+    """(pid, uid) of every child of `parent`, read from /proc."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = Path(entry.path, "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if int(fields.get("PPid", "0")) == parent:
+            found.append((int(entry.name), int(fields["Uid"].split()[0])))
+    return found
+
+
+def sweep_orphans(uid: int | None) -> None:
+    """Kill our children that are not live workers (and run as the worker's user, if any)."""
+    for _ in range(20):  # a killed daemon's own children are re-parented to us in turn
+        orphans = [pid for pid, owner in _children(os.getpid())
+                   if pid not in LIVE_WORKERS and (uid is None or owner == uid)]
+        if not orphans:
+            return
+        for pid in orphans:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        for pid in orphans:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)

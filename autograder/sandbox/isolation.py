@@ -1,0 +1,247 @@
+"""How a worker is walled off: which mode this machine allows, and the command that starts it.
+
+Two modes (see the README's "Security model"):
+- "bubblewrap": the worker runs under bwrap in its own user, mount, pid, network and IPC
+  namespaces, seeing only a read-only system, the Python runtime, a small site folder (numpy,
+  scipy, pyseccomp, the worker runtime) and the one submission.
+- "fallback": where namespaces are unavailable, with a private temporary folder; secrets are made
+  unreadable to the worker's user.
+When the grader runs as root, the worker runs as an unprivileged uid of its own, one per grading
+process (WORKER_UID_BASE + the grading process's pid): it owns no file, and its process limit and
+its leftovers are its own, so a fork bomb in one submission cannot starve another's workers.
+Both add rlimits (`limits`), a seccomp filter loaded by the worker before it imports student code
+(`runtime.syscall_filter`), a per-call deadline and a sweep of leftover processes.
+
+The worker's interpreter runs with `-I -S`: no site-packages at all, only the worker site folder,
+so torch and the grader's other dependencies are not even on its path.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+
+import autograder
+
+WORKER_UID_BASE = 2_000_000_000  # far above real users; pids stay below 2**22
+FORCE_ENV = "AUTOGRADER_ISOLATION"
+MODES = ("bubblewrap", "fallback")
+# What the worker may import besides the standard library (whole top-level entries of site-packages).
+WORKER_SITE_ENTRIES = ("numpy", "numpy.libs", "scipy", "scipy.libs", "pyseccomp.py")
+SANDBOX_SITE = "/opt/autograder-site"
+SANDBOX_SUBMISSION = "/submission"
+SANDBOX_TMP_BYTES = 64 * 2**20
+BOOTSTRAP = ("import sys; sys.path[:0] = [{site!r}]; "
+             "from autograder.runtime.worker import main; main()")
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """The mode chosen for this machine, and what it runs the worker with."""
+
+    mode: str
+    switch_user: bool  # run the worker as its own unprivileged uid (the grader is root)
+    python: str
+    site: Path
+    seccomp: bool
+    notes: tuple[str, ...] = ()
+
+    @property
+    def uid(self) -> int | None:
+        """The worker's uid for this grading process, or None to stay the grader's own user."""
+        return WORKER_UID_BASE + os.getpid() if self.switch_user else None
+
+    @property
+    def gid(self) -> int | None:
+        return self.uid
+
+    @property
+    def description(self) -> str:
+        """One line for reports: which protections were in force."""
+        user = "own unprivileged uid" if self.switch_user else "the grader's user"
+        parts = [self.mode, user, "seccomp" if self.seccomp else "no seccomp", "rlimits"]
+        return "; ".join(parts)
+
+    def worker_argv(self, code_root: Path, worker_args: list[str], pass_fds: tuple[int, ...]
+                    ) -> tuple[list[str], tuple[int, ...]]:
+        """The command that starts a worker on `code_root`, and the descriptors it must inherit."""
+        root = SANDBOX_SUBMISSION if self.mode == "bubblewrap" else str(code_root)
+        site = SANDBOX_SITE if self.mode == "bubblewrap" else str(self.site)
+        python = [self.python, "-I", "-S", "-c", BOOTSTRAP.format(site=site), "--root", root,
+                  *worker_args] + (["--seccomp"] if self.seccomp else [])
+        if self.mode != "bubblewrap":
+            return python, pass_fds
+        return bubblewrap_argv(self, code_root) + ["--", *python], pass_fds
+
+
+    def hide(self, *paths: Path) -> None:
+        """Make secrets unreadable to the worker's user, where nothing else hides them.
+
+        Under bubblewrap the worker sees only what is bound; in the fallback it sees the whole
+        file system as its own user, so the reference, the private tests, the submissions and the
+        results lose their permissions for "others" (the worker's user owns none of them)."""
+        if self.mode != "fallback" or self.uid is None:
+            return
+        for path in paths:
+            if path.exists():
+                path.chmod(path.stat().st_mode & ~0o007)
+
+
+def bubblewrap_argv(isolation: Isolation, code_root: Path) -> list[str]:
+    argv = ["bwrap", "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
+            "--new-session", "--cap-drop", "ALL", "--ro-bind", "/usr", "/usr"]
+    for top in ("/bin", "/lib", "/lib64", "/sbin"):
+        if os.path.islink(top):
+            argv += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            argv += ["--ro-bind", top, top]
+    if os.path.exists("/etc/ld.so.cache"):
+        argv += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    prefix = Path(isolation.python).resolve().parent.parent
+    if not str(prefix).startswith("/usr"):
+        argv += ["--ro-bind", str(prefix), str(prefix)]
+    argv += ["--ro-bind", str(isolation.site), SANDBOX_SITE,
+             "--ro-bind", str(code_root), SANDBOX_SUBMISSION,
+             "--proc", "/proc", "--dev", "/dev",
+             "--size", str(SANDBOX_TMP_BYTES), "--tmpfs", "/tmp",
+             "--remount-ro", "/", "--chdir", "/tmp", "--setenv", "HOME", "/tmp",
+             "--setenv", "TMPDIR", "/tmp"]
+    return argv
+
+
+def _reachable_by_others(path: Path) -> bool:
+    """Whether a user other than the owner can reach and read `path` (every parent searchable)."""
+    path = path.resolve()
+    for parent in path.parents:
+        if not os.stat(parent).st_mode & stat.S_IXOTH:
+            return False
+    return bool(os.stat(path).st_mode & stat.S_IROTH)
+
+
+def worker_python(switch_user: bool) -> str | None:
+    """An interpreter of the grader's Python version the worker's user can run."""
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    candidates = [Path(sys.executable).resolve(), Path(sys.base_prefix) / "bin" / version,
+                  Path("/usr/bin") / version, Path("/usr/local/bin") / version]
+    for candidate in candidates:
+        if candidate.is_file() and (not switch_user or _reachable_by_others(candidate)):
+            return str(candidate)
+    return None
+
+
+def worker_site() -> Path:
+    """A folder, readable by every user, holding exactly what the worker may import.
+
+    Built once per version of its contents, by hard links where possible (instant, and readable
+    even when the grader's own folders are not), in a folder only this user can write."""
+    purelib = Path(sysconfig.get_paths()["purelib"])
+    runtime = Path(autograder.__file__).parent / "runtime"
+    sources = [purelib / entry for entry in WORKER_SITE_ENTRIES if (purelib / entry).exists()]
+    digest = hashlib.sha256()
+    for source in sources + sorted(runtime.glob("*.py")):
+        digest.update(str(source).encode() + str(source.stat().st_mtime_ns).encode())
+    base = Path(os.environ.get("AUTOGRADER_WORKER_SITE", "/var/tmp")) / f"autograder-site-{os.getuid()}"
+    target = base / digest.hexdigest()[:16]
+    if _trusted_folder(base) and (target / "autograder" / "runtime" / "worker.py").exists():
+        return target
+    base.mkdir(mode=0o755, exist_ok=True)
+    if not _trusted_folder(base):
+        raise RuntimeError(f"{base} is not owned by this user or is writable by others; remove it")
+    building = Path(f"{target}.{os.getpid()}.tmp")
+    shutil.rmtree(building, ignore_errors=True)
+    for source in sources:
+        _link_tree(source, building / source.name)
+    _link_tree(runtime, building / "autograder" / "runtime")
+    (building / "autograder" / "__init__.py").write_text('"""The worker\'s view of the kit."""\n')
+    for folder, _, _ in os.walk(building):
+        os.chmod(folder, 0o755)
+    try:
+        building.rename(target)
+    except OSError:  # another grader built it first
+        shutil.rmtree(building, ignore_errors=True)
+    return target
+
+
+def _trusted_folder(folder: Path) -> bool:
+    try:
+        info = os.lstat(folder)
+    except FileNotFoundError:
+        return False
+    return (stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
+            and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH))
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    def link_or_copy(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+        os.chmod(dst, os.stat(dst).st_mode | stat.S_IROTH | stat.S_IRGRP)
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "tests")
+    if source.is_dir():
+        shutil.copytree(source, target, copy_function=link_or_copy, ignore=ignore)
+    else:
+        link_or_copy(str(source), str(target))
+
+
+def bubblewrap_works(uid: int | None) -> bool:
+    """Whether bwrap can build its namespaces here, as the worker's user (tried once)."""
+    if shutil.which("bwrap") is None:
+        return False
+    try:
+        result = subprocess.run(
+            ["bwrap", "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
+             "--cap-drop", "ALL", "--ro-bind", "/", "/", "--", "/bin/true"],
+            user=uid, group=uid, extra_groups=[] if uid is not None else None,
+            capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return result.returncode == 0
+
+
+def seccomp_available() -> bool:
+    try:
+        import pyseccomp  # noqa: F401 - only whether it loads (it finds libseccomp with ctypes)
+    except (ImportError, OSError, RuntimeError):
+        return False
+    return True
+
+
+def detect(forced: str | None = None) -> Isolation:
+    """The strongest mode this machine supports, or the one forced by argument or by
+    $AUTOGRADER_ISOLATION (how the kit's tests run the fallback mode on a machine with both)."""
+    return _detect(forced or os.environ.get(FORCE_ENV) or None)
+
+
+@functools.cache
+def _detect(forced: str | None) -> Isolation:
+    if forced not in (None, *MODES):
+        raise ValueError(f"{FORCE_ENV} must be one of {', '.join(MODES)}, not {forced!r}")
+    notes: list[str] = []
+    switch_user = os.geteuid() == 0
+    python = worker_python(switch_user)
+    if python is None:
+        notes.append(f"no Python {sys.version_info.major}.{sys.version_info.minor} readable by "
+                     "other users: the worker runs as root")
+        switch_user = False
+        python = worker_python(False)
+    assert python is not None
+    probe_uid = WORKER_UID_BASE + os.getpid() if switch_user else None
+    works = bubblewrap_works(probe_uid)
+    mode = forced or ("bubblewrap" if works else "fallback")
+    if mode == "bubblewrap" and not works:
+        raise RuntimeError("bubblewrap mode was asked for, but bwrap cannot run here "
+                           "(see `autograder doctor`)")
+    return Isolation(mode=mode, switch_user=switch_user, python=python, site=worker_site(),
+                     seccomp=seccomp_available(), notes=tuple(notes))
