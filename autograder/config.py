@@ -83,7 +83,10 @@ class AssignmentSpec:
 
 
 def available() -> list[str]:
-    return sorted(p.parent.name for p in ASSIGNMENTS_DIR.glob("*/assignment.toml"))
+    """Assignments ready to grade: an assignment whose file says `draft = true` is left out of
+    `make grade` and of the self-grading tests until its reference earns full marks."""
+    return sorted(p.parent.name for p in ASSIGNMENTS_DIR.glob("*/assignment.toml")
+                  if not tomllib.loads(p.read_text()).get("draft", False))
 
 
 def guess(folder: Path) -> str:
