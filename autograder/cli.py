@@ -82,6 +82,15 @@ def cmd_samples(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from autograder.sandbox.isolation import FORCE_ENV, doctor
+
+    for capability, available, detail in doctor():
+        print(f"{'yes' if available else 'NO ':>4}  {capability:<38} {detail}")
+    print(f"(set {FORCE_ENV}=fallback to force the fallback mode)")
+    return 0
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     print("\n".join(config.available()))
     return 0
@@ -129,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     samples.add_argument("--assignment", required=True, choices=config.available())
     samples.add_argument("--out", required=True)
     samples.set_defaults(run=cmd_samples)
+
+    doctor = commands.add_parser("doctor", help="which isolation this machine supports")
+    doctor.set_defaults(run=cmd_doctor)
 
     listing = commands.add_parser("list", help="print the names of the assignments")
     listing.set_defaults(run=cmd_list)

@@ -224,3 +224,30 @@ def test_a_failing_statement_costs_only_what_depends_on_it(notebook_module):
     assert "code cell 1, line 1: ImportError" in message
     assert "implement it with numpy" in message
     assert "code cell 3, line 1: NameError: name 'Missing' is not defined" in message
+
+
+def test_a_100_mb_notebook_of_outputs_keeps_its_code(tmp_path):
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("class A:\n    pass")
+    cell.outputs = [nbformat.v4.new_output("stream", text="x" * (100 * 2**20))]
+    notebook.cells = [cell]
+    (tmp_path / NAME).write_text(nbformat.writes(notebook))
+    assert (tmp_path / NAME).stat().st_size > 100 * 2**20
+    statements, _ = kept(tmp_path / NAME)
+    assert sources(statements) == ["class A:\n    pass"]
+
+
+def test_a_zip_bomb_is_refused_without_being_inflated(tmp_path):
+    with zipfile.ZipFile(tmp_path / "bomb.zip", "w", zipfile.ZIP_DEFLATED) as archive, \
+            archive.open(NAME, "w", force_zip64=True) as member:
+        for _ in range(300):
+            member.write(b"\0" * 2**20)
+    assert (tmp_path / "bomb.zip").stat().st_size < 2**20
+    with pytest.raises(IntakeError, match="no Jupyter notebook"):
+        prepare(tmp_path / "bomb.zip", notebook_name=NAME)
+
+
+def test_a_duplicated_cell_defines_the_class_once_and_the_last_copy_wins(notebook_module):
+    module = notebook_module("class A:\n    value = 1", "class A:\n    value = 1",
+                             "class A:\n    value = 2")
+    assert module.A.value == 2

@@ -245,3 +245,27 @@ def _detect(forced: str | None) -> Isolation:
                            "(see `autograder doctor`)")
     return Isolation(mode=mode, switch_user=switch_user, python=python, site=worker_site(),
                      seccomp=seccomp_available(), notes=tuple(notes))
+
+
+def doctor() -> list[tuple[str, bool, str]]:
+    """What this machine supports, as (capability, available, detail) rows for `autograder doctor`."""
+    root = os.geteuid() == 0
+    uid = WORKER_UID_BASE + os.getpid() if root else None
+    python = worker_python(root)
+    bwrap = shutil.which("bwrap")
+    from autograder.sandbox.limits import network_isolation_available
+
+    chosen = detect()
+    return [
+        ("running as root", root, "workers get their own unprivileged uid" if root
+         else "workers run as your user: secrets rely on bubblewrap hiding them"),
+        ("worker interpreter", python is not None, python or "no Python the worker's user can run"),
+        ("bubblewrap installed", bwrap is not None, bwrap or "apt-get install bubblewrap"),
+        ("bubblewrap namespaces work", bubblewrap_works(uid),
+         "user, pid, mount, network namespaces" if bubblewrap_works(uid) else
+         "e.g. kernel.apparmor_restrict_unprivileged_userns=1 or no user namespaces"),
+        ("seccomp filter", seccomp_available(), "pyseccomp + libseccomp"),
+        ("private network namespace (fallback)", network_isolation_available(),
+         "unshare(CLONE_NEWNET)"),
+        ("mode used", True, chosen.description + "".join(f" ({n})" for n in chosen.notes)),
+    ]
