@@ -1,0 +1,36 @@
+"""ReLU: the notebook's own checks (shapes, non-negative output, the finite-difference check of
+backward), done in float64 with central differences away from the kink at 0."""
+
+import numpy as np
+import pytest
+
+from autograder.checks import as_array, check
+from autograder.checks.layer_parity import away_from
+from autograder.checks.torch_parity import gradient_check, weighted_sum
+
+BACKWARD = ("backward(grad) multiplies grad by the derivative of max(x, 0) at the input that "
+            "forward remembered: 1 where x > 0, else 0.")
+
+
+@pytest.mark.task("ReLU")
+def test_relu_shapes_and_non_negative_output(student, rng):
+    relu = student.module("notebook").ReLU()
+    x = rng.standard_normal((3, 5))
+    output = as_array(relu.forward(x), "ReLU().forward(x) for x of shape (3, 5)", shape=(3, 5),
+                      hint="activation layers do not change the size of the tensor.")
+    check(bool(np.all(output >= 0.0)), f"ReLU().forward(x) has negative values (smallest "
+          f"{output.min():.4g}).\n  Hint: max(x, 0) elementwise: np.maximum(x, 0).")
+    as_array(relu.backward(rng.standard_normal((3, 5))), "ReLU().backward(grad) for grad of "
+             "shape (3, 5)", shape=(3, 5), hint=BACKWARD)
+
+
+@pytest.mark.task("ReLU")
+def test_relu_backward_matches_finite_differences(student, rng):
+    relu = student.module("notebook").ReLU()
+    x = away_from(rng, (3, 5))
+    ones = np.ones_like(x)
+    relu.forward(x)
+    analytic = relu.backward(ones)
+    gradient_check(weighted_sum(relu.forward, ones, "ReLU().forward(x)"), x, analytic,
+                   what="ReLU().backward(np.ones_like(x)) after forward(x), x of shape (3, 5)",
+                   hint=BACKWARD)

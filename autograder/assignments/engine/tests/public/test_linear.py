@@ -1,0 +1,45 @@
+"""Linear(in_channels, out_channels, learning_rate=0.1): the notebook's own shape checks, then one
+forward + backward against torch.nn.Linear, with the SGD step on W and b."""
+
+import pytest
+
+from autograder.checks import as_array
+from autograder.checks.sgd_linear import check_linear_step
+
+HINTS = {
+    "forward": "y = x @ W + b, with W of shape (in_channels, out_channels); keep x for backward.",
+    "backward": "the gradient w.r.t. the input is grad @ W.T, computed with W as it was BEFORE the "
+                "update; return it (the given code also stores it in self.grad).",
+    "grad_W": "grad_W = x.T @ grad: the sum over the batch (grad already holds the 1/batch of the "
+              "mean loss); it has the shape of W.",
+    "grad_b": "grad_b = grad.sum(axis=0): the sum over the batch, of the shape of b, (out_channels,).",
+    "step": "the given update W = W - grad_W * learning_rate (and the same for b) uses your grad_W "
+            "and grad_b: fix those first.",
+}
+
+
+@pytest.mark.task("Linear")
+def test_linear_shapes_as_the_notebook_checks_them(student, rng):
+    notebook = student.module("notebook")
+    linear = notebook.Linear(5, 7)
+    output = linear.forward(rng.random((3, 5)))
+    as_array(output, "Linear(5, 7).forward(x) for x of shape (3, 5)", shape=(3, 7),
+             hint="Forward pass shape mismatch: y = x @ W + b has one row per example.")
+    grad_x = linear.backward(rng.random((3, 7)))
+    as_array(grad_x, "Linear(5, 7).backward(grad) for grad of shape (3, 7)", shape=(3, 5),
+             hint=HINTS["backward"])
+    for attr, shape in (("W", (5, 7)), ("grad_W", (5, 7)), ("b", (7,)), ("grad_b", (7,))):
+        as_array(getattr(linear, attr), f"Linear(5, 7).{attr} after backward", shape=shape,
+                 hint="grad_W has the shape of W and grad_b the shape of b.")
+
+
+@pytest.mark.task("Linear")
+@pytest.mark.parametrize("learning_rate", [0.1, 0.05])
+def test_linear_step_matches_torch(student, rng, learning_rate):
+    notebook = student.module("notebook")
+    linear = notebook.Linear(6, 4, learning_rate=learning_rate)
+    linear.W = rng.standard_normal((6, 4))
+    linear.b = rng.standard_normal(4)
+    check_linear_step(linear, rng.standard_normal((8, 6)), rng.standard_normal((8, 4)),
+                      learning_rate=learning_rate, hints=HINTS,
+                      name=f"Linear(6, 4, learning_rate={learning_rate})")

@@ -1,0 +1,53 @@
+"""Checks for a linear layer that owns `W` (in, out) and `b` (out) and takes its SGD step inside
+`backward(grad)`, keeping `grad_W`, `grad_b` and `grad` for debugging (the engine notebook, seed 004).
+
+One step is compared with torch.nn.Linear (weight W.T, bias b) in float64: the forward output, the
+returned input gradient (computed with W as it was before the update), the three debug attributes,
+then W and b after the step, each with its own message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograder.checks.compare import as_array, assert_close
+from autograder.checks.torch_parity import forward_backward, linear, tolerance_for
+
+
+def check_linear_step(layer: Any, x: np.ndarray, grad: np.ndarray, *, learning_rate: float,
+                      name: str, hints: dict[str, str], context: str = "") -> None:
+    """`layer.forward(x)` then `layer.backward(grad)` against torch, then the SGD step on W and b.
+    `hints` holds "forward", "backward", "grad_W", "grad_b" and "step"."""
+    __tracebackhide__ = True
+    in_channels, out_channels = x.shape[1], grad.shape[1]
+    where = f" ({context})" if context else ""
+    weight = as_array(layer.W, f"{name}.W before the step{where}", shape=(in_channels, out_channels),
+                      hint="W has the shape (in_channels, out_channels) that __init__ gives it.")
+    bias = as_array(layer.b, f"{name}.b before the step{where}", shape=(out_channels,),
+                    hint="b has the shape (out_channels,) that __init__ gives it.")
+    weight, bias = weight.astype(np.float64), bias.astype(np.float64)
+    expected = forward_backward(linear(weight.T, bias), x, grad)
+    grad_w, grad_b = expected.grads["weight"].T, expected.grads["bias"]
+    against = "torch.nn.Linear with weight W.T and bias b"
+
+    def compare(value: Any, want: np.ndarray, what: str, hint: str, versus: str = against) -> None:
+        __tracebackhide__ = True
+        assert_close(value, want, f"{name}: {what}{where}", against=versus,
+                     tolerance=tolerance_for(value), hint=hint)
+
+    compare(layer.forward(x), expected.output, f"forward(x) for x of shape {x.shape}",
+            hints["forward"])
+    compare(layer.backward(grad), expected.grad_input, "backward(grad) return value (the "
+            f"gradient w.r.t. x) for grad of shape {grad.shape}", hints["backward"],
+            f"{against}, x.grad (computed with W as it was before the update)")
+    compare(layer.grad, expected.grad_input, "self.grad after backward (the returned gradient)",
+            hints["backward"])
+    compare(layer.grad_W, grad_w, "grad_W after backward", hints["grad_W"],
+            f"{against}, weight.grad.T")
+    compare(layer.grad_b, grad_b, "grad_b after backward", hints["grad_b"],
+            f"{against}, bias.grad")
+    step = f"the old value minus learning_rate={learning_rate:g} times torch's gradient"
+    compare(layer.W, weight - learning_rate * grad_w, "W after backward", hints["step"], step)
+    compare(layer.b, bias - learning_rate * grad_b, "b after backward", hints["step"], step)

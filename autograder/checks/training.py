@@ -1,0 +1,99 @@
+"""End-to-end training checks: the grader trains a student's network on data it holds and measures it
+on held-out examples whose labels never leave the grader.
+
+The network is driven through two callables (`forward(x) -> logits`, `backward(grad_logits)`), which
+in grading are proxies of the student's objects, so one training step costs two requests to the
+worker. The loss and its gradient are the grader's own (softmax cross-entropy, mean over the batch),
+so a student's copy of the loss can neither help nor hurt (the functions the worker-side probes
+use: `autograder.runtime.layer_probes`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from autograder.checks.compare import as_array, check
+from autograder.runtime.layer_probes import (
+    grad_softmax_crossentropy_with_logits,
+    softmax_crossentropy_with_logits,
+)
+
+
+def held_out_split(count: int, held_out: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of a fixed random split: (training part, held-out part of `held_out` examples)."""
+    order = np.random.default_rng(seed).permutation(count)
+    return order[: count - held_out], order[count - held_out:]
+
+
+@dataclass(frozen=True)
+class TrainingReport:
+    """Learning curves of a training run, one point per window of `window` steps: the mean training
+    loss over the window, then the held-out accuracy and loss at its end."""
+
+    window: int
+    training_loss: tuple[float, ...]
+    accuracy: tuple[float, ...]
+    loss: tuple[float, ...]
+
+    @property
+    def best_accuracy(self) -> float:
+        return max(self.accuracy)
+
+    @property
+    def best_loss(self) -> float:
+        return min(self.loss)
+
+    def describe(self) -> str:
+        def curve(values: tuple[float, ...]) -> str:
+            return ", ".join(f"{value:.3f}" for value in values)
+
+        return (f"every {self.window} steps: held-out accuracy {curve(self.accuracy)}; held-out "
+                f"loss {curve(self.loss)}; training loss {curve(self.training_loss)}")
+
+
+def logits_of(forward: Callable[[np.ndarray], Any], x: np.ndarray, classes: int, what: str,
+              ) -> np.ndarray:
+    """The network's output for `x`, validated: shape (len(x), classes), all finite."""
+    __tracebackhide__ = True
+    logits = as_array(forward(x), what, shape=(len(x), classes),
+                      hint="the network's forward must return one row of class scores per example")
+    logits = logits.astype(np.float64)
+    check(bool(np.all(np.isfinite(logits))),
+          f"{what}: the logits hold non-finite values (nan or inf): training diverged.\n  Hint: "
+          "check the sign of the update (W = W - learning_rate * grad_W) and the gradients' scale.")
+    return logits
+
+
+def train_classifier(forward: Callable[[np.ndarray], Any], backward: Callable[[np.ndarray], Any],
+                     x: np.ndarray, labels: np.ndarray, *, classes: int, batch_size: int,
+                     steps: int, rng: np.random.Generator, window: int) -> Iterator[float]:
+    """Minibatch training for `steps` steps over reshuffled epochs; after every `window` steps (and
+    the last, shorter window), yield the window's mean training loss. The network updates itself
+    inside `backward`."""
+    __tracebackhide__ = True
+    losses: list[float] = []
+    order = np.array([], dtype=np.int64)
+    for step in range(1, steps + 1):
+        if len(order) < batch_size:
+            order = rng.permutation(len(x))
+        batch, order = order[:batch_size], order[batch_size:]
+        logits = logits_of(forward, x[batch], classes, f"forward on training batch #{step} of "
+                           f"shape {x[batch].shape}")
+        losses.append(softmax_crossentropy_with_logits(logits, labels[batch]))
+        backward(grad_softmax_crossentropy_with_logits(logits, labels[batch]))
+        if step % window == 0 or step == steps:
+            yield float(np.mean(losses))
+            losses = []
+
+
+def evaluate(forward: Callable[[np.ndarray], Any], x: np.ndarray, labels: np.ndarray, *,
+             classes: int) -> tuple[float, float]:
+    """(accuracy, mean cross-entropy) on held-out examples, in one forward call."""
+    __tracebackhide__ = True
+    logits = logits_of(forward, x, classes, f"forward on the held-out examples, shape {x.shape}")
+    return (float(np.mean(logits.argmax(axis=-1) == labels)),
+            softmax_crossentropy_with_logits(logits, labels))
