@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import nbformat
 import pytest
 
 from autograder import cli
+from autograder.intake import prepare
 from autograder.sandbox import isolation
+from autograder.sandbox.limits import Limits
+from autograder.sandbox.session import Sandbox
 
 
 def test_forcing_the_fallback_is_obeyed_and_reported():
@@ -41,3 +45,28 @@ def test_doctor_prints_every_capability_and_the_mode_used(capsys):
     for capability in ("bubblewrap installed", "seccomp filter", "mode used"):
         assert capability in printed
     assert isolation.detect().description in printed
+
+
+@pytest.mark.parametrize("mode", isolation.MODES)
+def test_notebooks_may_import_train_test_split_and_tqdm_in_either_mode(tmp_path, monkeypatch, mode):
+    """Real course notebooks import both at top level; without them every later definition fails."""
+    if mode == "bubblewrap" and isolation.detect().mode != "bubblewrap":
+        pytest.skip("bubblewrap is not available on this machine")
+    monkeypatch.setenv(isolation.FORCE_ENV, mode)
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in (
+        "import numpy as np\nfrom sklearn.model_selection import train_test_split\nfrom tqdm import tqdm",
+        "def split(n):\n    a, b = train_test_split(np.arange(n), test_size=0.25, random_state=0)\n"
+        "    return sorted(int(v) for v in b)",
+        "def count(n):\n    return sum(1 for _ in tqdm(range(n)))")]
+    (tmp_path / "notebook.ipynb").write_text(nbformat.writes(notebook))
+    bundle = prepare(tmp_path / "notebook.ipynb", notebook_name="notebook.ipynb")
+    sandbox = Sandbox(bundle.root, Limits())
+    try:
+        assert sandbox.isolation.mode == mode
+        notebook = sandbox.student_for("imports").module("notebook")
+        assert notebook.split(8) == [2, 6]
+        assert notebook.count(5) == 5
+    finally:
+        sandbox.close()
+        bundle.cleanup()

@@ -3,7 +3,7 @@
 Two modes (see the README's "Security model"):
 - "bubblewrap": the worker runs under bwrap in its own user, mount, pid, network and IPC
   namespaces, seeing only a read-only system, the Python runtime, a small site folder (numpy,
-  scipy, pyseccomp, the worker runtime) and the one submission.
+  scipy, scikit-learn, tqdm, pyseccomp, the worker runtime) and the one submission.
 - "fallback": where namespaces are unavailable, with a private temporary folder; secrets are made
   unreadable to the worker's user.
 When the grader runs as root, the worker runs as an unprivileged uid of its own, one per grading
@@ -35,7 +35,11 @@ WORKER_UID_BASE = 2_000_000_000  # far above real users; pids stay below 2**22
 FORCE_ENV = "AUTOGRADER_ISOLATION"
 MODES = ("bubblewrap", "fallback")
 # What the worker may import besides the standard library (whole top-level entries of site-packages).
-WORKER_SITE_ENTRIES = ("numpy", "numpy.libs", "scipy", "scipy.libs", "pyseccomp.py")
+# scikit-learn (with what `sklearn.model_selection` imports: joblib, cloudpickle, threadpoolctl,
+# narwhals) and tqdm are there because real notebooks import train_test_split and tqdm at top level.
+WORKER_SITE_ENTRIES = ("numpy", "numpy.libs", "scipy", "scipy.libs", "pyseccomp.py",
+                       "sklearn", "scikit_learn.libs", "joblib", "cloudpickle", "threadpoolctl.py",
+                       "narwhals", "tqdm")
 SANDBOX_SITE = "/opt/autograder-site"
 SANDBOX_SUBMISSION = "/submission"
 SANDBOX_TMP_BYTES = 64 * 2**20
