@@ -1,8 +1,9 @@
 """Layers of the `forward(input)` / `backward(input, grad_output)` interface (the seminar's and the
-lecture's NumPy layers) against a torch module, and the inputs such checks feed them.
+lecture's NumPy layers) and loss functions with a `<name>_grad` twin, against torch; and the inputs
+such checks feed them.
 
-Runs in the grader: `layer` is a proxy of the `student` fixture; torch computes the expected
-output and input gradient in float64.
+Runs in the grader: `layer` and `module` are proxies of the `student` fixture; torch computes the
+expected values and gradients in float64.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from autograder.checks.compare import assert_close
-from autograder.checks.torch_parity import TorchPass, forward_backward, tolerance_for
+from autograder.checks.compare import as_array, assert_close
+from autograder.checks.torch_parity import TorchPass, forward_backward, loss_and_grad, tolerance_for
 
 
 def away_from(rng: np.random.Generator, shape: tuple[int, ...], kinks: tuple[float, ...] = (0.0,),
@@ -48,3 +49,30 @@ def check_layer_pass(layer: Any, reference: torch.nn.Module, x: np.ndarray,
                  f"{np.shape(x)}{where}", against=f"{against}, autograd",
                  tolerance=tolerance_for(grad_input), hint=hints.get("backward", ""))
     return expected
+
+
+def check_loss_and_grad(module: Any, name: str, torch_loss: str, prediction: np.ndarray,
+                        target: np.ndarray, *, case: str, hints: Mapping[str, str]) -> None:
+    """`module.<name>(prediction, target)` (a number) and `module.<name>_grad(...)` (shaped like
+    the prediction) against `torch.nn.<torch_loss>()` with mean reduction and its autograd
+    gradient; `hints` holds "loss" and "grad"."""
+    __tracebackhide__ = True
+    expected_loss, expected_grad = loss_and_grad(torch_loss, prediction, target)
+    what = f"{name}(y_predicted, y_actual) for {case}"
+    value = as_array(getattr(module, name)(prediction, target), what, shape=(),
+                     hint="return one number, the mean over all elements")
+    assert_close(value, expected_loss, what, against=f"torch.nn.{torch_loss}()",
+                 tolerance=tolerance_for(value), hint=hints["loss"])
+    grad = getattr(module, f"{name}_grad")(prediction, target)
+    assert_close(grad, expected_grad, f"{name}_grad(y_predicted, y_actual) for {case}",
+                 against=f"torch autograd of torch.nn.{torch_loss}()",
+                 tolerance=tolerance_for(grad), hint=hints["grad"])
+
+
+def loss_number(value: Any, what: str) -> float:
+    """A loss returned as a number or a vector, as one number (its mean)."""
+    __tracebackhide__ = True
+    if isinstance(value, np.ndarray):
+        return float(np.mean(as_array(value, what)))
+    return float(as_array(value, what, shape=()))
+

@@ -154,14 +154,6 @@ def check_softmax_crossentropy(module: Any, logits: np.ndarray, y: np.ndarray, *
                  against="torch autograd of the mean cross-entropy", hint=hints["grad"])
 
 
-def loss_number(value: Any, what: str) -> float:
-    """A loss returned as a number or a vector, as one number (its mean)."""
-    __tracebackhide__ = True
-    if isinstance(value, np.ndarray):
-        return float(np.mean(as_array(value, what)))
-    return float(as_array(value, what, shape=()))
-
-
 def check_network_forward(net: Any, layers: list[ScaleLayer], x: np.ndarray,
                           expected: ExpectedChain, *, hints: dict[str, str]) -> None:
     """`net.forward(x)` is the list of every layer's output and `net.predict(x)` the argmax of

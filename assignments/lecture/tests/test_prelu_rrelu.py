@@ -1,0 +1,54 @@
+"""PReLU (forward, backward and the gradient of its weight) and RReLU (torch's eval mode exactly,
+random slopes in training mode) against torch.nn.PReLU / torch.nn.RReLU."""
+
+import numpy as np
+import pytest
+import torch
+
+from autograder.checks import as_array, assert_close
+from autograder.checks.layer_parity import away_from, check_layer_pass
+from autograder.checks.random_slopes import check_random_slopes
+from autograder.checks.torch_parity import tensor
+
+PRELU = {"forward": "x for x >= 0, weight * x below (weight[c] for column c when "
+                    "num_parameters > 1).",
+         "backward": "grad_output * (1 where x >= 0, else weight)."}
+PRELU_WEIGHT = ("grad_weight = the sum of grad_output * x over the elements where x < 0: over "
+                "everything for one parameter, over the batch (axis 0) for one per column.")
+RRELU_EVAL = {"forward": "in eval mode the slope is the constant (lower + upper) / 2.",
+              "backward": "in eval mode: grad_output * (1 where x >= 0, else (lower + upper) / 2)."}
+
+
+def torch_prelu(weight):
+    module = torch.nn.PReLU(len(weight), dtype=torch.float64)
+    with torch.no_grad():
+        module.weight.copy_(tensor(weight))
+    return module
+
+
+@pytest.mark.task("PReLU")
+@pytest.mark.parametrize("num_parameters", [1, 4])
+def test_prelu_matches_torch_with_its_weight_gradient(student, rng, num_parameters):
+    name = f"PReLU(num_parameters={num_parameters})"
+    layer = student.module("notebook").PReLU(num_parameters=num_parameters)
+    assert_close(as_array(layer.weight, f"{name}.weight", shape=(num_parameters,)),
+                 np.full(num_parameters, 0.25), f"{name}.weight right after __init__",
+                 against="torch.nn.PReLU's init=0.25", hint="np.full(num_parameters, init)")
+    weight = rng.uniform(0.05, 0.5, num_parameters)
+    layer.weight = weight
+    x, g = away_from(rng, (6, 4)), rng.standard_normal((6, 4))
+    expected = check_layer_pass(layer, torch_prelu(weight), x, g, name=name,
+                                against="torch.nn.PReLU", hints=PRELU)
+    assert_close(layer.grad_weight, expected.grads["weight"],
+                 f"{name}.grad_weight after backward(x, grad_output) with x of shape {x.shape}",
+                 against="torch.nn.PReLU's weight.grad", hint=PRELU_WEIGHT)
+
+
+@pytest.mark.task("RReLU")
+def test_rrelu_eval_mode_matches_torch_and_training_mode_is_random(student, rng):
+    layer = student.module("notebook").RReLU()
+    check_random_slopes(layer, rng, "RReLU()", lower=1 / 8, upper=1 / 3)
+    layer.eval()
+    x, g = away_from(rng, (6, 5)), rng.standard_normal((6, 5))
+    check_layer_pass(layer, torch.nn.RReLU().eval(), x, g, name="RReLU() after eval()",
+                     against="torch.nn.RReLU().eval()", hints=RRELU_EVAL)

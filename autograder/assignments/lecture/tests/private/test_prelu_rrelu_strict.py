@@ -1,0 +1,82 @@
+"""PReLU and RReLU, hidden checks: other parameters, finite differences of the weight gradient,
+one gradient per call, switching between training and evaluation."""
+
+import numpy as np
+import pytest
+import torch
+
+from autograder.checks import as_array, assert_close, check, directional_derivatives
+from autograder.checks.layer_parity import away_from, check_layer_pass
+from autograder.checks.random_slopes import check_random_slopes
+from autograder.checks.torch_parity import tensor
+
+PRELU = {"forward": "x for x >= 0, weight * x below; weight = np.full(num_parameters, init).",
+         "backward": "grad_output * (1 where x >= 0, else weight)."}
+PRELU_WEIGHT = ("the sum of grad_output * x over the elements where x < 0 (per column when "
+                "num_parameters > 1), from this backward call alone.")
+RRELU_EVAL = {"forward": "eval mode: slope (lower + upper) / 2 for x < 0.",
+              "backward": "eval mode: grad_output * (1 where x >= 0, else (lower + upper) / 2)."}
+
+
+def torch_prelu(weight):
+    module = torch.nn.PReLU(len(weight), dtype=torch.float64)
+    with torch.no_grad():
+        module.weight.copy_(tensor(weight))
+    return module
+
+
+@pytest.mark.task("PReLU")
+def test_prelu_init_and_one_gradient_per_call(student, rng):
+    layer = student.module("notebook").PReLU(num_parameters=3, init=0.1)
+    weight = as_array(layer.weight, "PReLU(num_parameters=3, init=0.1).weight", shape=(3,))
+    assert_close(weight, np.full(3, 0.1), "PReLU(num_parameters=3, init=0.1).weight",
+                 against="torch.nn.PReLU(3, init=0.1)", hint=PRELU["forward"])
+    for call in (1, 2):
+        x, g = away_from(rng, (5, 3)), rng.standard_normal((5, 3))
+        expected = check_layer_pass(layer, torch_prelu(weight), x, g,
+                                    name="PReLU(num_parameters=3, init=0.1)",
+                                    against="torch.nn.PReLU", hints=PRELU,
+                                    context=f"backward call #{call}")
+        assert_close(layer.grad_weight, expected.grads["weight"],
+                     f"PReLU(num_parameters=3).grad_weight after backward call #{call}",
+                     against="torch.nn.PReLU's weight.grad of that call",
+                     hint=PRELU_WEIGHT + " Each call overwrites grad_weight.")
+
+
+@pytest.mark.task("PReLU")
+@pytest.mark.parametrize("num_parameters", [1, 4])
+def test_prelu_weight_gradient_matches_finite_differences(student, rng, num_parameters):
+    layer = student.module("notebook").PReLU(num_parameters=num_parameters)
+    weight = rng.uniform(0.1, 0.4, num_parameters)
+    x, g = away_from(rng, (6, 4)), rng.standard_normal((6, 4))
+
+    def loss(value):
+        layer.weight = value
+        output = as_array(layer.forward(x), "PReLU.forward(x)", shape=x.shape)
+        return float(np.sum(output * g))
+
+    directions = rng.standard_normal((3, num_parameters))
+    numeric = directional_derivatives(loss, weight, directions)
+    layer.weight = weight
+    layer.backward(x, g)
+    analytic = as_array(layer.grad_weight, f"PReLU(num_parameters={num_parameters}).grad_weight",
+                        shape=(num_parameters,))
+    assert_close(directions @ analytic, numeric, f"PReLU(num_parameters={num_parameters})."
+                 "grad_weight projected on 3 random directions", against="central finite "
+                 "differences of forward w.r.t. the weight", tolerance="finite-difference",
+                 hint=PRELU_WEIGHT)
+
+
+@pytest.mark.task("RReLU")
+def test_rrelu_other_bounds_and_switching_modes(student, rng):
+    layer = student.module("notebook").RReLU(lower=0.05, upper=0.45)
+    check(bool(layer.training), "RReLU(lower=0.05, upper=0.45).training right after __init__ "
+          "is not True.\n  Hint: a new layer starts in training mode, as in PyTorch.")
+    layer.eval()
+    x, g = away_from(rng, (4, 7)), rng.standard_normal((4, 7))
+    check_layer_pass(layer, torch.nn.RReLU(0.05, 0.45).eval(), x, g,
+                     name="RReLU(lower=0.05, upper=0.45) after eval()",
+                     against="torch.nn.RReLU(0.05, 0.45).eval()", hints=RRELU_EVAL)
+    layer.train()
+    check_random_slopes(layer, rng, "RReLU(lower=0.05, upper=0.45) after eval() then train()",
+                        lower=0.05, upper=0.45)

@@ -1,0 +1,38 @@
+"""Losses: MSE, MAE, CrossEntropy and BCE with their gradients, against torch.nn's losses."""
+
+import pytest
+
+from autograder.checks.layer_parity import check_loss_and_grad
+
+HINTS = {
+    "MSE": {"loss": "np.mean((y_predicted - y_actual) ** 2)",
+            "grad": "2 * (y_predicted - y_actual) / n, with n the number of elements"},
+    "MAE": {"loss": "np.mean(np.abs(y_predicted - y_actual))",
+            "grad": "np.sign(y_predicted - y_actual) / n, with n the number of elements"},
+    "CrossEntropy": {"loss": "the mean over the batch of log(sum_j exp(s_j)) - s[y]; subtract "
+                             "each row's maximum before np.exp",
+                     "grad": "(softmax(logits) - one_hot(y_actual)) / batch"},
+    "BCE": {"loss": "-np.mean(y * log(p) + (1 - y) * log(1 - p))",
+            "grad": "(p - y) / (p * (1 - p)) / n, with n the number of elements"},
+}
+
+
+@pytest.mark.task("Losses")
+def test_regression_losses_match_torch(student, rng):
+    notebook = student.module("notebook")
+    prediction, target = rng.standard_normal((6, 3)), rng.standard_normal((6, 3))
+    for name, torch_loss in (("MSE", "MSELoss"), ("MAE", "L1Loss")):
+        check_loss_and_grad(notebook, name, torch_loss, prediction, target,
+                            case="arrays of shape (6, 3)", hints=HINTS[name])
+
+
+@pytest.mark.task("Losses")
+def test_classification_losses_match_torch(student, rng):
+    notebook = student.module("notebook")
+    logits = rng.standard_normal((8, 5)) * 2
+    check_loss_and_grad(notebook, "CrossEntropy", "CrossEntropyLoss", logits,
+                        rng.integers(0, 5, 8), case="logits of shape (8, 5)",
+                        hints=HINTS["CrossEntropy"])
+    check_loss_and_grad(notebook, "BCE", "BCELoss", rng.uniform(0.05, 0.95, 10),
+                        rng.integers(0, 2, 10).astype(float),
+                        case="10 probabilities and 0/1 targets", hints=HINTS["BCE"])
