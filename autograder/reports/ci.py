@@ -49,17 +49,19 @@ def student_name(env: Mapping[str, str], path: Path) -> str:
     return path.resolve().name or "student"
 
 
-def _task_message(task: TaskResult, scope: str) -> str:
+def _task_message(task: TaskResult) -> str:
+    """What happened to a task's tests, naming which tests they were (public, or all)."""
+    kind = "public tests" if all(t.visibility == "public" for t in task.tests) else "tests"
     failed = [t for t in task.tests if not t.passed]
     if not task.tests:
-        return f"no {scope} test of {task.name} ran"
+        return f"no test of {task.name} ran"
     if not failed:
-        return f"{len(task.tests)} {scope} tests passed"
+        return f"{len(task.tests)} {kind} passed"
     first = failed[0].message.strip().splitlines()[0] if failed[0].message else failed[0].outcome
-    return f"{len(failed)} of {len(task.tests)} {scope} tests failed; first: {failed[0].name}: {first}"
+    return f"{len(failed)} of {len(task.tests)} {kind} failed; first: {failed[0].name}: {first}"
 
 
-def classroom_payload(result: SubmissionResult, scope: str = "public") -> dict[str, Any]:
+def classroom_payload(result: SubmissionResult) -> dict[str, Any]:
     """The grader output GitHub Classroom's reporter reads: one test per task, with its points."""
     tests = []
     for number, task in enumerate(result.tasks, start=1):
@@ -67,7 +69,7 @@ def classroom_payload(result: SubmissionResult, scope: str = "public") -> dict[s
                   "pass" if task.tests and task.points == task.max_points else "fail")
         tests.append({
             "name": task.name, "status": status, "score": task.points,
-            "max_score": task.max_points, "message": _task_message(task, scope),
+            "max_score": task.max_points, "message": _task_message(task),
             "test_code": "", "filename": "", "line_no": 0,
             "duration": round(sum(t.seconds for t in task.tests), 3), "task_id": number,
         })
@@ -77,13 +79,13 @@ def classroom_payload(result: SubmissionResult, scope: str = "public") -> dict[s
             "max_score": result.max_points, "tests": tests}
 
 
-def classroom_json(result: SubmissionResult, scope: str = "public") -> str:
-    return json.dumps(classroom_payload(result, scope), separators=(",", ":"))
+def classroom_json(result: SubmissionResult) -> str:
+    return json.dumps(classroom_payload(result), separators=(",", ":"))
 
 
-def classroom_output(result: SubmissionResult, scope: str = "public") -> str:
+def classroom_output(result: SubmissionResult) -> str:
     """The `result=<base64>` line a grader step appends to $GITHUB_OUTPUT."""
-    encoded = base64.b64encode(classroom_json(result, scope).encode()).decode("ascii")
+    encoded = base64.b64encode(classroom_json(result).encode()).decode("ascii")
     return f"result={encoded}\n"
 
 
@@ -109,20 +111,22 @@ def step_summary(spec: AssignmentSpec, result: SubmissionResult, scope: str = "p
 
 def junit_xml(spec: AssignmentSpec, result: SubmissionResult, scope: str = "public") -> str:
     """One testsuite per task: a `points` case that fails when the task lost points, then one case
-    per test with what failed as the failure's text."""
+    per test (hidden ones marked so) with what failed as the failure's text."""
     root = ET.Element("testsuites", name=f"autograder {spec.name} ({scope} tests)",
                       time=f"{sum(t.seconds for task in result.tasks for t in task.tests):.3f}")
     for task in result.tasks:
         suite = ET.SubElement(root, "testsuite", name=task.name, tests=str(len(task.tests) + 1),
                               time=f"{sum(t.seconds for t in task.tests):.3f}")
         points = ET.SubElement(suite, "testcase", classname=task.name, name="points", time="0")
-        summary = f"{task.points:g} / {task.max_points:g} points; {_task_message(task, scope)}"
+        summary = f"{task.points:g} / {task.max_points:g} points; {_task_message(task)}"
         if task.points < task.max_points or not task.tests:
             ET.SubElement(points, "failure", message=summary).text = summary
-        ET.SubElement(points, "system-out").text = summary
+        else:
+            ET.SubElement(points, "system-out").text = summary
         for test in task.tests:
-            case = ET.SubElement(suite, "testcase", classname=task.name, name=test.name,
-                                 file=f"{test.visibility} tests", time=f"{test.seconds:.3f}")
+            name = test.name if test.visibility == "public" else f"{test.name} (hidden)"
+            case = ET.SubElement(suite, "testcase", classname=task.name, name=name,
+                                 time=f"{test.seconds:.3f}")
             if not test.passed:
                 problem = test.message or test.outcome
                 ET.SubElement(case, JUNIT_OUTCOMES[test.outcome], type=test.outcome,
@@ -141,14 +145,14 @@ def write_ci_files(out: Path, spec: AssignmentSpec, result: SubmissionResult, in
                    env: Mapping[str, str] = os.environ, scope: str = "public") -> list[Path]:
     """Write the reports into `out`; on GitHub Actions also the step output and the job summary."""
     write_feedback(out, spec, result)
-    written = {"classroom.json": classroom_json(result, scope) + "\n",
+    written = {"classroom.json": classroom_json(result) + "\n",
                "summary.md": step_summary(spec, result, scope),
                "junit.xml": junit_xml(spec, result, scope)}
     if internal:
         written["grader-errors.log"] = "\n\n".join(internal) + "\n"
     for name, text in written.items():
         write_atomic(out / name, text)
-    _append(env.get("GITHUB_OUTPUT"), classroom_output(result, scope))
+    _append(env.get("GITHUB_OUTPUT"), classroom_output(result))
     _append(env.get("GITHUB_STEP_SUMMARY"), written["summary.md"])
     return sorted([out / "results.json", out / "feedback.md", out / "feedback.html",
                    *(out / name for name in written)])
