@@ -31,6 +31,12 @@ def test_the_workers_site_folder_holds_numpy_and_the_runtime_but_no_torch():
     assert {p.name for p in (site / "autograder").iterdir()} == {"__init__.py", "runtime"}
 
 
+def test_the_workers_site_folder_keeps_compiled_files_so_workers_do_not_recompile():
+    site = isolation.detect().site
+    assert any((site / "sklearn" / "__pycache__").glob("*.pyc"))
+    assert not (site / "sklearn" / "tests").exists()
+
+
 def test_the_worker_gets_its_own_uid_per_grading_process_when_the_grader_is_root():
     chosen = isolation.detect()
     if not chosen.switch_user:

@@ -40,6 +40,10 @@ MODES = ("bubblewrap", "fallback")
 WORKER_SITE_ENTRIES = ("numpy", "numpy.libs", "scipy", "scipy.libs", "pyseccomp.py",
                        "sklearn", "scikit_learn.libs", "joblib", "cloudpickle", "threadpoolctl.py",
                        "narwhals", "tqdm")
+# Left out of the worker's site folder. Compiled files (__pycache__) are kept: the folder is read-only
+# to the worker, which would otherwise recompile everything it imports, in every task's worker
+# (3.5 s instead of 0.4 s to start one for a notebook importing sklearn.model_selection).
+SITE_SKIPPED = ("tests",)
 SANDBOX_SITE = "/opt/autograder-site"
 SANDBOX_SUBMISSION = "/submission"
 SANDBOX_TMP_BYTES = 64 * 2**20
@@ -149,7 +153,7 @@ def worker_site() -> Path:
     purelib = Path(sysconfig.get_paths()["purelib"])
     runtime = Path(autograder.__file__).parent / "runtime"
     sources = [purelib / entry for entry in WORKER_SITE_ENTRIES if (purelib / entry).exists()]
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(repr(SITE_SKIPPED).encode())
     for source in sources + sorted(runtime.glob("*.py")):
         digest.update(str(source).encode() + str(source.stat().st_mtime_ns).encode())
     base = Path(os.environ.get("AUTOGRADER_WORKER_SITE", "/var/tmp")) / f"autograder-site-{os.getuid()}"
@@ -192,7 +196,7 @@ def _link_tree(source: Path, target: Path) -> None:
         os.chmod(dst, os.stat(dst).st_mode | stat.S_IROTH | stat.S_IRGRP)
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    ignore = shutil.ignore_patterns("__pycache__", "tests")
+    ignore = shutil.ignore_patterns(*SITE_SKIPPED)
     if source.is_dir():
         shutil.copytree(source, target, copy_function=link_or_copy, ignore=ignore)
     else:

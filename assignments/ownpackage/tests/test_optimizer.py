@@ -21,12 +21,12 @@ def test_adam_follows_torch_optim_adam(student, rng, options):
         "Adam", params, grads, lr=options["learning_rate"],
         betas=(options.get("beta1", 0.9), options.get("beta2", 0.999)), eps=options.get("eps", 1e-8))
     current = [p.copy() for p in params]
-    for step, (step_grads, wanted) in enumerate(zip(grads, expected), start=1):
+    for step, (step_grads, wanted) in enumerate(zip(grads, expected, strict=True), start=1):
         returned = adam.step(current, step_grads)
         check(isinstance(returned, (list, tuple)) and len(returned) == 2,
               f"Adam({options}).step(params, grads) should return the list of updated parameters "
               f"(2 here), got {type(returned).__name__}")
-        for name, got, value in zip(("W", "b"), returned, wanted):
+        for name, got, value in zip(("W", "b"), returned, wanted, strict=True):
             assert_close(got, value, f"{name} after Adam({options}).step #{step}",
                          against="torch.optim.Adam",
                          hint="m and v start at zero; divide them by (1 - beta ** t) (bias "

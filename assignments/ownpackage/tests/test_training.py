@@ -5,7 +5,7 @@ Network.grad_param and train_step. Network is graded with the grader's own known
 import numpy as np
 import pytest
 
-from autograder.checks import assert_close, as_array, check, numerical_gradient
+from autograder.checks import as_array, assert_close, check, numerical_gradient
 from autograder.checks.jacobians import numerical_jacobian
 
 TASK = "Parameter gradients and training"
@@ -71,10 +71,10 @@ def test_network_grad_param_and_train_step_with_known_good_layers(student, rng):
     check(isinstance(got, (list, tuple)) and len(got) == 3,
           f"{what}: expected a list with one entry per layer (3), got {type(got).__name__}"
           f"{' of length ' + str(len(got)) if isinstance(got, (list, tuple)) else ''}")
-    for index, (layer_grads, wanted) in enumerate(zip(got, (expected[:2], [], expected[2:]))):
+    for index, (layer_grads, wanted) in enumerate(zip(got, (expected[:2], [], expected[2:]), strict=True)):
         check(isinstance(layer_grads, (list, tuple)) and len(layer_grads) == len(wanted),
               f"{what}: entry {index} should be a list of {len(wanted)} gradient(s)")
-        for name, grad, expect in zip(("scale", "shift"), layer_grads, wanted):
+        for name, grad, expect in zip(("scale", "shift"), layer_grads, wanted, strict=False):
             grad = as_array(grad, f"{what}, layer {index} {name}")
             check(grad.size == expect.size, f"{what}, layer {index} {name}: expected "
                   f"{expect.size} numbers per batch (batch, {expect.shape[1]}), got shape {grad.shape}")
