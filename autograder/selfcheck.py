@@ -11,11 +11,15 @@ ways, exactly as when grading. Only the public tests run: the result says so.
     from autograder.selfcheck import check
     check("Linear")            # one task
     check()                    # every task of the assignment
+
+Where two assignments share a task name, a notebook's first cell can fix the assignment once:
+`check = checker("seminar")`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import io
 import os
@@ -253,3 +257,9 @@ def check(*tasks: str, assignment: str | None = None, path: str | os.PathLike[st
                               multiplier=1.0, final=raw,
                               isolation=InProcessSandbox.isolation.description)
     return CheckReport(result, frozenset(tasks))
+
+
+def checker(assignment: str) -> functools.partial[CheckReport]:
+    """`check` bound to one assignment, for a notebook's setup cell: `check = checker("seminar")`."""
+    config.load(assignment)  # fail now, in the setup cell, if the name is wrong
+    return functools.partial(check, assignment=assignment)

@@ -1,0 +1,169 @@
+"""The student's self-check: the in-process stand-in for the worker behaves like the worker, and
+`check(...)` in a notebook or a script (and `autograder check` in a shell) runs the public tests and
+says that only they ran."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from nbclient import NotebookClient
+
+from autograder import config
+from autograder.build.samples import write_samples
+from autograder.failures import StudentError, WorkerTimeout
+from autograder.intake.notebook import notebook_statements
+from autograder.reports.selfcheck import PUBLIC_ONLY
+from autograder.sandbox.session import Student
+from autograder.selfcheck import InProcessWorker, NotebookNamespace, checker, choose_assignment
+
+STUDENT_CODE = textwrap.dedent("""
+    import numpy as np
+
+    class Scale:
+        def __init__(self, factor):
+            self.factor = factor
+            self.weight = np.ones(3)
+
+        def forward(self, x):
+            x *= self.factor          # changes its input in place
+            return x
+
+        def fail(self):
+            raise ValueError("bad shapes (2, 3) and (4,)")
+
+        def spin(self):
+            while True:
+                pass
+""")
+
+
+@pytest.fixture
+def student(tmp_path: Path) -> Student:
+    (tmp_path / "modules").mkdir()
+    (tmp_path / "modules" / "__init__.py").write_text("")
+    (tmp_path / "modules" / "scale.py").write_text(STUDENT_CODE)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        yield Student(InProcessWorker(tmp_path, {}, call_seconds=0.5))  # type: ignore[arg-type]
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [n for n in sys.modules if n == "modules" or n.startswith("modules.")]:
+            del sys.modules[name]
+
+
+def test_arrays_are_copies_both_ways_as_with_the_sandboxed_worker(student) -> None:
+    scale = student.module("modules.scale").Scale(2.0)
+    x = np.arange(3.0)
+    assert np.array_equal(scale.forward(x), [0.0, 2.0, 4.0])
+    assert np.array_equal(x, [0.0, 1.0, 2.0])  # the student's in-place change stayed with them
+    weight = scale.weight
+    weight[:] = 7.0
+    assert np.array_equal(scale.weight, np.ones(3))
+
+
+def test_the_students_exception_becomes_a_failure_naming_their_line(student) -> None:
+    scale = student.module("modules.scale").Scale(2.0)
+    with pytest.raises(StudentError) as caught:
+        scale.fail()
+    message = str(caught.value)
+    assert "raised ValueError: bad shapes (2, 3) and (4,)" in message
+    assert "modules/scale.py" in message and 'raise ValueError("bad shapes' in message
+
+
+def test_a_call_that_never_returns_is_stopped_at_the_deadline(student) -> None:
+    with pytest.raises(WorkerTimeout, match="did not finish within 0.5 s"):
+        student.module("modules.scale").Scale(1.0).spin()
+
+
+def test_a_notebook_name_not_defined_yet_says_to_run_its_cell() -> None:
+    notebook = NotebookNamespace({"Dense": dict})
+    assert notebook.Dense is dict
+    with pytest.raises(AttributeError, match="defines no 'ReLU' yet: run the cell"):
+        _ = notebook.ReLU
+
+
+def test_the_assignment_is_chosen_by_task_and_by_where_the_code_is(tmp_path: Path) -> None:
+    (tmp_path / "modules").mkdir()
+    assert choose_assignment(("Dropout",), None, tmp_path, in_notebook=False).name == "autodiff"
+    with pytest.raises(config.ConfigError, match="has no task Dense"):
+        choose_assignment(("Dense",), "autodiff", tmp_path, in_notebook=False)
+    with pytest.raises(config.ConfigError, match="cannot tell which assignment"):
+        choose_assignment(("Dropout",), None, tmp_path / "elsewhere", in_notebook=False)
+    with pytest.raises(config.ConfigError, match="no assignment named"):
+        checker("no-such-assignment")
+
+
+# ---- as students run it --------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("selfcheck-samples")
+    write_samples(config.load("autodiff"), folder)
+    return folder
+
+
+def run_python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "PYTHONPATH": str(config.REPO_ROOT)})
+
+
+def test_check_in_a_script_shows_the_broken_task_and_says_only_public_tests_ran(samples) -> None:
+    run = run_python("from autograder.selfcheck import check\nprint(check('Linear', 'Dropout'))",
+                     samples / "raises-in-linear")
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert any(line.startswith("Linear") and "0 / 2" in line and "expected 32 input features" in line
+               for line in lines), run.stdout
+    assert any(line.startswith("Dropout") and "4 / 4" in line for line in lines), run.stdout
+    assert PUBLIC_ONLY in run.stdout and "all tests passed" not in run.stdout
+
+
+def test_public_tests_passing_is_never_reported_as_all_tests_passing(samples) -> None:
+    """softmax-without-max-shift passes every public test and fails a private one."""
+    run = run_python("from autograder.selfcheck import check\nr = check('Activations')\n"
+                     "print(r.passed)\nprint(r)", samples / "softmax-without-max-shift")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("True\n")
+    assert "every one of the 4 public tests passed. " + PUBLIC_ONLY in run.stdout
+
+
+def engine_reference_cells() -> list[str]:
+    """The engine reference notebook as a student would have run it: its definitions, cell by cell."""
+    spec = config.load("engine")
+    data = (spec.solution_dir / spec.notebook).read_bytes()
+    return [s.source for s in notebook_statements(data, spec.notebook, spec.answers, [])]
+
+
+def test_check_in_a_notebook_tests_the_classes_defined_in_it_right_now(tmp_path) -> None:
+    cells = [*engine_reference_cells(),
+             "from autograder.selfcheck import checker\ncheck = checker('engine')",
+             "check('ReLU', 'Linear')",
+             "class ReLU(ReLU):\n    def forward(self, x):\n        return x  # forgot the max",
+             "check('ReLU')"]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(notebook, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    first, second = (cell.outputs[0]["data"] for cell in notebook.cells[-3::2])
+    assert 'class="autograder-check"' in first["text/html"]
+    assert "every one of the" in first["text/plain"] and PUBLIC_ONLY in first["text/plain"]
+    assert "&#10008;</span> ReLU" in second["text/html"]  # the cross: what the student sees
+    assert "to fix: ReLU" in second["text/plain"] and "negative values" in second["text/plain"]
+
+
+def test_autograder_check_grades_a_notebook_file_from_the_shell(tmp_path) -> None:
+    spec = config.load("engine")
+    mine = tmp_path / "my_notebook.ipynb"
+    mine.write_bytes((spec.solution_dir / spec.notebook).read_bytes())
+    run = subprocess.run([sys.executable, "-m", "autograder.cli", "check", str(mine),
+                          "--assignment", "engine", "--task", "ReLU"],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "ReLU" in run.stdout and "public tests" in run.stdout.lower()
+    assert "private tests run at grading time" in " ".join(run.stdout.split())
