@@ -46,9 +46,9 @@ def fetch(module: Any, name: str) -> Any:
         if exc.type_name != "AttributeError":
             raise
         raise CheckFailed(
-            f"{name} is not implemented yet: your notebook does not define it at its top level "
-            f"({exc.message[:300]}).\n  Hint: fill in its cell, keeping the name {name}, with "
-            "numbers.") from None
+            f"{name} is not implemented yet, or its cell failed: {exc.message[:400]}.\n  Hint: "
+            f"fill in its cell, keeping the name {name}, with numbers, and run the cell to see "
+            "that it works.") from None
 
 
 def _number(value: Any, where: str) -> float:

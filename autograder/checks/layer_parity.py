@@ -15,7 +15,14 @@ import numpy as np
 import torch
 
 from autograder.checks.compare import as_array, assert_close
-from autograder.checks.torch_parity import TorchPass, forward_backward, loss_and_grad, tolerance_for
+from autograder.checks.torch_parity import (
+    DTYPE,
+    TorchPass,
+    forward_backward,
+    loss_and_grad,
+    tensor,
+    tolerance_for,
+)
 
 
 def away_from(rng: np.random.Generator, shape: tuple[int, ...], kinks: tuple[float, ...] = (0.0,),
@@ -28,6 +35,14 @@ def away_from(rng: np.random.Generator, shape: tuple[int, ...], kinks: tuple[flo
         near = np.abs(offset) < margin
         x = np.where(near, kink + np.where(offset < 0, -margin, margin) * 2, x)
     return x
+
+
+def torch_prelu(weight: np.ndarray) -> torch.nn.PReLU:
+    """torch.nn.PReLU in float64 with one slope per entry of `weight`."""
+    module = torch.nn.PReLU(len(weight), dtype=DTYPE)
+    with torch.no_grad():
+        module.weight.copy_(tensor(weight))
+    return module
 
 
 def check_layer_pass(layer: Any, reference: torch.nn.Module, x: np.ndarray,

@@ -6,9 +6,8 @@ import pytest
 import torch
 
 from autograder.checks import as_array, assert_close, check, directional_derivatives
-from autograder.checks.layer_parity import away_from, check_layer_pass
+from autograder.checks.layer_parity import away_from, check_layer_pass, torch_prelu
 from autograder.checks.random_slopes import check_random_slopes
-from autograder.checks.torch_parity import tensor
 
 PRELU = {"forward": "x for x >= 0, weight * x below; weight = np.full(num_parameters, init).",
          "backward": "grad_output * (1 where x >= 0, else weight)."}
@@ -16,13 +15,6 @@ PRELU_WEIGHT = ("the sum of grad_output * x over the elements where x < 0 (per c
                 "num_parameters > 1), from this backward call alone.")
 RRELU_EVAL = {"forward": "eval mode: slope (lower + upper) / 2 for x < 0.",
               "backward": "eval mode: grad_output * (1 where x >= 0, else (lower + upper) / 2)."}
-
-
-def torch_prelu(weight):
-    module = torch.nn.PReLU(len(weight), dtype=torch.float64)
-    with torch.no_grad():
-        module.weight.copy_(tensor(weight))
-    return module
 
 
 @pytest.mark.task("PReLU")

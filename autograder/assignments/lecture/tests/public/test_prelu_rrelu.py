@@ -6,9 +6,8 @@ import pytest
 import torch
 
 from autograder.checks import as_array, assert_close
-from autograder.checks.layer_parity import away_from, check_layer_pass
+from autograder.checks.layer_parity import away_from, check_layer_pass, torch_prelu
 from autograder.checks.random_slopes import check_random_slopes
-from autograder.checks.torch_parity import tensor
 
 PRELU = {"forward": "x for x >= 0, weight * x below (weight[c] for column c when "
                     "num_parameters > 1).",
@@ -17,13 +16,6 @@ PRELU_WEIGHT = ("grad_weight = the sum of grad_output * x over the elements wher
                 "everything for one parameter, over the batch (axis 0) for one per column.")
 RRELU_EVAL = {"forward": "in eval mode the slope is the constant (lower + upper) / 2.",
               "backward": "in eval mode: grad_output * (1 where x >= 0, else (lower + upper) / 2)."}
-
-
-def torch_prelu(weight):
-    module = torch.nn.PReLU(len(weight), dtype=torch.float64)
-    with torch.no_grad():
-        module.weight.copy_(tensor(weight))
-    return module
 
 
 @pytest.mark.task("PReLU")
