@@ -22,7 +22,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
                     [t.name for t in spec.tasks], results)
     modes = sorted({r.isolation for r in results if r.isolation})
     print(f"isolation: {'; '.join(modes) or 'none'}")
-    print(f"written: {Path(args.out) / 'gradebook.csv'} and one folder per student in {args.out}")
+    print(f"written: {Path(args.out) / 'index.html'} (the instructor's page), gradebook.csv, "
+          f"canvas.csv, moodle.csv and one folder per student in {args.out}")
     return 1 if any(r.grader_errors for r in results) else 0
 
 

@@ -69,3 +69,14 @@ def graded_samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Graded
                                      {r.student: r for r in results}, root / "submissions",
                                      root / "grades")
     return graded
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say loudly when the browser tests of the report pages did not run (no Chromium here)."""
+    skipped = [report for report in terminalreporter.stats.get("skipped", [])
+               if "BROWSER TESTS SKIPPED" in str(report.longrepr)]
+    if skipped:
+        terminalreporter.section("BROWSER TESTS SKIPPED", sep="!", red=True, bold=True)
+        terminalreporter.line(f"{len(skipped)} test(s) of the HTML reports did not run: no Chromium "
+                              "on PATH. Install it (Debian: apt-get install chromium chromium-driver; "
+                              ".ci/run does this when it runs as root).", red=True, bold=True)
