@@ -88,7 +88,7 @@ def test_a_zip_member_with_path_traversal_is_ignored_with_a_message(
     evil_name = evil_name.format(tmp=tmp_path.as_posix())
     archive = make_zip(tmp_path / "sub.zip", {"modules/layers.py": LAYERS, evil_name: b"EVIL\n"})
     result = bundles(archive)
-    assert result.root.parent == bundle_parent
+    assert bundle_parent in result.root.parents
     assert files_under(result.root) == {"modules/layers.py": LAYERS}
     assert any("outside the archive" in m and "evil.py" in m for m in result.messages), \
         result.messages
