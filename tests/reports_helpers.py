@@ -3,6 +3,9 @@ failure with shapes, largest error and hint, and text that needs escaping."""
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 from autograder.results import SubmissionResult, TaskResult, TestRecord
 
 SHAPE_MESSAGE = ("Linear.forward(x) output for x of shape (4, 3): does not match torch.nn.Linear "
@@ -30,3 +33,11 @@ def make_result(student: str = "alice", *, fingerprint: str = "") -> SubmissionR
                             multiplier=0.85, final=1.28, late_minutes=1440.0,
                             isolation="bubblewrap", fingerprint=fingerprint,
                             intake_messages=("modules/x.py: a symbolic link, ignored",))
+
+
+def statement_lines(path: Path) -> set[str]:
+    """The first line of every statement of a test file (a continuation line of a call, such as
+    `nb_epoch=1, learning_rate=0.1)`, also appears in messages that describe the call)."""
+    lines = path.read_text().splitlines()
+    return {lines[node.lineno - 1].strip() for node in ast.walk(ast.parse("\n".join(lines)))
+            if isinstance(node, ast.stmt)} - {""}

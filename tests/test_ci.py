@@ -87,7 +87,7 @@ def test_step_summary_tables_the_tasks_and_says_the_score_is_advisory_and_public
     assert "| ❌ Linear | 0 / 1 | 1 / 3 | Linear.forward(x) output for x of shape (4, 3)" in text
     assert "| ✅ Dropout | 1.5 / 1.5 | 2 / 2 |  |" in text
     assert "Public tests only" in text and "all tests passed" not in text
-    assert "Sandbox: bubblewrap." in text
+    assert "Sandbox: bubblewrap." in text and ci.FALLBACK_NOTE not in text
 
 
 def test_the_student_is_named_after_the_repository() -> None:
@@ -136,7 +136,8 @@ def test_ci_on_github_writes_the_classroom_output_and_the_job_summary(samples, t
 
 
 def test_ci_on_gitlab_fails_the_job_and_reports_the_broken_task(samples, tmp_path) -> None:
-    env = {"GITLAB_CI": "true", "CI_PROJECT_PATH": "group/hw1-bob"}
+    """Also in the fallback sandbox, as on a runner without user namespaces: the summary says so."""
+    env = {"GITLAB_CI": "true", "CI_PROJECT_PATH": "group/hw1-bob", "AUTOGRADER_ISOLATION": "fallback"}
     run = run_ci(samples / "raises-in-linear", tmp_path / "out", env)
     assert run.returncode == 1, run.stdout + run.stderr
     root = ET.parse(tmp_path / "out" / "junit.xml").getroot()
@@ -146,7 +147,8 @@ def test_ci_on_gitlab_fails_the_job_and_reports_the_broken_task(samples, tmp_pat
     linear = next(s for s in root.iter("testsuite") if s.get("name") == "Linear")
     errors = [case.find("error") for case in linear.iter("testcase") if case.find("error") is not None]
     assert errors and all("expected 32 input features" in error.text for error in errors)
-    assert not (tmp_path / "github_output").exists()
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert "Sandbox: fallback;" in summary and ci.FALLBACK_NOTE in summary
 
 
 # ---- the templates call the command as it is -----------------------------------------------------

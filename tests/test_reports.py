@@ -3,16 +3,14 @@ instructor's page and its integrity flags; on a small hand-made result and on th
 
 from __future__ import annotations
 
-import ast
 import base64
 import csv
 import io
 import json
 import re
-from pathlib import Path
 
 import pytest
-from reports_helpers import SHAPE_MESSAGE, make_result, record
+from reports_helpers import SHAPE_MESSAGE, make_result, record, statement_lines
 
 from autograder import config
 from autograder.reports import feedback, gradescope, instructor, lms
@@ -147,14 +145,6 @@ def test_lms_exports_carry_every_students_final_score(graded_samples, assignment
               for r in csv.DictReader(io.StringIO((graded.out / "moodle.csv").read_text()))}
     expected = {name: f"{result.final:g}" for name, result in graded.results.items()}
     assert canvas == expected and moodle == expected
-
-
-def statement_lines(path: Path) -> set[str]:
-    """The first line of every statement of a test file (a continuation line of a call, such as
-    `nb_epoch=1, learning_rate=0.1)`, also appears in messages that describe the call)."""
-    lines = path.read_text().splitlines()
-    return {lines[node.lineno - 1].strip() for node in ast.walk(ast.parse("\n".join(lines)))
-            if isinstance(node, ast.stmt)} - {""}
 
 
 def test_html_reports_never_show_hidden_test_source(graded_samples):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from reports_helpers import statement_lines
 
 from autograder import cli, config
 from autograder.build.samples import load_samples
@@ -64,8 +65,8 @@ def test_late_submission_pays_the_course_penalty(graded_samples) -> None:
 def test_feedback_never_contains_hidden_test_source(graded_samples) -> None:
     for assignment, graded in graded_samples.items():
         private = config.load(assignment).test_dirs["private"]
-        source_lines = {line.strip() for path in private.glob("*.py")
-                        for line in path.read_text().splitlines() if len(line.strip()) > 25}
+        source_lines = {line for path in private.glob("*.py") for line in statement_lines(path)
+                        if len(line) > 25}
         for written in graded.out.rglob("*"):
             if written.is_file() and written.suffix in (".md", ".json", ".csv"):
                 text = written.read_text()

@@ -36,6 +36,8 @@ from autograder.results import SubmissionResult, TaskResult
 CLASSROOM_FORMAT_VERSION = 3
 ADVISORY = ("CI scores are advisory: your repository is yours to change, so the instructor grades "
             "every repository again, centrally, with private tests.")
+FALLBACK_NOTE = ("The grader's sandbox ran in its fallback mode: this runner allows no user "
+                 "namespaces (ubuntu-24.04 restricts them unless the workflow lifts that).")
 ALL_TESTS_NOTE = "Public and private tests ran: this kit holds the private tests."
 JUNIT_OUTCOMES = {"failed": "failure", "error": "error", "timeout": "error", "crash": "error",
                   "grader-error": "error"}
@@ -105,6 +107,8 @@ def step_summary(spec: AssignmentSpec, result: SubmissionResult, scope: str = "p
                      f"{row.passed} / {row.total} | {_cell(row.problem)} |")
     lines += ["", verdict(rows) if scope == "public" else ALL_TESTS_NOTE, "",
               f"Sandbox: {result.isolation or 'not started'}."]
+    if result.isolation.startswith("fallback"):
+        lines.append(FALLBACK_NOTE)
     lines += [f"> Note: {_cell(message)}" for message in result.intake_messages]
     return "\n".join(lines) + "\n"
 
