@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import autograder
+from autograder.sandbox.limits import network_isolation_available
 
 WORKER_UID_BASE = 2_000_000_000  # far above real users; pids stay below 2**22
 FORCE_ENV = "AUTOGRADER_ISOLATION"
@@ -60,12 +61,13 @@ class Isolation:
     python: str
     site: Path
     seccomp: bool
+    own_network: bool  # fallback as the grader's user: an empty network namespace in preexec
     notes: tuple[str, ...] = ()
 
     @property
     def uid(self) -> int | None:
         """The worker's uid for this grading process, or None to stay the grader's own user."""
-        return WORKER_UID_BASE + os.getpid() if self.switch_user else None
+        return worker_uid(self.switch_user)
 
     @property
     def gid(self) -> int | None:
@@ -123,6 +125,12 @@ def bubblewrap_argv(isolation: Isolation, code_root: Path) -> list[str]:
              "--remount-ro", "/", "--chdir", "/tmp", "--setenv", "HOME", "/tmp",
              "--setenv", "TMPDIR", "/tmp"]
     return argv
+
+
+def worker_uid(switch_user: bool) -> int | None:
+    """One uid per grading process (see the module docstring), computed where it is used: a
+    grading process forked after detection has its own pid."""
+    return WORKER_UID_BASE + os.getpid() if switch_user else None
 
 
 def _reachable_by_others(path: Path) -> bool:
@@ -245,32 +253,30 @@ def _detect(forced: str | None) -> Isolation:
         switch_user = False
         python = worker_python(False)
     assert python is not None
-    probe_uid = WORKER_UID_BASE + os.getpid() if switch_user else None
-    works = bubblewrap_works(probe_uid)
+    works = bubblewrap_works(worker_uid(switch_user))
     mode = forced or ("bubblewrap" if works else "fallback")
     if mode == "bubblewrap" and not works:
         raise RuntimeError("bubblewrap mode was asked for, but bwrap cannot run here "
                            "(see `autograder doctor`)")
+    own_network = mode == "fallback" and not switch_user and network_isolation_available()
     return Isolation(mode=mode, switch_user=switch_user, python=python, site=worker_site(),
-                     seccomp=seccomp_available(), notes=tuple(notes))
+                     seccomp=seccomp_available(), own_network=own_network, notes=tuple(notes))
 
 
 def doctor() -> list[tuple[str, bool, str]]:
     """What this machine supports, as (capability, available, detail) rows for `autograder doctor`."""
     root = os.geteuid() == 0
-    uid = WORKER_UID_BASE + os.getpid() if root else None
     python = worker_python(root)
     bwrap = shutil.which("bwrap")
-    from autograder.sandbox.limits import network_isolation_available
-
+    namespaces = bubblewrap_works(worker_uid(root))
     chosen = detect()
     return [
         ("running as root", root, "workers get their own unprivileged uid" if root
          else "workers run as your user: secrets rely on bubblewrap hiding them"),
         ("worker interpreter", python is not None, python or "no Python the worker's user can run"),
         ("bubblewrap installed", bwrap is not None, bwrap or "apt-get install bubblewrap"),
-        ("bubblewrap namespaces work", bubblewrap_works(uid),
-         "user, pid, mount, network namespaces" if bubblewrap_works(uid) else
+        ("bubblewrap namespaces work", namespaces,
+         "user, pid, mount, network namespaces" if namespaces else
          "e.g. kernel.apparmor_restrict_unprivileged_userns=1 or no user namespaces"),
         ("seccomp filter", seccomp_available(), "pyseccomp + libseccomp"),
         ("private network namespace (fallback)", network_isolation_available(),

@@ -48,8 +48,6 @@ class WorkerProcess:
         worker_args = ["--request-fd", str(request_read), "--response-fd", str(response_write),
                        "--seed", str(seed)] + (["--package", package] if package else [])
         argv, fds = isolation.worker_argv(code_root, worker_args, (request_read, response_write))
-        isolate_network = isolation.mode == "fallback" and isolation.uid is None \
-            and limits_module.network_isolation_available()
         with open(self.capture_path, "wb") as capture:
             self.process = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=capture, stderr=subprocess.STDOUT,
@@ -57,7 +55,7 @@ class WorkerProcess:
                 env={**WORKER_ENV, "HOME": self.scratch.name, "TMPDIR": self.scratch.name},
                 start_new_session=True, user=isolation.uid, group=isolation.gid,
                 extra_groups=[] if isolation.uid is not None else None,
-                preexec_fn=lambda: limits_module.apply(limits, isolate_network),
+                preexec_fn=lambda: limits_module.apply(limits, isolation.own_network),
             )
         LIVE_WORKERS.add(self.process.pid)
         os.close(request_read)
@@ -139,7 +137,8 @@ class WorkerProcess:
                 os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
         LIVE_WORKERS.discard(self.process.pid)
-        sweep_orphans(self.isolation.uid)
+        if self.isolation.mode != "bubblewrap":  # there, no orphan can leave the pid namespace
+            sweep_orphans(self.isolation.uid)
 
     def close(self) -> None:
         self.kill()
