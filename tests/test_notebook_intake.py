@@ -251,3 +251,11 @@ def test_a_duplicated_cell_defines_the_class_once_and_the_last_copy_wins(noteboo
     module = notebook_module("class A:\n    value = 1", "class A:\n    value = 1",
                              "class A:\n    value = 2")
     assert module.A.value == 2
+
+
+def test_a_failure_names_the_right_line_of_a_cell_with_several_statements(notebook_module):
+    module = notebook_module("import numpy as np\n\ndef first():\n    raise ValueError('boom')\n\n"
+                             "def second():\n    return 1")
+    with pytest.raises(StudentError) as caught:
+        module.first()
+    assert "raise ValueError('boom')" in str(caught.value)

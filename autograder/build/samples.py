@@ -57,8 +57,7 @@ def write_sample(spec: AssignmentSpec, sample: Sample, target: Path) -> None:
         if path.suffix == ".ipynb":
             notebook = nbformat.read(path, as_version=4)
             cells = [c for c in notebook.cells if c.cell_type == "code"]
-            sources = [c.source for c in cells]
-            _check_once(sample, edit, "\n".join(sources).count(edit.old))
+            _check_once(sample, edit, sum(c.source.count(edit.old) for c in cells))
             cell = next(c for c in cells if edit.old in c.source)
             cell.source = cell.source.replace(edit.old, edit.new)
             nbformat.write(notebook, path)

@@ -49,8 +49,14 @@ def _compile(statement: dict[str, Any], root: str) -> types.CodeType:
     filename = os.path.join(root, f"notebook cell {statement['cell']}")
     tree = ast.parse(statement["source"], filename)
     ast.increment_lineno(tree, statement["line"] - 1)
-    lines = [""] * (statement["line"] - 1) + statement["source"].splitlines(keepends=True)
-    linecache.cache[filename] = (len(statement["source"]), None, lines, filename)
+    # One cache entry per cell, which every statement of the cell fills in at its own lines
+    cached = linecache.cache.get(filename)
+    lines = list(cached[2]) if cached else []
+    own = statement["source"].splitlines(keepends=True)
+    first = statement["line"] - 1
+    lines += [""] * max(0, first + len(own) - len(lines))
+    lines[first:first + len(own)] = own
+    linecache.cache[filename] = (sum(map(len, lines)), None, lines, filename)
     return compile(tree, filename, "exec")
 
 
