@@ -6,9 +6,9 @@ Two modes (see the README's "Security model"):
   scipy, scikit-learn, tqdm, pyseccomp, the worker runtime) and the one submission.
 - "fallback": where namespaces are unavailable, with a private temporary folder; secrets are made
   unreadable to the worker's user.
-When the grader runs as root, the worker runs as an unprivileged uid of its own, one per grading
-process (WORKER_UID_BASE + the grading process's pid): it owns no file, and its process limit and
-its leftovers are its own, so a fork bomb in one submission cannot starve another's workers.
+When the grader runs as root, every worker runs as an unprivileged uid of its own (`worker_uid`): it
+owns no file, and its process limit and its leftovers are its own, so a fork bomb cannot starve
+the next worker (its processes may still be dying when that one starts) nor another submission's.
 Both add rlimits (`limits`), a seccomp filter loaded by the worker before it imports student code
 (`runtime.syscall_filter`), a per-call deadline and a sweep of leftover processes.
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import os
 import shutil
 import stat
@@ -32,7 +33,8 @@ from pathlib import Path
 import autograder
 from autograder.sandbox.limits import network_isolation_available
 
-WORKER_UID_BASE = 2_000_000_000  # far above real users; pids stay below 2**22
+WORKER_UID_BASE = 2_000_000_000  # far above real users
+WORKERS_PER_PID = 512  # pids stay below 2**22, so uids stay below 2**32 - 2
 FORCE_ENV = "AUTOGRADER_ISOLATION"
 MODES = ("bubblewrap", "fallback")
 # What the worker may import besides the standard library (whole top-level entries of site-packages).
@@ -65,15 +67,6 @@ class Isolation:
     notes: tuple[str, ...] = ()
 
     @property
-    def uid(self) -> int | None:
-        """The worker's uid for this grading process, or None to stay the grader's own user."""
-        return worker_uid(self.switch_user)
-
-    @property
-    def gid(self) -> int | None:
-        return self.uid
-
-    @property
     def description(self) -> str:
         """One line for reports: which protections were in force."""
         user = "own unprivileged uid" if self.switch_user else "the grader's user"
@@ -98,7 +91,7 @@ class Isolation:
         Under bubblewrap the worker sees only what is bound; in the fallback it sees the whole
         file system as its own user, so the reference, the private tests, the submissions and the
         results lose their permissions for "others" (the worker's user owns none of them)."""
-        if self.mode != "fallback" or self.uid is None:
+        if self.mode != "fallback" or not self.switch_user:
             return
         for path in paths:
             if path.exists():
@@ -128,9 +121,15 @@ def bubblewrap_argv(isolation: Isolation, code_root: Path) -> list[str]:
 
 
 def worker_uid(switch_user: bool) -> int | None:
-    """One uid per grading process (see the module docstring), computed where it is used: a
-    grading process forked after detection has its own pid."""
-    return WORKER_UID_BASE + os.getpid() if switch_user else None
+    """A uid no other worker alive has (see the module docstring), or None to stay the grader's
+    own user: the grading process's pid and a count of the workers it started, which wraps only
+    after WORKERS_PER_PID workers, long after the first one's processes are gone."""
+    if not switch_user:
+        return None
+    return WORKER_UID_BASE + os.getpid() * WORKERS_PER_PID + next(_workers_started) % WORKERS_PER_PID
+
+
+_workers_started = itertools.count()
 
 
 def _reachable_by_others(path: Path) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 from autograder.failures import StudentError, WorkerCrashed, WorkerProtocolError, WorkerTimeout
 from autograder.runtime import wire
 from autograder.sandbox import limits as limits_module
-from autograder.sandbox.isolation import Isolation
+from autograder.sandbox.isolation import WORKER_UID_BASE, Isolation, worker_uid
 from autograder.sandbox.limits import Limits
 
 CAPTURE_TAIL_BYTES = 2000
@@ -39,9 +39,10 @@ class WorkerProcess:
     def __init__(self, code_root: Path, limits: Limits, isolation: Isolation, *,
                  package: str = "", seed: int = 0):
         self.limits, self.isolation = limits, isolation
+        self.uid = worker_uid(isolation.switch_user)
         self.scratch = tempfile.TemporaryDirectory(prefix="autograder-worker-")
-        if isolation.uid is not None:  # the worker's private folder for temporary files
-            os.chown(self.scratch.name, isolation.uid, isolation.gid or -1)
+        if self.uid is not None:  # the worker's private folder for temporary files
+            os.chown(self.scratch.name, self.uid, self.uid)
         self.capture_path = Path(self.scratch.name) / "output.txt"
         request_read, self.request_fd = os.pipe()
         self.response_fd, response_write = os.pipe()
@@ -53,8 +54,8 @@ class WorkerProcess:
                 argv, stdin=subprocess.DEVNULL, stdout=capture, stderr=subprocess.STDOUT,
                 pass_fds=fds, cwd=self.scratch.name,
                 env={**WORKER_ENV, "HOME": self.scratch.name, "TMPDIR": self.scratch.name},
-                start_new_session=True, user=isolation.uid, group=isolation.gid,
-                extra_groups=[] if isolation.uid is not None else None,
+                start_new_session=True, user=self.uid, group=self.uid,
+                extra_groups=[] if self.uid is not None else None,
                 preexec_fn=lambda: limits_module.apply(limits, isolation.own_network),
             )
         LIVE_WORKERS.add(self.process.pid)
@@ -138,7 +139,7 @@ class WorkerProcess:
         self.process.wait()
         LIVE_WORKERS.discard(self.process.pid)
         if self.isolation.mode != "bubblewrap":  # there, no orphan can leave the pid namespace
-            sweep_orphans(self.isolation.uid)
+            sweep_orphans(self.isolation.switch_user)
 
     def close(self) -> None:
         self.kill()
@@ -173,11 +174,12 @@ def _children(parent: int) -> list[tuple[int, int]]:
     return found
 
 
-def sweep_orphans(uid: int | None) -> None:
-    """Kill our children that are not live workers (and run as the worker's user, if any)."""
+def sweep_orphans(switch_user: bool) -> None:
+    """Kill our children that are not live workers (and run as a worker's uid, if workers have
+    their own): what an earlier worker left behind as well as this one."""
     for _ in range(20):  # a killed daemon's own children are re-parented to us in turn
         orphans = [pid for pid, owner in _children(os.getpid())
-                   if pid not in LIVE_WORKERS and (uid is None or owner == uid)]
+                   if pid not in LIVE_WORKERS and (not switch_user or owner >= WORKER_UID_BASE)]
         if not orphans:
             return
         for pid in orphans:
