@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -67,3 +69,19 @@ class SubmissionResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SubmissionResult:
+        """The inverse of `to_dict` (how a resumed batch reads back what it stored)."""
+        return _rebuild(cls, data)
+
+
+def _rebuild(hint: Any, value: Any) -> Any:
+    """`value`, read back from JSON, as the type `hint` names: dataclasses and tuples of them."""
+    if dataclasses.is_dataclass(hint):
+        hints = typing.get_type_hints(hint)
+        return hint(**{f.name: _rebuild(hints[f.name], value[f.name])
+                       for f in dataclasses.fields(hint) if f.name in value})
+    if typing.get_origin(hint) is tuple:
+        return tuple(_rebuild(typing.get_args(hint)[0], item) for item in value)
+    return value

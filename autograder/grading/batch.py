@@ -12,6 +12,7 @@ from pathlib import Path
 from rich.progress import Progress
 
 from autograder import config
+from autograder.grading import resume
 from autograder.grading.runner import grade_submission
 from autograder.reports import files
 from autograder.results import SubmissionResult, TaskResult
@@ -53,13 +54,27 @@ def _init_grader_process() -> None:
 
 
 def _grade_one(path: Path, assignment: str, student: str, submitted_at: datetime | None,
-               only_tasks: frozenset[str]) -> tuple[SubmissionResult, list[str]]:
+               only_tasks: frozenset[str], out_dir: Path, wait: bool) -> SubmissionResult | None:
+    """Grade one submission and write its files, unless it was graded unchanged before (then its
+    stored result); None if another grader holds it and `wait` is off."""
     spec = config.load(assignment)
-    try:
-        return grade_submission(path, spec, student=student, submitted_at=submitted_at,
-                                only_tasks=only_tasks)
-    except Exception:
-        return failed_result(spec, student), [traceback.format_exc()]
+    folder = out_dir / files.safe_name(student)
+    key = resume.submission_key(path, assignment, submitted_at, only_tasks)
+    with resume.claimed(folder, wait) as ours:
+        if not ours:
+            return None
+        stored = resume.load(folder, key)
+        if stored is not None:
+            return stored
+        try:
+            result, internal = grade_submission(path, spec, student=student,
+                                                submitted_at=submitted_at, only_tasks=only_tasks)
+        except Exception:
+            result, internal = failed_result(spec, student), [traceback.format_exc()]
+        files.write_submission(out_dir, spec, result, internal)
+        if not internal:  # a grader error is ours to fix: grade it again next time
+            resume.save(folder, key, result)
+        return result
 
 
 def failed_result(spec: config.AssignmentSpec, student: str) -> SubmissionResult:
@@ -74,7 +89,10 @@ def failed_result(spec: config.AssignmentSpec, student: str) -> SubmissionResult
 def grade_folder(folder: Path, assignment: str, out_dir: Path, jobs: int,
                  use_file_times: bool = True, show_progress: bool = True,
                  only_tasks: frozenset[str] = frozenset()) -> list[SubmissionResult]:
-    """Grade every submission in `folder`, write its files as it finishes, then the gradebook."""
+    """Grade every submission in `folder`, writing its files as it finishes, then the gradebook.
+
+    Submissions graded unchanged by an earlier run (one that was killed, say) keep their results;
+    those another grader is busy with are waited for after the rest (see `resume`)."""
     spec = config.load(assignment)
     out_dir.mkdir(parents=True, exist_ok=True)
     isolation.detect().hide(folder, out_dir)
@@ -86,19 +104,23 @@ def grade_folder(folder: Path, assignment: str, out_dir: Path, jobs: int,
                              initializer=_init_grader_process) as pool, \
             Progress(disable=not show_progress, transient=True) as progress:
         bar = progress.add_task(f"grading {assignment}", total=len(submissions))
-        futures = {pool.submit(_grade_one, path, assignment, student, times.get(student),
-                               only_tasks): student
-                   for student, path in submissions.items()}
-        for future in as_completed(futures):
-            student = futures[future]
-            try:
-                result, internal = future.result()
-            except Exception:
-                result, internal = failed_result(spec, student), [traceback.format_exc()]
-            files.write_submission(out_dir, spec, result, internal)
-            results.append(result)
-            progress.advance(bar)
+        pending = list(submissions)
+        for wait in (False, True):
+            futures = {pool.submit(_grade_one, submissions[student], assignment, student,
+                                   times.get(student), only_tasks, out_dir, wait): student
+                       for student in pending}
+            pending = []
+            for future in as_completed(futures):
+                student = futures[future]
+                try:
+                    result = future.result()
+                except Exception:
+                    result = failed_result(spec, student)
+                    files.write_submission(out_dir, spec, result, [traceback.format_exc()])
+                if result is None:
+                    pending.append(student)
+                    continue
+                results.append(result)
+                progress.advance(bar)
     files.write_class(out_dir, spec, results)
     return sorted(results, key=lambda r: r.student)
-
-

@@ -62,8 +62,11 @@ def write_submission(out_dir: Path, spec: AssignmentSpec, result: SubmissionResu
     folder = out_dir / safe_name(result.student)
     write_feedback(folder, spec, result)
     write_atomic(folder / "timing.json", json.dumps(result.timings, indent=2) + "\n")
+    log = folder / "grader-errors.log"
     if internal:
-        write_atomic(folder / "grader-errors.log", "\n\n".join(internal) + "\n")
+        write_atomic(log, "\n\n".join(internal) + "\n")
+    else:
+        log.unlink(missing_ok=True)  # left by an earlier run of a since-fixed grader
 
 
 def write_class(out_dir: Path, spec: AssignmentSpec, results: list[SubmissionResult]) -> None:
