@@ -105,12 +105,12 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def run_ci(repository: Path, out: Path, env: dict[str, str], *extra: str
-           ) -> subprocess.CompletedProcess[str]:
+def run_ci(repository: Path, out: Path, env: dict[str, str], *extra: str,
+           assignment: str = "autodiff") -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith(("GITHUB_", "GITLAB_", "CI_"))}
     return subprocess.run(
-        [sys.executable, "-m", "autograder.cli", "ci", str(repository), "--assignment", "autodiff",
+        [sys.executable, "-m", "autograder.cli", "ci", str(repository), "--assignment", assignment,
          "--out", str(out), *extra], env={**clean, **env}, capture_output=True, text=True,
         timeout=600)
 
@@ -149,6 +149,29 @@ def test_ci_on_gitlab_fails_the_job_and_reports_the_broken_task(samples, tmp_pat
     assert errors and all("expected 32 input features" in error.text for error in errors)
     summary = (tmp_path / "out" / "summary.md").read_text()
     assert "Sandbox: fallback;" in summary and ci.FALLBACK_NOTE in summary
+
+
+def test_ci_grades_a_notebook_repository_and_reports_the_task_it_lost(tmp_path) -> None:
+    """A notebook assignment's repository (the engine's student notebook, with grad_b keeping the
+    batch axis): the public shape check costs Linear, and only Linear, in every CI file."""
+    write_samples(config.load("engine"), tmp_path / "samples")
+    repository = tmp_path / "hw-engine-carol"
+    (tmp_path / "samples" / "linear-bias-gradient-keepdims").rename(repository)
+    github_output = tmp_path / "github_output"
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(github_output),
+           "GITHUB_REPOSITORY": "course/hw-engine-carol"}
+    run = run_ci(repository, tmp_path / "out", env, "--exit-zero", assignment="engine")
+    assert run.returncode == 0, run.stdout + run.stderr
+    payload = json.loads((tmp_path / "out" / "classroom.json").read_text())
+    assert {t["name"]: t["status"] for t in payload["tests"]} == {
+        "Linear": "fail", "ReLU": "pass", "Training": "pass"}
+    assert reporter_points(github_output.read_text().split("result=")[1]) == (6.0, 10.0)
+    root = ET.parse(tmp_path / "out" / "junit.xml").getroot()
+    failing = {case.get("classname") for case in root.iter("testcase") if case.find("failure") is not None}
+    assert failing == {"Linear"}
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert "| ❌ Linear | 0 / 4 | 0 / 3 |" in summary and "got shape (1, 7)" in summary
+    assert "hw-engine-carol" in (tmp_path / "out" / "feedback.md").read_text()
 
 
 # ---- the templates call the command as it is -----------------------------------------------------
