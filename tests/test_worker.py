@@ -11,13 +11,13 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pytest
 
-from autograder.failures import StudentError, WorkerCrashed, WorkerTimeout
+from autograder.failures import StudentError, WorkerCrashed, WorkerProtocolError, WorkerTimeout
 from autograder.intake.bundle import SourceBundle, write_bundle
 from autograder.sandbox import isolation
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.proxy import RemoteObject
 from autograder.sandbox.session import Sandbox
-from autograder.sandbox.worker_process import WorkerProcess
+from autograder.sandbox.worker_process import Zygotes
 
 pytestmark = pytest.mark.sandbox
 
@@ -133,6 +133,58 @@ def count(n):
 class Bag:
     def __iter__(self):
         return iter([np.arange(2), "b", (3, 4)])
+
+
+STATE = {"calls": 0}
+PID = os.getpid()
+
+
+def taint():
+    import builtins
+    np.TAINTED = True
+    builtins.TAINTED = True
+    STATE["calls"] += 1
+    print("TAINT-OUTPUT", flush=True)
+
+
+def traces():
+    import builtins
+    return [hasattr(np, "TAINTED"), hasattr(builtins, "TAINTED"), STATE["calls"]]
+
+
+def draws():
+    import random
+    return float(np.random.rand()), random.random()
+
+
+def pids():
+    return PID, os.getpid()
+
+
+def read_parent(what):
+    with open(f"/proc/{os.getppid()}/{what}", "rb") as stream:
+        return len(stream.read(1))
+
+
+def kill_parent():
+    import signal
+    import time
+    os.kill(os.getppid(), signal.SIGKILL)
+    time.sleep(30)
+
+
+def write_file(name):
+    with open(name, "w") as stream:
+        stream.write("x")
+
+
+def listing():
+    return sorted(os.listdir("."))
+
+
+def fork_bomb():
+    while True:
+        os.fork()
 '''
 
 
@@ -393,13 +445,107 @@ def test_len_of_an_object_without_one_is_still_the_students_failure(layers):
 
 
 def test_a_worker_process_answers_directly_and_closes_cleanly(code_root):
-    worker = WorkerProcess(code_root, Limits(call_seconds=10), isolation.detect(),
-                           package="modules")
+    zygotes = Zygotes(code_root, Limits(call_seconds=10), isolation.detect(), package="modules")
     try:
+        worker = zygotes.fork_worker()
         module = worker.request("import modules.layers", "import", module="modules.layers")
         assert module.type_name == "module"
         assert worker.alive
-    finally:
         worker.close()
-    assert not worker.alive
-    assert not Path(worker.scratch.name).exists()
+        assert not worker.alive
+        assert zygotes.current is worker.zygote and worker.zygote.alive  # kept warm
+    finally:
+        zygotes.close()
+    assert not worker.zygote.alive
+    assert not Path(worker.zygote.scratch.name).exists()
+
+
+def test_busy_seconds_add_up_the_time_spent_in_calls(layers):
+    worker = object.__getattribute__(layers, "_worker")
+    before = worker.busy_seconds
+    started = time.perf_counter()
+    layers.draws()
+    spent = time.perf_counter() - started
+    assert 0 < worker.busy_seconds - before <= spent
+
+
+def test_a_task_sees_no_state_left_by_the_previous_task_of_the_same_zygote(sandbox):
+    first = sandbox.student_for("first")
+    layers = first.module("modules.layers")
+    layers.taint()
+    assert layers.traces() == [True, True, 1]
+    assert "TAINT-OUTPUT" in first.worker.output_tail()
+    second = sandbox.student_for("second")
+    assert second.worker.zygote is first.worker.zygote, "a clean task keeps the zygote warm"
+    assert second.module("modules.layers").traces() == [False, False, 0]
+    assert "TAINT-OUTPUT" not in second.worker.output_tail()
+
+
+def test_every_task_imports_the_students_code_in_its_own_process_never_in_the_zygote(sandbox):
+    seen = set()
+    for task in ("first", "second"):
+        module_pid, own_pid = sandbox.student_for(task).module("modules.layers").pids()
+        assert module_pid == own_pid
+        seen.add(own_pid)
+    assert len(seen) == 2
+
+
+def test_every_task_starts_with_the_same_seeded_generators(sandbox):
+    expected = [np.random.RandomState(0).rand(), __import__("random").Random(0).random()]
+    for task in ("first", "second"):
+        layers = sandbox.student_for(task).module("modules.layers")
+        assert list(layers.draws()) == expected
+
+
+@pytest.mark.parametrize("what", ["mem", "environ", "fd/0"])
+def test_a_task_cannot_read_the_zygote_that_forked_it(layers, what):
+    with pytest.raises(StudentError) as caught:
+        layers.read_parent(what)
+    assert caught.value.type_name == "PermissionError"
+
+
+def test_a_task_that_kills_its_zygote_costs_only_that_task(sandbox):
+    student = sandbox.student_for("first")
+    with pytest.raises(WorkerCrashed, match="killed by SIGKILL"):
+        student.module("modules.layers").kill_parent()
+    assert_works(sandbox, "second")
+    assert sandbox.current[1].zygote is not student.worker.zygote
+
+
+def test_a_timed_out_task_gets_the_next_task_a_new_zygote_on_a_new_uid(code_root):
+    box = open_sandbox(code_root, call_seconds=1)
+    try:
+        first = box.student_for("first")
+        with pytest.raises(WorkerTimeout):
+            first.module("modules.layers").spin()
+        assert not first.worker.zygote.alive
+        assert_works(box, "second")
+        second = box.current[1]
+        assert second.zygote is not first.worker.zygote
+        if box.isolation.switch_user:
+            assert second.zygote.uid != first.worker.zygote.uid
+    finally:
+        box.close()
+
+
+def test_a_file_left_by_a_task_is_not_seen_by_the_next_one(sandbox):
+    first = sandbox.student_for("first")
+    first_layers = first.module("modules.layers")
+    assert first_layers.listing() == []
+    first_layers.write_file("left.txt")
+    assert first_layers.listing() == ["left.txt"]
+    second = sandbox.student_for("second")
+    assert second.module("modules.layers").listing() == []
+    assert second.worker.zygote is not first.worker.zygote
+
+
+def test_a_fork_bomb_costs_only_its_task_and_the_next_task_starts_at_once(sandbox):
+    if not sandbox.isolation.switch_user:
+        pytest.skip("RLIMIT_NPROC does not bind root: only a grader running as root gives "
+                    "workers their own uid")
+    with pytest.raises((StudentError, WorkerCrashed, WorkerTimeout, WorkerProtocolError)):
+        sandbox.student_for("first").module("modules.layers").fork_bomb()
+    first = sandbox.current[1]
+    for task in ("second", "third"):
+        assert_works(sandbox, task)
+    assert sandbox.current[1].zygote is not first.zygote

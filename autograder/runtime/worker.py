@@ -1,13 +1,13 @@
 """The worker: imports the student's code and answers the grader's requests about it.
 
-It runs in its own process, started by `autograder.sandbox.worker_process` with resource limits
-already applied. It reads requests on one pipe and answers on another, in the plain-data format of
-`wire`; the student's printed output goes to a capture file, never into the protocol.
+It runs in its own process, forked for one task by the zygote (`runtime.zygote`) inside the sandbox,
+with resource limits already applied. It reads requests on one pipe and answers on another, in the
+plain-data format of `wire`; the student's printed output goes to a capture file, never into the
+protocol.
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import importlib.abc
 import os
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.runtime import notebook, probes, syscall_filter, wire
+from autograder.runtime import notebook, probes, wire
 
 FORBIDDEN_PACKAGES = ("torch", "tensorflow", "keras", "jax", "autograder.sandbox",
                       "autograder.grading", "autograder.checks", "autograder.assignments")
@@ -89,8 +89,7 @@ class Worker:
         if op == "probe":
             return probes.build(request["name"], *request["args"], **request["kwargs"])
         if op == "seed":
-            np.random.seed(request["seed"])
-            random.seed(request["seed"])
+            seed(request["seed"])
             return None
         target = request["obj"]
         if op == "getattr":
@@ -141,27 +140,18 @@ def register_bare_package(root: str, name: str) -> None:
     sys.modules[name] = package
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--root", required=True, help="the folder holding the student's code")
-    parser.add_argument("--request-fd", type=int, required=True)
-    parser.add_argument("--response-fd", type=int, required=True)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--package", help="a package whose __init__.py is not run")
-    parser.add_argument("--seccomp", action="store_true", help="load the syscall filter first")
-    args = parser.parse_args()
-    if args.seccomp:
-        syscall_filter.install()
-    notebook.install(args.root)
+def seed(value: int) -> None:
+    """Seed numpy's and random's global generators."""
+    np.random.seed(value)
+    random.seed(value)
+
+
+def prepare_imports(root: str, package: str | None) -> None:
+    """Set up how the student's code is found: the notebook module, the refused packages, the
+    submission's folder first on the path, a package whose __init__.py is not run."""
+    notebook.install(root)
     sys.meta_path.insert(0, ForbiddenImportBlocker())
-    sys.path.insert(0, args.root)
-    if args.package:
-        register_bare_package(args.root, args.package)
+    sys.path.insert(0, root)
+    if package:
+        register_bare_package(root, package)
     sys.setrecursionlimit(10_000)
-    np.random.seed(args.seed)
-    random.seed(args.seed)
-    Worker(args.root, args.request_fd, args.response_fd).serve()
-
-
-if __name__ == "__main__":
-    main()

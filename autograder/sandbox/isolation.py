@@ -6,10 +6,13 @@ Two modes (see the README's "Security model"):
   scipy, scikit-learn, tqdm, pyseccomp, the worker runtime) and the one submission.
 - "fallback": where namespaces are unavailable, with a private temporary folder; secrets are made
   unreadable to the worker's user.
-When the grader runs as root, every worker runs as an unprivileged uid of its own (`worker_uid`): it
-owns no file, and its process limit and its leftovers are its own, so a fork bomb cannot starve
-the next worker (its processes may still be dying when that one starts) nor another submission's.
-Both add rlimits (`limits`), a seccomp filter loaded by the worker before it imports student code
+The sandboxed process is a submission's zygote (`runtime.zygote`), which forks a worker per task.
+When the grader runs as root, every zygote runs as an unprivileged uid of its own (`worker_uid`): it
+owns no file, and its process limit and its leftovers are its own. A zygote serves a new task only
+after the previous one left no process behind; otherwise the next task gets a new zygote and uid,
+so a fork bomb cannot starve the next worker (its processes may still be dying when that one
+starts) nor another submission's.
+Both add rlimits (`limits`), a seccomp filter loaded before any student code is imported
 (`runtime.syscall_filter`), a per-call deadline and a sweep of leftover processes.
 
 The worker's interpreter runs with `-I -S`: no site-packages at all, only the worker site folder,
@@ -50,8 +53,10 @@ SITE_SKIPPED = ("tests",)
 SANDBOX_SITE = "/opt/autograder-site"
 SANDBOX_SUBMISSION = "/submission"
 SANDBOX_TMP_BYTES = 64 * 2**20
+# The sandbox's writable folders: each task must leave them empty for the zygote to serve another.
+SANDBOX_TASK_FOLDERS = ("/tmp", "/dev/shm")
 BOOTSTRAP = ("import sys; sys.path[:0] = [{site!r}]; "
-             "from autograder.runtime.worker import main; main()")
+             "from autograder.runtime.zygote import main; main()")
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,8 @@ class Isolation:
 
     def worker_argv(self, code_root: Path, worker_args: list[str], pass_fds: tuple[int, ...]
                     ) -> tuple[list[str], tuple[int, ...]]:
-        """The command that starts a worker on `code_root`, and the descriptors it must inherit."""
+        """The command that starts a submission's zygote on `code_root`, and the descriptors it
+        must inherit."""
         root = SANDBOX_SUBMISSION if self.mode == "bubblewrap" else str(code_root)
         site = SANDBOX_SITE if self.mode == "bubblewrap" else str(self.site)
         python = [self.python, "-I", "-S", "-c", BOOTSTRAP.format(site=site), "--root", root,
@@ -113,17 +119,17 @@ def bubblewrap_argv(isolation: Isolation, code_root: Path) -> list[str]:
         argv += ["--ro-bind", str(prefix), str(prefix)]
     argv += ["--ro-bind", str(isolation.site), SANDBOX_SITE,
              "--ro-bind", str(code_root), SANDBOX_SUBMISSION,
-             "--proc", "/proc", "--dev", "/dev",
-             "--size", str(SANDBOX_TMP_BYTES), "--tmpfs", "/tmp",
-             "--remount-ro", "/", "--chdir", "/tmp", "--setenv", "HOME", "/tmp",
-             "--setenv", "TMPDIR", "/tmp"]
-    return argv
+             "--proc", "/proc", "--dev", "/dev"]
+    for folder in SANDBOX_TASK_FOLDERS:  # size-limited, or /dev/shm could fill the memory
+        argv += ["--size", str(SANDBOX_TMP_BYTES), "--tmpfs", folder]
+    return argv + ["--remount-ro", "/", "--chdir", "/tmp", "--setenv", "HOME", "/tmp",
+                   "--setenv", "TMPDIR", "/tmp"]
 
 
 def worker_uid(switch_user: bool) -> int | None:
-    """A uid no other worker alive has (see the module docstring), or None to stay the grader's
-    own user: the grading process's pid and a count of the workers it started, which wraps only
-    after WORKERS_PER_PID workers, long after the first one's processes are gone."""
+    """A uid no other live sandbox has (see the module docstring), or None to stay the grader's
+    own user: the grading process's pid and a count of the zygotes it started, which wraps only
+    after WORKERS_PER_PID zygotes, long after the first one's processes are gone."""
     if not switch_user:
         return None
     return WORKER_UID_BASE + os.getpid() * WORKERS_PER_PID + next(_workers_started) % WORKERS_PER_PID

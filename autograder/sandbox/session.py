@@ -1,4 +1,5 @@
-"""One submission's sandbox: a fresh worker per task, and what a test sees of the student's code."""
+"""One submission's sandbox: a fresh worker per task (forked from a warm zygote), and what a test
+sees of the student's code."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from autograder.sandbox import isolation as isolation_module
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.proxy import RemoteObject, describe_call, unwrap, wrap
-from autograder.sandbox.worker_process import WorkerProcess, become_subreaper
+from autograder.sandbox.worker_process import WorkerProcess, Zygotes, become_subreaper
 
 
 class Student:
@@ -41,6 +42,7 @@ class Sandbox:
         self.code_root, self.limits, self.package = code_root, limits, package
         self.isolation = isolation_module.detect()
         become_subreaper()
+        self.zygotes = Zygotes(code_root, limits, self.isolation, package)
         self.current: tuple[str, WorkerProcess] | None = None
 
     def student_for(self, task: str) -> Student:
@@ -49,12 +51,11 @@ class Sandbox:
             self.current[1].close()
             self.current = None
         if self.current is None:
-            worker = WorkerProcess(self.code_root, self.limits, self.isolation,
-                                   package=self.package)
-            self.current = (task, worker)
+            self.current = (task, self.zygotes.fork_worker())
         return Student(self.current[1])
 
     def close(self) -> None:
         if self.current:
             self.current[1].close()
             self.current = None
+        self.zygotes.close()

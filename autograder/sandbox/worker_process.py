@@ -1,27 +1,43 @@
-"""The grader's side of a worker: start it limited, send requests, enforce deadlines, kill it."""
+"""The grader's side of the sandbox: a warm zygote per submission, and a worker forked from it per task.
+
+`Zygote` starts the sandboxed process (`Isolation.worker_argv`: bubblewrap or the fallback, as an
+unprivileged uid of its own, with rlimits and the seccomp filter) that imports numpy, the worker
+runtime and the trusted modules the submission imports, but never student code (`runtime.zygote`).
+`WorkerProcess` is one task's worker, forked from it with fresh pipes, a fresh output file and a
+fresh folder: it sends requests and enforces the per-call deadline; a timeout or a crash kills the
+whole sandbox, zygote included. `Zygotes` keeps one submission's zygote warm from task to task
+while tasks end cleanly, and starts a new one, on a new uid, after any task that did not: what a
+misbehaving task left behind (a fork bomb's processes, still dying) never starves the next task.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
+import json
 import os
+import select
 import signal
+import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from autograder.failures import StudentError, WorkerCrashed, WorkerProtocolError, WorkerTimeout
 from autograder.runtime import wire
 from autograder.sandbox import limits as limits_module
-from autograder.sandbox.isolation import WORKER_UID_BASE, Isolation, worker_uid
+from autograder.sandbox.isolation import SANDBOX_TASK_FOLDERS, WORKER_UID_BASE, Isolation, worker_uid
 from autograder.sandbox.limits import Limits
 
 CAPTURE_TAIL_BYTES = 2000
 EXIT_GRACE_SECONDS = 1.0
+PIPE_BYTES = 2**20  # big arrays cross in fewer wake-ups than with the default 64 KiB
+MAX_REPLY_BYTES = 4096
 PR_SET_CHILD_SUBREAPER = 36
-LIVE_WORKERS: set[int] = set()
+LIVE_ZYGOTES: set[int] = set()
 WORKER_ENV = {
     "PATH": "/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -33,43 +49,130 @@ WORKER_ENV = {
 }
 
 
-class WorkerProcess:
-    """One sandboxed worker serving one submission's code; dies on the first timeout or crash."""
+class Zygote:
+    """One submission's warm sandboxed process, as its own uid; forks a worker for each task."""
 
-    def __init__(self, code_root: Path, limits: Limits, isolation: Isolation, *,
-                 package: str = "", seed: int = 0):
+    def __init__(self, code_root: Path, limits: Limits, isolation: Isolation, package: str = "") -> None:
         self.limits, self.isolation = limits, isolation
         self.uid = worker_uid(isolation.switch_user)
-        self.scratch = tempfile.TemporaryDirectory(prefix="autograder-worker-")
-        if self.uid is not None:  # the worker's private folder for temporary files
-            os.chown(self.scratch.name, self.uid, self.uid)
-        self.capture_path = Path(self.scratch.name) / "output.txt"
-        request_read, self.request_fd = os.pipe()
-        self.response_fd, response_write = os.pipe()
-        worker_args = ["--request-fd", str(request_read), "--response-fd", str(response_write),
-                       "--seed", str(seed)] + (["--package", package] if package else [])
-        argv, fds = isolation.worker_argv(code_root, worker_args, (request_read, response_write))
-        with open(self.capture_path, "wb") as capture:
+        self.scratch = self.private_folder()
+        self.output = tempfile.TemporaryFile(prefix="autograder-zygote-")  # noqa: SIM115 - closed in close()
+        self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        args = ["--control-fd", str(theirs.fileno())] + (["--package", package] if package else [])
+        argv, fds = isolation.worker_argv(code_root, args, (theirs.fileno(),))
+        with theirs:
             self.process = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=capture, stderr=subprocess.STDOUT,
+                argv, stdin=subprocess.DEVNULL, stdout=self.output, stderr=subprocess.STDOUT,
                 pass_fds=fds, cwd=self.scratch.name,
                 env={**WORKER_ENV, "HOME": self.scratch.name, "TMPDIR": self.scratch.name},
                 start_new_session=True, user=self.uid, group=self.uid,
                 extra_groups=[] if self.uid is not None else None,
                 preexec_fn=lambda: limits_module.apply(limits, isolation.own_network),
             )
-        LIVE_WORKERS.add(self.process.pid)
-        os.close(request_read)
-        os.close(response_write)
-        self.next_id = 0
+        LIVE_ZYGOTES.add(self.process.pid)
         self.swept = False
 
     @property
     def alive(self) -> bool:
-        return self.process.poll() is None
+        return not self.swept and self.process.poll() is None
+
+    def private_folder(self) -> tempfile.TemporaryDirectory:
+        """A folder for the sandbox's temporary files, its own uid's only."""
+        folder = tempfile.TemporaryDirectory(prefix="autograder-worker-")
+        if self.uid is not None:
+            os.chown(folder.name, self.uid, self.uid)
+        return folder
+
+    def fork(self, seed: int, folders: list[str], fds: tuple[int, int, int]) -> None:
+        """Ask for a worker serving these descriptors (sent along) in the first of `folders`,
+        which it must leave empty. If the zygote is gone they are never served, which the first
+        request reports as a crash."""
+        message = json.dumps({"op": "fork", "seed": seed, "folders": folders}).encode()
+        with contextlib.suppress(OSError):
+            socket.send_fds(self.control, [message], list(fds))
+
+    def wait(self) -> dict[str, Any] | None:
+        """How the last worker ended, as the zygote saw it: {"code": exit code or minus the
+        signal, "clean": bool}; None if the zygote did not say so in time."""
+        try:
+            self.control.settimeout(EXIT_GRACE_SECONDS)
+            self.control.send(b'{"op": "wait"}')
+            reply = json.loads(self.control.recv(MAX_REPLY_BYTES))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(reply, dict) or type(reply.get("code")) is not int \
+                or type(reply.get("clean")) is not bool:
+            return None
+        return reply
+
+    def exit_code(self) -> int | None:
+        """How the zygote itself ended (minus the signal if killed), once it has, within a grace period."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=EXIT_GRACE_SECONDS)
+        code = self.process.returncode
+        if self.isolation.mode == "bubblewrap" and code is not None and code > 128:
+            code = 128 - code  # bwrap reports a child killed by signal N as exit code 128 + N
+        return code
+
+    def kill(self) -> None:
+        """Kill the zygote, its workers and everything they started, then reap it.
+
+        Its process group goes first; under bubblewrap the pid namespace dies with it. Without
+        namespaces, a daemon that left the group was re-parented to this process (a child
+        subreaper, see `become_subreaper`) and is found and killed among its children."""
+        if not self.swept:
+            self.swept = True
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        LIVE_ZYGOTES.discard(self.process.pid)
+        if self.isolation.mode != "bubblewrap":  # there, no orphan can leave the pid namespace
+            sweep_orphans(self.isolation.switch_user)
+
+    def close(self) -> None:
+        self.kill()
+        self.control.close()
+        self.output.close()
+        self.scratch.cleanup()
+
+
+class WorkerProcess:
+    """One task's worker, forked from a zygote; on the first timeout or crash it dies with it."""
+
+    def __init__(self, zygote: Zygote, seed: int = 0) -> None:
+        self.zygote, self.limits = zygote, zygote.limits
+        self.output = tempfile.TemporaryFile(prefix="autograder-output-")  # noqa: SIM115 - closed in close()
+        self.scratch: tempfile.TemporaryDirectory | None = None
+        if zygote.isolation.mode == "bubblewrap":
+            folders = list(SANDBOX_TASK_FOLDERS)  # the sandbox's own, empty while tasks end cleanly
+        else:
+            self.scratch = zygote.private_folder()
+            folders = [self.scratch.name]
+        request_read, self.request_fd = _pipe()
+        self.response_fd, response_write = _pipe()
+        zygote.fork(seed, folders, (request_read, response_write, self.output.fileno()))
+        os.close(request_read)
+        os.close(response_write)
+        self.next_id = 0
+        self.busy_seconds = 0.0  # wall time spent in request() round trips
+        self.ended = False
+
+    @property
+    def alive(self) -> bool:
+        """Until it is killed or closed, or found dead: the end of its reply pipe (or a reply
+        nobody asked for) is waiting there."""
+        return (not self.ended and self.zygote.alive
+                and not select.select([self.response_fd], [], [], 0)[0])
 
     def request(self, what: str, op: str, timeout: float | None = None, **fields: Any) -> Any:
         """Send one request and return the decoded answer; `what` names the call in messages."""
+        started = time.perf_counter()
+        try:
+            return self._round_trip(what, op, timeout, fields)
+        finally:
+            self.busy_seconds += time.perf_counter() - started
+
+    def _round_trip(self, what: str, op: str, timeout: float | None, fields: dict[str, Any]) -> Any:
         self.next_id += 1
         tree, buffers = wire.encode({"id": self.next_id, "op": op, **fields}, _no_foreign_objects)
         try:
@@ -101,52 +204,85 @@ class WorkerProcess:
         return reply.get("ok")
 
     def _crashed(self, what: str) -> WorkerCrashed:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=EXIT_GRACE_SECONDS)  # let it report how it died
+        ending = None if self.ended else self._end()
+        code = ending["code"] if ending else self.zygote.exit_code()
         self.kill()
-        code = self.process.returncode
-        if self.isolation.mode == "bubblewrap" and code is not None and code > 128:
-            code = 128 - code  # bwrap reports a child killed by signal N as exit code 128 + N
         if code is not None and code < 0:
             cause = f"was killed by {signal.Signals(-code).name}"
             if -code in (signal.SIGKILL, signal.SIGXCPU, signal.SIGSEGV, signal.SIGXFSZ):
                 cause += " (a crash, or a memory, CPU or file-size limit)"
         else:
             cause = f"exited with code {code} (os._exit or sys.exit in the code?)"
-        tail = self.output_tail()
+        tail = self.output_tail() or ("" if ending else _tail(self.zygote.output))
         return WorkerCrashed(f"{what}: the process running your code {cause}"
                              + (f"\n  its last output:\n{tail}" if tail else ""))
 
+    def _end(self) -> dict[str, Any] | None:
+        """Stop serving (the worker then exits by itself) and learn from the zygote how it ended."""
+        self.ended = True
+        os.close(self.request_fd)
+        self.request_fd = -1
+        return self.zygote.wait()
+
     def output_tail(self) -> str:
         """The end of what the student's code printed, capped."""
-        try:
-            with open(self.capture_path, "rb") as capture:
-                capture.seek(max(0, os.path.getsize(self.capture_path) - CAPTURE_TAIL_BYTES))
-                return capture.read().decode(errors="replace").strip()
-        except OSError:
-            return ""
+        return _tail(self.output)
 
     def kill(self) -> None:
-        """Kill the worker and everything it started, then reap it.
-
-        Its process group goes first; under bubblewrap the pid namespace dies with it. Without
-        namespaces, a daemon that left the group was re-parented to this process (a child
-        subreaper, see `become_subreaper`) and is found and killed among its children."""
-        if not self.swept:
-            self.swept = True
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-        LIVE_WORKERS.discard(self.process.pid)
-        if self.isolation.mode != "bubblewrap":  # there, no orphan can leave the pid namespace
-            sweep_orphans(self.isolation.switch_user)
+        """Kill the worker with its zygote (the next task gets a new one)."""
+        self.ended = True
+        self.zygote.kill()
 
     def close(self) -> None:
-        self.kill()
+        """End the task; the zygote stays warm only if the worker ended cleanly."""
+        if not self.ended:
+            ending = self._end()
+            if not (ending and ending["clean"]):
+                self.zygote.kill()
         for fd in (self.request_fd, self.response_fd):
-            with contextlib.suppress(OSError):
+            if fd >= 0:
                 os.close(fd)
-        self.scratch.cleanup()
+        self.request_fd = self.response_fd = -1
+        self.output.close()
+        if self.scratch is not None:
+            self.scratch.cleanup()
+
+
+class Zygotes:
+    """Where one submission's workers come from: the warm zygote, replaced by a new one (on a new
+    uid) once it is gone, i.e. killed with a worker or after a task that did not end cleanly."""
+
+    def __init__(self, code_root: Path, limits: Limits, isolation: Isolation, package: str = "") -> None:
+        self.code_root, self.limits, self.isolation, self.package = code_root, limits, isolation, package
+        self.current: Zygote | None = None
+
+    def fork_worker(self, seed: int = 0) -> WorkerProcess:
+        if self.current is None or not self.current.alive:
+            self.close()
+            self.current = Zygote(self.code_root, self.limits, self.isolation, self.package)
+        return WorkerProcess(self.current, seed)
+
+    def close(self) -> None:
+        if self.current is not None:
+            self.current.close()
+            self.current = None
+
+
+def _pipe() -> tuple[int, int]:
+    read_end, write_end = os.pipe()
+    with contextlib.suppress(OSError):  # a non-root grader may be over its pipe-buffer quota
+        fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    return read_end, write_end
+
+
+def _tail(output: IO[bytes]) -> str:
+    """The last bytes of an output file, read without moving the offset its writers share."""
+    try:
+        size = os.fstat(output.fileno()).st_size
+        return os.pread(output.fileno(), CAPTURE_TAIL_BYTES, max(0, size - CAPTURE_TAIL_BYTES)) \
+            .decode(errors="replace").strip()
+    except (OSError, ValueError):
+        return ""
 
 
 def _no_foreign_objects(value: Any) -> wire.Handle:
@@ -175,11 +311,11 @@ def _children(parent: int) -> list[tuple[int, int]]:
 
 
 def sweep_orphans(switch_user: bool) -> None:
-    """Kill our children that are not live workers (and run as a worker's uid, if workers have
-    their own): what an earlier worker left behind as well as this one."""
+    """Kill our children that are not live zygotes (and run as a worker's uid, if workers have
+    their own): what an earlier sandbox left behind as well as this one."""
     for _ in range(20):  # a killed daemon's own children are re-parented to us in turn
         orphans = [pid for pid, owner in _children(os.getpid())
-                   if pid not in LIVE_WORKERS and (not switch_user or owner >= WORKER_UID_BASE)]
+                   if pid not in LIVE_ZYGOTES and (not switch_user or owner >= WORKER_UID_BASE)]
         if not orphans:
             return
         for pid in orphans:

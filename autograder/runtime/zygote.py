@@ -1,0 +1,210 @@
+"""The zygote: one warm process per submission, inside its sandbox, that forks a worker per task.
+
+Started by `autograder.sandbox.worker_process.Zygote` the way a worker used to be (same bubblewrap
+namespaces, uid, rlimits and seccomp filter), it imports numpy, the worker runtime and the trusted
+modules the submission will import: the modules of the worker's site folder named by its import
+statements, found by reading the submission's files, never by running them. It never runs student
+code. For each task the grader sends it, over a local socket, the task's request and response pipes
+and its output file; it forks a child that imports the student's code afresh and serves that task,
+like a freshly started worker, so no task sees what another task's code did.
+
+After each task the grader asks how it ended. The zygote reaps the task's process and says whether
+the task ended cleanly: its process exited by itself, and it left no process (the zygote is a child
+subreaper, so every process a task leaves behind becomes the zygote's child) and no file in the
+task's folders. The grader replaces the zygote, on a new uid, after any task that did not.
+
+The zygote cannot be reached by the code it forks: it is not dumpable (no /proc/<pid>/mem, no
+/proc/<pid>/fd, no ptrace, besides the seccomp filter), the child closes the control socket before
+importing any student code, and forked memory is a copy. A task may still kill or stop it; the
+grader then gets no answer and replaces it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import ctypes
+import gc
+import importlib
+import importlib.util
+import json
+import os
+import signal
+import socket
+import tempfile
+from typing import Any
+
+from autograder.runtime import notebook, syscall_filter, worker
+
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
+MAX_MESSAGE_BYTES = 65536
+TASK_FDS = 3  # request pipe (read end), response pipe (write end), output file
+# Reading the submission for its imports is only a speed-up: bounded, so a huge submission
+# cannot stall the zygote before its first task.
+MAX_SCANNED_FILE_BYTES = 512 * 2**10
+MAX_SCANNED_BYTES = 4 * 2**20
+NOT_PRELOADED = ("autograder",)
+SITE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # holds autograder/
+
+
+def submission_sources(root: str) -> list[str]:
+    """The submission's code as text: the notebook's kept statements, or its .py files."""
+    statements_path = os.path.join(root, notebook.STATEMENTS_FILE)
+    if os.path.isfile(statements_path):
+        with open(statements_path, encoding="utf-8") as stream:
+            return [str(statement.get("source", "")) for statement in json.load(stream)]
+    sources, total = [], 0
+    for folder, _, names in sorted(os.walk(root)):
+        for name in sorted(names):
+            path = os.path.join(folder, name)
+            size = os.path.getsize(path)
+            if not name.endswith(".py") or size > MAX_SCANNED_FILE_BYTES:
+                continue
+            total += size
+            if total > MAX_SCANNED_BYTES:
+                return sources
+            with open(path, encoding="utf-8", errors="replace") as stream:
+                sources.append(stream.read())
+    return sources
+
+
+def imported_names(source: str) -> dict[str, set[str]]:
+    """Absolute imports of one source: module -> the names taken from it (`from m import a`)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    found: dict[str, set[str]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                found.setdefault(alias.name, set())
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.setdefault(node.module, set()).update(a.name for a in node.names if a.name != "*")
+    return found
+
+
+def in_site_folder(module: str, site: str) -> bool:
+    """Whether a module's top-level package lives in the worker's site folder (found, not run)."""
+    top = module.partition(".")[0]
+    if top in NOT_PRELOADED:
+        return False
+    spec = importlib.util.find_spec(top)
+    return bool(spec and spec.origin and spec.origin.startswith(site + os.sep))
+
+
+def preload(root: str, site: str) -> list[str]:
+    """Import the site folder's modules that the submission imports, as `import` would (a name
+    taken with `from m import a` may be a submodule). Runs before the submission's folder is on the
+    path, so nothing there can stand in for them. Returns the modules imported."""
+    wanted: dict[str, set[str]] = {}
+    try:
+        sources = submission_sources(root)
+    except (OSError, ValueError):
+        sources = []
+    for source in sources:
+        for module, names in imported_names(source).items():
+            wanted.setdefault(module, set()).update(names)
+    loaded = []
+    for module in sorted(wanted):
+        if not in_site_folder(module, site):
+            continue
+        try:
+            imported = importlib.import_module(module)
+            for name in sorted(wanted[module]):
+                if not hasattr(imported, name):
+                    importlib.import_module(f"{module}.{name}")
+        except Exception:  # the task's own import will say what is wrong
+            continue
+        loaded.append(module)
+    return loaded
+
+
+def _prctl(option: int, value: int) -> None:
+    if ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), f"prctl({option}, {value}) failed")
+
+
+def run_task(control: socket.socket, fds: list[int], request: dict[str, Any], root: str) -> None:
+    """In the forked child: serve one task, then exit without running anything else (no atexit
+    handlers, no buffered output of the student's flushed by someone else's code)."""
+    status = 1
+    try:
+        control.close()
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # a task that kills the zygote dies with it
+        request_fd, response_fd, output_fd = fds
+        os.dup2(output_fd, 1)
+        os.dup2(output_fd, 2)
+        os.close(output_fd)
+        folder = request["folders"][0]
+        os.chdir(folder)
+        os.environ["HOME"] = os.environ["TMPDIR"] = tempfile.tempdir = folder
+        worker.seed(request["seed"])
+        worker.Worker(root, request_fd, response_fd).serve()
+        status = 0
+    finally:
+        os._exit(status)
+
+
+def left_behind() -> bool:
+    """Whether any process is still this process's child (finished ones are reaped)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return False
+        if pid == 0:
+            return True
+
+
+def ending(child: int, folders: list[str]) -> dict[str, Any]:
+    """How a task's process ended (exit code, or minus the signal) and whether it ended cleanly."""
+    _, status = os.waitpid(child, 0)
+    code = os.waitstatus_to_exitcode(status)
+    files_left = any(os.listdir(folder) for folder in folders if os.path.isdir(folder))
+    return {"code": code, "clean": code == 0 and not left_behind() and not files_left}
+
+
+def serve(control: socket.socket, root: str) -> None:
+    """Fork a worker for each "fork" message, report its ending on "wait"; stop when the grader
+    closes the socket."""
+    child, folders = 0, []
+    while True:
+        message, fds, _, _ = socket.recv_fds(control, MAX_MESSAGE_BYTES, TASK_FDS)
+        if not message:
+            return
+        request = json.loads(message)
+        if request["op"] == "fork":
+            child = os.fork()
+            if child == 0:
+                run_task(control, fds, request, root)
+            for fd in fds:
+                os.close(fd)
+            folders = request["folders"]
+        elif request["op"] == "wait":
+            control.send(json.dumps(ending(child, folders)).encode())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--root", required=True, help="the folder holding the student's code")
+    parser.add_argument("--control-fd", type=int, required=True)
+    parser.add_argument("--package", help="a package whose __init__.py is not run")
+    parser.add_argument("--seccomp", action="store_true", help="load the syscall filter first")
+    args = parser.parse_args()
+    preload(args.root, SITE)
+    if args.seccomp:
+        syscall_filter.install()
+    worker.prepare_imports(args.root, args.package)
+    _prctl(PR_SET_DUMPABLE, 0)
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    gc.freeze()  # the workers' collections skip what they inherit: no copy of every page on write
+    with contextlib.closing(socket.socket(fileno=args.control_fd)) as control:
+        serve(control, args.root)
+
+
+if __name__ == "__main__":
+    main()
