@@ -11,8 +11,12 @@ OUT ?= grades/$(ASSIGNMENT)
 JOBS ?=
 # `make data FROM=folder` fills the data cache from a folder of dataset files instead of downloading.
 FROM ?=
+# `make bench QUICK=1` runs every figure once on small inputs; BENCH_ARGS passes options to `python -m bench`.
+QUICK ?=
+BENCH_ARGS ?=
 # The MNIST test split on the project's offline machines: `make grade` seeds the data cache from it.
 SHARED_MNIST := ../shared/data/mnist
+SEED_MNIST = $(if $(wildcard $(SHARED_MNIST)),$(BIN)/python -m autograder.datasets fetch mnist --split test --quiet --from $(SHARED_MNIST))
 
 .PHONY: grade test lint assignments samples data bench clean sandbox-tools
 
@@ -33,7 +37,7 @@ sandbox-tools:
 
 ## grade: grade SUBMISSIONS for ASSIGNMENT, or every assignment's samples, and print the gradebooks
 grade: $(STAMP)
-	$(if $(wildcard $(SHARED_MNIST)),$(BIN)/python -m autograder.datasets fetch mnist --split test --quiet --from $(SHARED_MNIST))
+	$(SEED_MNIST)
 ifeq ($(SUBMISSIONS),)
 	@set -e; for a in $(or $(ASSIGNMENT),$$($(BIN)/autograder list)); do \
 		$(BIN)/autograder samples --assignment $$a --out build/samples/$$a; \
@@ -63,9 +67,10 @@ samples: $(STAMP)
 	@set -e; for a in $(or $(ASSIGNMENT),$$($(BIN)/autograder list)); do \
 		$(BIN)/autograder samples --assignment $$a --out build/samples/$$a; done
 
-## bench: speed ratios NumPy / torch (bench/results.json), never timed assertions in tests
+## bench: speed figures into bench/results.json and README.md (QUICK=1: a short check run; BENCH_ARGS=...)
 bench: $(STAMP)
-	$(BIN)/python bench/bench_conv.py
+	$(SEED_MNIST)
+	$(BIN)/python -m bench $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 clean:
 	rm -rf build grades .pytest_cache
