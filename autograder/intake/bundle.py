@@ -46,13 +46,19 @@ def prepare(path: Path, package: str = "", notebook_name: str = "",
     """Run the intake steps on one submission for an assignment that asks either for a package
     (a folder of .py files) or for a notebook (`notebook_name`, e.g. "notebook.ipynb")."""
     messages: list[str] = []
-    if notebook_name:
-        files = read_files(path, (".ipynb",), messages)
-        chosen, data = notebook.choose_notebook(files, notebook_name, messages)
-        statements = notebook.notebook_statements(data, chosen.name, answers, messages)
-        files = {PurePosixPath(STATEMENTS_FILE): notebook.statements_file(statements)}
-    else:
-        files = locate_package(read_files(path, (".py",), messages), package, messages)
+    try:
+        if notebook_name:
+            files = read_files(path, (".ipynb",), messages)
+            chosen, data = notebook.choose_notebook(files, notebook_name, messages)
+            statements = notebook.notebook_statements(data, chosen.name, answers, messages)
+            files = {PurePosixPath(STATEMENTS_FILE): notebook.statements_file(statements)}
+        else:
+            files = locate_package(read_files(path, (".py",), messages), package, messages)
+    except IntakeError as exc:
+        if not messages:
+            raise
+        # what was noticed on the way often says why (a notebook over the size limits, say)
+        raise IntakeError(f"{exc} ({'; '.join(messages)})") from None
     return write_bundle(files, messages)
 
 
