@@ -64,6 +64,20 @@ def assert_close_or_zero(first: Any, second: Any, what: str) -> None:
         raise AssertionError(f"{what}: values differ")
 
 
+def check_pass(ours: Any, theirs: nn.Module, x: np.ndarray, what: str) -> None:
+    """One batch through both modules: the output (its dtype, then its values), then the input
+    gradient for a random output gradient; parameter gradients are left in both for the caller."""
+    x_torch = torch.from_numpy(x)
+    x_torch.requires_grad = True
+    y, y_torch = ours(x), theirs(x_torch)
+    if y.dtype != x.dtype:
+        raise AssertionError(f"{what}: output dtype {y.dtype}, input {x.dtype}")
+    assert_close(y, y_torch.detach().numpy(), f"{what} forward")
+    grad_output = np.random.randn(*y.shape)
+    y_torch.backward(torch.from_numpy(grad_output))
+    assert_close(x_torch.grad.numpy(), ours.backward(x, grad_output), f"{what} input grad")
+
+
 def compare_module(ours_class: type, torch_class: type, shape: tuple[int, int], *, kwargs: dict,
                    copied: tuple[str, ...], with_grads: tuple[str, ...], eval_mode: bool,
                    outer: int, inner: int, seed: int) -> None:
@@ -83,17 +97,7 @@ def compare_module(ours_class: type, torch_class: type, shape: tuple[int, int], 
             setattr(ours, attr, value)
             getattr(theirs, attr).data = torch.from_numpy(value)
         for _ in range(inner):
-            x = np.random.randn(*shape)
-            x_torch = torch.from_numpy(x)
-            x_torch.requires_grad = True
-            y, y_torch = ours(x), theirs(x_torch)
-            if y.dtype != x.dtype:
-                raise AssertionError(f"{what}: output dtype {y.dtype}, input {x.dtype}")
-            assert_close(y, y_torch.detach().numpy(), f"{what} forward")
-            grad_output = np.random.randn(*y.shape)
-            y_torch.backward(torch.from_numpy(grad_output))
-            grad_input = ours.backward(x, grad_output)
-            assert_close(x_torch.grad.numpy(), grad_input, f"{what} input grad")
+            check_pass(ours, theirs, np.random.randn(*shape), what)
             for attr in with_grads:
                 assert_close(getattr(ours, "grad_" + attr), getattr(theirs, attr).grad.numpy(),
                              f"{what} grad of {attr}")
@@ -175,17 +179,7 @@ def _sequential_trials(mm: ModuleType, features: int, width: int, batch: int, ev
         for mine, torch_param in zip(ours.parameters(), theirs.parameters(), strict=False):
             torch_param.data = torch.from_numpy(mine)
         for _ in range(5):
-            x = np.random.randn(batch, features)
-            x_torch = torch.from_numpy(x)
-            x_torch.requires_grad = True
-            y, y_torch = ours(x), theirs(x_torch)
-            if y.dtype != x.dtype:
-                raise AssertionError(f"{what}: output dtype {y.dtype}, input {x.dtype}")
-            assert_close(y, y_torch.detach().numpy(), f"{what} forward")
-            grad_output = np.random.randn(*y.shape)
-            y_torch.backward(torch.from_numpy(grad_output))
-            grad_input = ours.backward(x, grad_output)
-            assert_close(x_torch.grad.numpy(), grad_input, f"{what} input grad")
+            check_pass(ours, theirs, np.random.randn(batch, features), what)
             for grad, torch_param in zip(ours.parameters_grad(), theirs.parameters(), strict=False):
                 assert_close(grad, torch_param.grad.numpy(), f"{what} parameter grad")
 
