@@ -21,7 +21,7 @@ from typing import Any
 
 ROLES = ("grader", "grading", "worker")
 WORKER_MARK = b"autograder.runtime"  # on every worker's command line (its bootstrap imports it)
-POLL_SECONDS = 0.02
+POLL_SECONDS = 0.05  # one poll costs ~1.4 ms of CPU: ~3% of a core, little noise in the timings
 
 
 def _parent(pid: int) -> int | None:
