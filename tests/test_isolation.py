@@ -7,6 +7,7 @@ import pytest
 
 from autograder import cli
 from autograder.intake import prepare
+from autograder.runtime import zygote
 from autograder.sandbox import isolation
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.session import Sandbox
@@ -37,7 +38,7 @@ def test_the_workers_site_folder_keeps_compiled_files_so_workers_do_not_recompil
     assert not (site / "sklearn" / "tests").exists()
 
 
-def test_every_worker_gets_a_uid_no_other_live_worker_has():
+def test_every_zygote_gets_a_uid_no_other_live_sandbox_has():
     uids = [isolation.worker_uid(True) for _ in range(isolation.WORKERS_PER_PID)]
     assert len(set(uids)) == len(uids)
     assert min(uids) >= isolation.WORKER_UID_BASE
@@ -61,6 +62,8 @@ def test_notebooks_may_import_train_test_split_and_tqdm_in_either_mode(tmp_path,
     monkeypatch.setenv(isolation.FORCE_ENV, mode)
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in (
+        "import sys\ndef preloaded(seen=sorted(m for m in ('sklearn.model_selection', 'tqdm', "
+        "'sklearn.datasets') if m in sys.modules)):\n    return seen",  # before the imports below ran
         "import numpy as np\nfrom sklearn.model_selection import train_test_split\nfrom tqdm import tqdm",
         "def split(n):\n    a, b = train_test_split(np.arange(n), test_size=0.25, random_state=0)\n"
         "    return sorted(int(v) for v in b)",
@@ -73,6 +76,17 @@ def test_notebooks_may_import_train_test_split_and_tqdm_in_either_mode(tmp_path,
         notebook = sandbox.student_for("imports").module("notebook")
         assert notebook.split(8) == [2, 6]
         assert notebook.count(5) == 5
+        assert notebook.preloaded() == ["sklearn.model_selection", "tqdm"]  # by the zygote, warm
     finally:
         sandbox.close()
         bundle.cleanup()
+
+
+def test_the_zygote_reads_which_modules_a_submission_imports_without_running_it():
+    source = ("import numpy as np, os.path\nfrom sklearn.model_selection import train_test_split\n"
+              "from . import sibling\nfrom tqdm import *\ndef f():\n    from scipy import special\n"
+              "raise SystemExit('never run')\n")
+    assert zygote.imported_names(source) == {
+        "numpy": set(), "os.path": set(), "sklearn.model_selection": {"train_test_split"},
+        "tqdm": set(), "scipy": {"special"}}
+    assert zygote.imported_names("def broken(:\n") == {}

@@ -361,18 +361,31 @@ def processes_running(marker: str) -> list[int]:
 
 
 @pytest.mark.parametrize("how", ["leave_child", "leave_daemon"])
-def test_processes_left_behind_are_gone_after_the_worker_is_closed(sandbox, how):
+def test_processes_left_behind_are_gone_when_the_next_task_starts_on_a_new_zygote(sandbox, how):
     marker = f"{1000 + os.getpid() % 1000}.{time.monotonic_ns() % 10**6}"
-    getattr(sandbox.student_for("task").module("modules.layers"), how)(marker)
+    first = sandbox.student_for("first")
+    getattr(first.module("modules.layers"), how)(marker)
     deadline = time.monotonic() + 5
     while not processes_running(marker) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert processes_running(marker), "the test's process never started"
-    sandbox.close()
+    assert_works(sandbox, "second")
+    assert sandbox.current[1].zygote is not first.worker.zygote
     deadline = time.monotonic() + 5
     while processes_running(marker) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not processes_running(marker), f"{how}: a process survived the worker"
+
+
+def test_the_zygote_preloads_the_site_modules_the_submission_imports_and_no_other(tmp_path):
+    root = write_package(tmp_path, {"layers.py": LAYERS, "special.py": (
+        "import sys\nBEFORE = sorted(m for m in ('scipy.special', 'sklearn', 'tqdm') if m in sys.modules)\n"
+        "from scipy import special\n")})
+    box = open_sandbox(root)
+    try:
+        assert box.student_for("task").module("modules.special").BEFORE == ["scipy.special"]
+    finally:
+        box.close()
 
 
 def test_a_raising_package_init_does_not_prevent_importing_modules_layers(tmp_path):
