@@ -213,17 +213,38 @@ def test_cells_run_out_of_order_still_define_everything(notebook_module):
     assert module.Dense.scale == 2
 
 
+def missing_message(module, name: str) -> str:
+    with pytest.raises(StudentError) as caught:
+        getattr(module, name).attribute()
+    return str(caught.value)
+
+
 def test_a_failing_statement_costs_only_what_depends_on_it(notebook_module):
     module = notebook_module("import torch", "import numpy as np\n\ndef relu(x):\n"
                              "    return np.maximum(x, 0)", "class Broken(Missing):\n    pass")
     assert module.relu(-3.0) == 0.0
-    with pytest.raises(StudentError) as caught:
-        module.torch.tensor()
-    message = str(caught.value)
+    message = missing_message(module, "torch")
     assert "your notebook defines no 'torch'" in message
     assert "code cell 1, line 1: ImportError" in message
     assert "implement it with numpy" in message
-    assert "code cell 3, line 1: NameError: name 'Missing' is not defined" in message
+    assert "code cell 3, line 1: NameError: name 'Missing' is not defined" in missing_message(
+        module, "Broken")
+
+
+def test_a_missing_name_is_explained_by_failures_that_matter_not_by_absent_packages(
+        notebook_module):
+    module = notebook_module("import matplotlib.pyplot as plt\nimport torch",
+                             "class Broken(Missing):\n    pass")
+    message = missing_message(module, "Dense")
+    assert "NameError: name 'Missing' is not defined" in message
+    assert "matplotlib" not in message and "torch" not in message
+
+
+def test_a_renamed_class_gets_the_name_it_was_given_as_a_hint(notebook_module):
+    module = notebook_module("import torch", "class PRelu:\n    pass")
+    message = missing_message(module, "PReLU")
+    assert "did you mean 'PRelu'?" in message
+    assert "torch" not in message
 
 
 def test_a_100_mb_notebook_of_outputs_keeps_its_code(tmp_path):

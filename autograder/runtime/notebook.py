@@ -9,6 +9,7 @@ listed in the message of any missing name, so a student learns why `Dense` is no
 from __future__ import annotations
 
 import ast
+import difflib
 import importlib.abc
 import importlib.machinery
 import json
@@ -16,7 +17,7 @@ import linecache
 import os
 import sys
 import types
-from typing import Any
+from typing import Any, NamedTuple
 
 MODULE_NAME = "notebook"
 STATEMENTS_FILE = "notebook.cells.json"
@@ -41,7 +42,7 @@ class NotebookFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         with open(self.path, encoding="utf-8") as stream:
             statements = json.load(stream)
         failures = run_statements(module.__dict__, statements, self.root)
-        module.__dict__.setdefault("__getattr__", _explain_missing(failures))
+        module.__dict__.setdefault("__getattr__", _explain_missing(module.__dict__, failures))
 
 
 def _compile(statement: dict[str, Any], root: str) -> types.CodeType:
@@ -60,8 +61,30 @@ def _compile(statement: dict[str, Any], root: str) -> types.CodeType:
     return compile(tree, filename, "exec")
 
 
+class Failure(NamedTuple):
+    """A statement still failing after the retries: what it would have defined, and why not."""
+
+    defines: frozenset[str]
+    text: str
+    is_import: bool
+
+
+def defined_names(source: str) -> frozenset[str]:
+    """The top-level names a statement binds (a class, a function, an import, an assignment)."""
+    names: set[str] = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+        else:
+            names |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+                      and isinstance(n.ctx, ast.Store)}
+    return frozenset(names)
+
+
 def run_statements(namespace: dict[str, Any], statements: list[dict[str, Any]],
-                   root: str) -> list[str]:
+                   root: str) -> list[Failure]:
     """Run every statement; retry the failed ones while any succeeds; describe those left."""
     pending = list(statements)
     errors: dict[int, str] = {}
@@ -77,15 +100,32 @@ def run_statements(namespace: dict[str, Any], statements: list[dict[str, Any]],
         if len(failed) == len(pending):
             break
         pending = failed
-    return [errors[id(s)] for s in pending]
+    return [Failure(defined_names(s["source"]), errors[id(s)],
+                    s["source"].lstrip().startswith(("import ", "from "))) for s in pending]
 
 
-def _explain_missing(failures: list[str]) -> Any:
+def _explain_missing(namespace: dict[str, Any], failures: list[Failure]) -> Any:
+    """The module's `__getattr__`: why a name the tests want is not there, as precisely as known:
+    the statement that would have defined it and failed, else a name the student spelled
+    differently, else the statements that failed (imports of packages the grader lacks aside)."""
     def __getattr__(name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        reason = ("; these statements of your notebook failed when it was loaded: "
-                  + " | ".join(failures[:5])) if failures else ""
+        own = [f.text for f in failures if name in f.defines]
+        others = [f.text for f in failures if not f.is_import]
+        spelled = {n.lower(): n for n in namespace if not n.startswith("_")}
+        close = [spelled[n] for n in difflib.get_close_matches(name.lower(), spelled, n=1,
+                                                                cutoff=0.75)]
+        if own:
+            reason = f": the statement defining it failed when your notebook was loaded: {own[0]}"
+        elif close:
+            reason = (f"; did you mean {close[0]!r}? The tests use the names of the assignment, "
+                      "exactly as written there")
+        elif others:
+            reason = ("; these statements of your notebook failed when it was loaded: "
+                      + " | ".join(others[:5]))
+        else:
+            reason = ""
         raise AttributeError(f"your notebook defines no {name!r} at its top level{reason}")
     return __getattr__
 
