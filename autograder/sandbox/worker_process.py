@@ -34,9 +34,13 @@ from autograder.sandbox.limits import Limits
 
 CAPTURE_TAIL_BYTES = 2000
 EXIT_GRACE_SECONDS = 1.0
+ZYGOTE_REPLY_SECONDS = 5.0  # a worker exits at once when its pipe closes; no answer: a stopped zygote
 PIPE_BYTES = 2**20  # big arrays cross in fewer wake-ups than with the default 64 KiB
 MAX_REPLY_BYTES = 4096
 PR_SET_CHILD_SUBREAPER = 36
+# Requests left out of busy_seconds: a new worker's first seeding waits for its zygote to start,
+# and an import runs the submission's module-level code once; neither times the code's speed.
+UNTIMED_OPS = frozenset({"seed", "import"})
 LIVE_ZYGOTES: set[int] = set()
 WORKER_ENV = {
     "PATH": "/usr/bin:/bin",
@@ -95,7 +99,7 @@ class Zygote:
         """How the last worker ended, as the zygote saw it: {"code": exit code or minus the
         signal, "clean": bool}; None if the zygote did not say so in time."""
         try:
-            self.control.settimeout(EXIT_GRACE_SECONDS)
+            self.control.settimeout(ZYGOTE_REPLY_SECONDS)
             self.control.send(b'{"op": "wait"}')
             reply = json.loads(self.control.recv(MAX_REPLY_BYTES))
         except (OSError, ValueError):
@@ -154,7 +158,7 @@ class WorkerProcess:
         os.close(request_read)
         os.close(response_write)
         self.next_id = 0
-        self.busy_seconds = 0.0  # wall time spent in request() round trips
+        self.busy_seconds = 0.0  # wall time spent in request() round trips (but UNTIMED_OPS)
         self.ended = False
 
     @property
@@ -170,7 +174,8 @@ class WorkerProcess:
         try:
             return self._round_trip(what, op, timeout, fields)
         finally:
-            self.busy_seconds += time.perf_counter() - started
+            if op not in UNTIMED_OPS:
+                self.busy_seconds += time.perf_counter() - started
 
     def _round_trip(self, what: str, op: str, timeout: float | None, fields: dict[str, Any]) -> Any:
         self.next_id += 1
@@ -254,7 +259,8 @@ class Zygotes:
 
     def __init__(self, code_root: Path, limits: Limits, isolation: Isolation, package: str = "") -> None:
         self.code_root, self.limits, self.isolation, self.package = code_root, limits, isolation, package
-        self.current: Zygote | None = None
+        # Started at once, to warm up while the grader collects its tests
+        self.current: Zygote | None = Zygote(code_root, limits, isolation, package)
 
     def fork_worker(self, seed: int = 0) -> WorkerProcess:
         if self.current is None or not self.current.alive:
