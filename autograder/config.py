@@ -30,12 +30,31 @@ class TaskSpec:
     description: str = ""
     # A bonus task's points count above the assignment's maximum (the course's "extra points").
     bonus: bool = False
+    # The classes, functions, methods ("Class.method") or answer names this task grades: the
+    # static scan (autograder.intake.scan) files what it finds in them under this task.
+    code: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Deadlines:
     soft: datetime | None = None
     hard: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SpeedSpec:
+    """Timing each task's tests against the reference's (autograder.grading.speed), from the
+    assignment's [speed] table; without it nothing is timed."""
+
+    # flag a task whose tests take this many times the reference's worker time (0: never time)
+    flag_ratio: float = 0.0
+    # and take `deduct_fraction` of its points beyond this ratio (0: never deduct)
+    deduct_ratio: float = 0.0
+    deduct_fraction: float = 0.0
+    # a task is timed only when the reference spends at least this long on its tests
+    min_reference_seconds: float = 0.05
+    # a flag or deduction stands only if this many timings of the student's tests agree
+    timings: int = 3
 
 
 @dataclass(frozen=True)
@@ -53,6 +72,7 @@ class AssignmentSpec:
     # top-level names holding numeric answers (kept by intake besides definitions).
     notebook: str = ""
     answers: frozenset[str] = frozenset()
+    speed: SpeedSpec = SpeedSpec()
 
     @property
     def max_points(self) -> float:
@@ -127,8 +147,12 @@ def load(name: str) -> AssignmentSpec:
             raise ConfigError(f"{path}: {where}points must be a non-negative number")
         if not isinstance(task.get("bonus", False), bool):
             raise ConfigError(f"{path}: {where}bonus must be true or false")
+        code = task.get("code", [])
+        if not isinstance(code, list) or not all(isinstance(name, str) for name in code):
+            raise ConfigError(f"{path}: {where}code must be a list of names")
         tasks.append(TaskSpec(str(need(task, "name", str, where)), float(points),
-                              str(task.get("description", "")), task.get("bonus", False)))
+                              str(task.get("description", "")), task.get("bonus", False),
+                              tuple(code)))
     if len({t.name for t in tasks}) != len(tasks):
         raise ConfigError(f"{path}: task names must be unique")
     policy = data.get("policy", "all_or_nothing")
@@ -153,7 +177,28 @@ def load(name: str) -> AssignmentSpec:
         deadlines=deadlines, limits=limits, package=str(data.get("package", "")),
         directory=path.parent, late_base=float(data.get("late_base", 0.85)),
         notebook=str(data.get("notebook", "")), answers=frozenset(answers),
+        speed=_speed(data.get("speed", {}), path),
     )
+
+
+def _speed(table: object, path: Path) -> SpeedSpec:
+    """The [speed] table, validated: ratios beyond 1, a fraction of points, at least one timing."""
+    if not isinstance(table, dict) or set(table) - set(SpeedSpec.__dataclass_fields__):
+        raise ConfigError(f"{path}: [speed] takes only {', '.join(SpeedSpec.__dataclass_fields__)}")
+    speed = SpeedSpec(**table)
+    for key, value in vars(speed).items():
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            raise ConfigError(f"{path}: speed.{key} must be a non-negative number")
+    if any(0 < ratio <= 1 for ratio in (speed.flag_ratio, speed.deduct_ratio)):
+        raise ConfigError(f"{path}: speed ratios must be above 1 (a task as fast as the reference "
+                          "must never be flagged), or 0 to turn them off")
+    if speed.deduct_ratio and not 0 < speed.flag_ratio <= speed.deduct_ratio:
+        raise ConfigError(f"{path}: speed.deduct_ratio needs a speed.flag_ratio, not above it")
+    if speed.deduct_fraction > 1 or not isinstance(speed.timings, int) or speed.timings < 1:
+        raise ConfigError(f"{path}: speed.deduct_fraction must be at most 1 and speed.timings a "
+                          "whole number of at least 1")
+    return SpeedSpec(**{key: value if key == "timings" else float(value)
+                        for key, value in vars(speed).items()})
 
 
 def _parse_time(value: object, path: Path, key: str) -> datetime | None:

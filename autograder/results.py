@@ -34,6 +34,8 @@ class TaskResult:
     points: float
     max_points: float
     tests: tuple[TestRecord, ...]
+    # wall time of the worker's answers to this task's tests' requests (Sandbox.busy_seconds)
+    worker_seconds: float = field(default=0.0, compare=False)
 
     @property
     def passed(self) -> int:
@@ -42,6 +44,30 @@ class TaskResult:
     @property
     def grader_errors(self) -> int:
         return sum(t.outcome == "grader-error" for t in self.tests)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What the static scan (intake.scan) noticed in the code: a fact for the instructor, never by
+    itself a deduction. `task` is the task whose code holds it, "" for the submission at large."""
+
+    kind: str
+    task: str
+    where: str  # a file of the package, or "cell 3" of a notebook
+    line: int
+    construct: str  # the student's own line of code
+
+
+@dataclass(frozen=True)
+class SpeedCheck:
+    """A task whose tests took the student's code far longer than the reference's (grading.speed).
+    `ratio` is measured (it varies from run to run); `threshold` is the configured ratio it passed."""
+
+    task: str
+    ratio: float = field(compare=False)
+    threshold: float
+    timings: int
+    deducted: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +84,8 @@ class SubmissionResult:
     # a hash of the code graded (from intake): equal fingerprints mean identical code
     fingerprint: str = ""
     timings: dict[str, float] = field(default_factory=dict, compare=False)
+    findings: tuple[Finding, ...] = ()
+    slow: tuple[SpeedCheck, ...] = ()
 
     @property
     def max_points(self) -> float:

@@ -8,11 +8,12 @@ message only: messages are written for students by the checks, test source is ne
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from autograder.intake.scan import HINTS, KINDS
 from autograder.reports.html import render
-from autograder.results import SubmissionResult, TaskResult
+from autograder.results import SpeedCheck, SubmissionResult, TaskResult
 
 HINT_MARK = re.compile(r"\n\s*Hint: ")
 # What to try when the check itself gave no hint: by how the test ended.
@@ -27,6 +28,8 @@ OUTCOME_HINTS = {
     "grader-error": "This one is the grader's fault, not yours: the instructor has been told.",
 }
 VISIBILITY_LABELS = {"public": "public test", "private": "hidden test"}
+NOTICE_LABELS = {"finding": "Noticed", "hint": "Hint", "speed": "Speed"}
+FINDINGS_CAVEAT = "facts the instructor reviews, not deductions by themselves"
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,22 @@ class Failure:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """What the grader noticed besides the tests: a finding of the static scan, a hint about slow
+    code, or a speed flag; `place` and `code` point at the student's own line."""
+
+    kind: str  # a key of NOTICE_LABELS
+    place: str
+    code: str
+    text: str
+
+    def sentence(self, code: Callable[[str], str] = str) -> str:
+        """One line: the label, where, the code (as `code` formats it) and what it means."""
+        where = f"{self.place}: {code(self.code)}: " if self.place else ""
+        return f"{NOTICE_LABELS[self.kind]}: {where}{self.text}"
+
+
+@dataclass(frozen=True)
 class TaskFeedback:
     name: str
     description: str
@@ -54,6 +73,7 @@ class TaskFeedback:
     max_points: float
     passed: tuple[str, ...]
     failures: tuple[Failure, ...]
+    notices: tuple[Notice, ...] = ()
 
     @property
     def total(self) -> int:
@@ -71,7 +91,25 @@ def split_hint(message: str, outcome: str) -> tuple[str, str]:
     return parts[0].rstrip(), " ".join(hint.split())
 
 
-def task_feedback(task: TaskResult, description: str = "") -> TaskFeedback:
+def speed_text(check: SpeedCheck) -> str:
+    """A speed flag in words that stay the same from run to run (the threshold, not the ratio)."""
+    taken = (f"{check.deducted:g} point(s) were taken off" if check.deducted
+             else "no points were taken off")
+    return (f"your code took over {check.threshold:g} times as long as the reference solution on "
+            f"this task's tests ({check.timings} timing(s) agreed); {taken}")
+
+
+def notices(result: SubmissionResult, task: str) -> tuple[Notice, ...]:
+    """What was noticed in the code of `task` ("" for the submission as a whole)."""
+    found = [Notice("hint" if f.kind in HINTS else "finding", f"{f.where}, line {f.line}",
+                    f.construct, HINTS.get(f.kind) or KINDS.get(f.kind, f.kind))
+             for f in result.findings if f.task == task]
+    return tuple(found) + tuple(Notice("speed", "", "", speed_text(c)) for c in result.slow
+                                if c.task == task)
+
+
+def task_feedback(task: TaskResult, description: str = "",
+                  task_notices: tuple[Notice, ...] = ()) -> TaskFeedback:
     groups: dict[tuple[str, str, str, str], list[str]] = {}
     for test in task.tests:
         if not test.passed:
@@ -79,11 +117,16 @@ def task_feedback(task: TaskResult, description: str = "") -> TaskFeedback:
             groups.setdefault((test.visibility, test.outcome, problem, hint), []).append(test.name)
     failures = tuple(Failure(tuple(names), *key) for key, names in groups.items())
     return TaskFeedback(task.name, description, task.points, task.max_points,
-                        tuple(t.name for t in task.tests if t.passed), failures)
+                        tuple(t.name for t in task.tests if t.passed), failures, task_notices)
 
 
 def feedback_view(result: SubmissionResult, descriptions: Mapping[str, str]) -> list[TaskFeedback]:
-    return [task_feedback(task, descriptions.get(task.name, "")) for task in result.tasks]
+    return [task_feedback(task, descriptions.get(task.name, ""), notices(result, task.name))
+            for task in result.tasks]
+
+
+def _inline_code(text: str) -> str:
+    return f"`` {text} ``" if "`" in text else f"`{text}`"
 
 
 def score_line(result: SubmissionResult) -> str:
@@ -99,6 +142,10 @@ def feedback_markdown(result: SubmissionResult, descriptions: Mapping[str, str] 
     lines = [f"# Feedback: {result.assignment}, {result.student}", "",
              f"**Score: {score_line(result)}**", ""]
     lines += [f"- Note: {message}" for message in result.intake_messages]
+    overall = notices(result, "")
+    if overall:
+        lines += ["", f"In your code as a whole ({FINDINGS_CAVEAT}):", ""]
+        lines += [f"- {notice.sentence(_inline_code)}" for notice in overall]
     for task in feedback_view(result, descriptions or {}):
         lines += ["", f"## {task.name}: {task.points:g} / {task.max_points:g}", ""]
         if task.description:
@@ -115,6 +162,10 @@ def feedback_markdown(result: SubmissionResult, descriptions: Mapping[str, str] 
                       *(f"  {line}" for line in failure.problem.splitlines()), "  ```"]
             if failure.hint:
                 lines.append(f"  Hint: {failure.hint}")
+        if task.notices:
+            caveat = f" ({FINDINGS_CAVEAT})" if any(n.kind == "finding" for n in task.notices) else ""
+            lines += ["", f"Besides the tests{caveat}:", ""]
+            lines += [f"- {notice.sentence(_inline_code)}" for notice in task.notices]
     return "\n".join(lines) + "\n"
 
 
@@ -123,4 +174,5 @@ def feedback_html(result: SubmissionResult, title: str = "",
     """The feedback as one self-contained HTML page."""
     return render("feedback.html.j2", result=result, title=title or result.assignment,
                   score=score_line(result), tasks=feedback_view(result, descriptions or {}),
-                  labels=VISIBILITY_LABELS)
+                  labels=VISIBILITY_LABELS, overall=notices(result, ""), notice_labels=NOTICE_LABELS,
+                  caveat=FINDINGS_CAVEAT)

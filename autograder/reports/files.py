@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from autograder.config import AssignmentSpec
+from autograder.intake.scan import KINDS
 from autograder.reports import lms
 from autograder.reports.feedback import feedback_html, feedback_markdown
 from autograder.reports.gradescope import gradescope_json
@@ -33,18 +34,29 @@ def write_atomic(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+def integrity_cell(result: SubmissionResult) -> str:
+    """The static scan's findings, by task ("submission" for code outside every task)."""
+    return " | ".join(f"{f.task or 'submission'}: {f.kind} at {f.where}:{f.line}"
+                      for f in result.findings if f.kind in KINDS)
+
+
+def slow_cell(result: SubmissionResult) -> str:
+    """The speed flags, by the threshold passed (the measured ratio varies from run to run)."""
+    return " | ".join(f"{c.task}: over {c.threshold:g}x, -{c.deducted:g}" for c in result.slow)
+
+
 def gradebook_csv(spec_tasks: list[str], results: list[SubmissionResult]) -> str:
     """One row per student, one column per task, then raw, late multiplier, final and flags."""
     stream = io.StringIO()
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(["student", *spec_tasks, "raw", "multiplier", "final", "isolation",
-                     "grader_errors", "notes"])
+                     "grader_errors", "integrity", "slow", "notes"])
     for result in sorted(results, key=lambda r: r.student):
         points = {t.name: t.points for t in result.tasks}
         writer.writerow([result.student, *(f"{points.get(name, 0.0):g}" for name in spec_tasks),
                          f"{result.raw:g}", f"{result.multiplier:.4f}", f"{result.final:g}",
-                         result.isolation, result.grader_errors,
-                         " | ".join(result.intake_messages)])
+                         result.isolation, result.grader_errors, integrity_cell(result),
+                         slow_cell(result), " | ".join(result.intake_messages)])
     return stream.getvalue()
 
 

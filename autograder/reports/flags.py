@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+from autograder.intake.scan import KINDS
 from autograder.results import SubmissionResult
 
 TROUBLE_OUTCOMES = ("timeout", "crash")
@@ -51,6 +52,13 @@ def _own_flags(result: SubmissionResult, usual_isolation: str) -> list[Flag]:
         flags.append(Flag(result.student, "late", f"{result.late_minutes / 60:.1f} hours late, "
                                                   f"x{result.multiplier:.4f}"))
     flags += [Flag(result.student, "intake", message) for message in result.intake_messages]
+    flags += [Flag(result.student, finding.kind, f"{finding.task or 'submission'}: {finding.where}, "
+                                                 f"line {finding.line}: {finding.construct}")
+              for finding in result.findings if finding.kind in KINDS]
+    flags += [Flag(result.student, "slow", f"{check.task}: {check.ratio:.1f}x the reference's time "
+                                           f"(least of {check.timings} timing(s)), "
+                                           f"{check.deducted:g} point(s) taken off")
+              for check in result.slow]
     if result.isolation and result.isolation != usual_isolation:
         flags.append(Flag(result.student, "isolation", f"graded with {result.isolation}"))
     return flags

@@ -14,12 +14,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from autograder.reports.feedback import Notice, notices
 from autograder.results import SubmissionResult, TaskResult
 
 HIDDEN_DETAILS_VISIBILITY = "after_published"
 
 
-def _task_entries(task: TaskResult) -> list[dict[str, Any]]:
+def _task_entries(task: TaskResult, task_notices: tuple[Notice, ...]) -> list[dict[str, Any]]:
     public = [t for t in task.tests if t.visibility == "public"]
     hidden = [t for t in task.tests if t.visibility == "private"]
     hidden_failed = [t for t in hidden if not t.passed]
@@ -28,6 +29,7 @@ def _task_entries(task: TaskResult) -> list[dict[str, Any]]:
     if hidden:
         lines.append(f"hidden tests: {len(hidden) - len(hidden_failed)} of {len(hidden)} passed"
                      + ("; their details appear when grades are published" if hidden_failed else ""))
+    lines += [notice.sentence() for notice in task_notices]
     entries = [{
         "name": task.name, "score": task.points, "max_score": task.max_points,
         "status": "passed" if task.points == task.max_points and task.tests else "failed",
@@ -49,7 +51,9 @@ def gradescope_json(result: SubmissionResult) -> str:
         "score": result.final,
         "output": "\n".join([f"raw {result.raw:g} / {result.max_points:g}; late multiplier "
                              f"{result.multiplier:.4f}; isolation: {result.isolation or 'none'}",
-                             *result.intake_messages]),
-        "tests": [entry for task in result.tasks for entry in _task_entries(task)],
+                             *result.intake_messages,
+                             *(notice.sentence() for notice in notices(result, ""))]),
+        "tests": [entry for task in result.tasks
+                  for entry in _task_entries(task, notices(result, task.name))],
     }
     return json.dumps(payload, indent=2, sort_keys=True) + "\n"

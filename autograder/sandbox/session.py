@@ -44,18 +44,25 @@ class Sandbox:
         become_subreaper()
         self.zygotes = Zygotes(code_root, limits, self.isolation, package)
         self.current: tuple[str, WorkerProcess] | None = None
+        # per task, the wall time its workers spent answering requests (grading.speed)
+        self.busy_seconds: dict[str, float] = {}
 
     def student_for(self, task: str) -> Student:
         """A Student backed by this task's worker, started afresh for a new task or after a crash."""
         if self.current and (self.current[0] != task or not self.current[1].alive):
-            self.current[1].close()
-            self.current = None
+            self._retire()
         if self.current is None:
             self.current = (task, self.zygotes.fork_worker())
         return Student(self.current[1])
 
-    def close(self) -> None:
+    def _retire(self) -> None:
+        """Close the current worker, adding its busy time to its task's."""
         if self.current:
-            self.current[1].close()
+            task, worker = self.current
+            worker.close()
+            self.busy_seconds[task] = self.busy_seconds.get(task, 0.0) + worker.busy_seconds
             self.current = None
+
+    def close(self) -> None:
+        self._retire()
         self.zygotes.close()

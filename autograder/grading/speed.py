@@ -1,0 +1,81 @@
+"""Slow code: each task's time in the worker, against the reference solution's on the same tests.
+
+The autodiff course warns that inefficient code may lose points. A task's time is the wall time
+of the worker's answers to its tests' requests (`Sandbox.busy_seconds`; workers are forked from a
+warm zygote, so this is the student's code at work, not a start), measured by the grader, so the
+worker cannot make itself look fast. The reference is graded the same way (the
+same tests with the same seeds, the same kind of worker) once per grading process, never in a
+student's worker: it must stay invisible to student code.
+
+Timing noise must never change a score. A task is timed only where the reference spends long
+enough on it to be timed (`min_reference_seconds`); the ratios are generous (10x, say); noise only
+ever adds time, so when a first timing passes the flag ratio the task's tests run again, up to
+`timings` runs in all, and the least time counts; the reference's single timing can only err high,
+which makes ratios err low. The [speed] table of assignment.toml sets all of it (config.SpeedSpec).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from autograder import intake
+from autograder.config import AssignmentSpec
+from autograder.results import SpeedCheck, TaskResult
+
+# Runs the tests of some tasks (all of them for an empty set) against the code in a folder and
+# returns each task's worker time.
+Measure = Callable[[Path, frozenset[str]], Mapping[str, float]]
+UNTIMED_OUTCOMES = frozenset({"timeout", "crash", "grader-error"})
+_reference_times: dict[tuple[str, str, frozenset[str]], dict[str, float]] = {}
+
+
+def reference_submission(spec: AssignmentSpec) -> Path:
+    return spec.solution_dir / spec.notebook if spec.notebook else spec.solution_dir
+
+
+def reference_seconds(spec: AssignmentSpec, only_tasks: frozenset[str],
+                      measure: Measure) -> dict[str, float]:
+    """Each task's worker time on the reference, measured once per grading process (keyed by the
+    reference's code, so an edited reference is timed again)."""
+    bundle = intake.prepare(reference_submission(spec), spec.package, spec.notebook, spec.answers)
+    try:
+        key = (spec.name, bundle.fingerprint, only_tasks)
+        if key not in _reference_times:
+            _reference_times[key] = dict(measure(bundle.root, only_tasks))
+        return _reference_times[key]
+    finally:
+        bundle.cleanup()
+
+
+def find_slow(spec: AssignmentSpec, tasks: tuple[TaskResult, ...], code_root: Path,
+              reference: Mapping[str, float], measure: Measure) -> tuple[SpeedCheck, ...]:
+    """The tasks (among those that earned points and ran without timeouts or crashes) whose least
+    time over the timings stays at or beyond the flag ratio, with the points to take off."""
+    speed = spec.speed
+    checks = []
+    for task in tasks:
+        baseline = reference.get(task.name, 0.0)
+        if (task.points <= 0 or baseline < speed.min_reference_seconds
+                or any(t.outcome in UNTIMED_OUTCOMES for t in task.tests)):
+            continue
+        times = [task.worker_seconds]
+        while min(times) >= speed.flag_ratio * baseline and len(times) < speed.timings:
+            times.append(measure(code_root, frozenset({task.name})).get(task.name, 0.0))
+        ratio = min(times) / baseline
+        if ratio < speed.flag_ratio:
+            continue
+        deduct = bool(speed.deduct_ratio) and ratio >= speed.deduct_ratio
+        checks.append(SpeedCheck(
+            task.name, round(ratio, 2), speed.deduct_ratio if deduct else speed.flag_ratio,
+            len(times), min(task.points, round(task.max_points * speed.deduct_fraction, 2))
+            if deduct else 0.0))
+    return tuple(checks)
+
+
+def deducted(tasks: tuple[TaskResult, ...], checks: tuple[SpeedCheck, ...]) -> tuple[TaskResult, ...]:
+    """The tasks with the speed deductions taken off their points."""
+    taken = {check.task: check.deducted for check in checks}
+    return tuple(replace(task, points=round(task.points - taken.get(task.name, 0.0), 2))
+                 for task in tasks)
