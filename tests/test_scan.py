@@ -15,6 +15,7 @@ import nbformat
 import pytest
 from reports_helpers import make_result
 from test_hostile import ANCHOR, ATTACKS, plant
+from test_speed import write_assignment
 
 from autograder import config
 from autograder.grading.runner import grade_submission
@@ -309,6 +310,11 @@ def test_every_name_a_task_lists_as_its_code_is_defined_by_the_reference(assignm
     spec = config.load(assignment)
     listed = {name for task in spec.tasks for name in task.code}
     assert listed and listed <= defined_names(spec), listed - defined_names(spec)
+
+
+def test_a_code_list_that_is_not_a_list_of_names_is_refused(tmp_path, monkeypatch) -> None:
+    with pytest.raises(config.ConfigError, match=r"tasks\[1\]\.code must be a list of names"):
+        write_assignment(tmp_path, monkeypatch, '\n[[tasks]]\nname = "B"\npoints = 1\ncode = "Linear"\n')
 
 
 def test_findings_reach_the_feedback_the_flags_and_the_gradebook() -> None:
