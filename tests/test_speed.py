@@ -31,6 +31,18 @@ def task(name: str = "Linear", seconds: float = 1.0, points: float = 2.0, max_po
     return TaskResult(name, points, max_points, (record,), worker_seconds=seconds)
 
 
+class Reference:
+    """A fake reference timing: the given seconds per task, 0 for the others; notes what it is
+    asked."""
+
+    def __init__(self, **seconds: float) -> None:
+        self.seconds, self.asked = seconds, []
+
+    def __call__(self, task: str) -> float:
+        self.asked.append(task)
+        return self.seconds.get(task, 0.0)
+
+
 class Retimings:
     """A fake measure: hands out the given times, one per retiming, and counts the calls."""
 
@@ -44,26 +56,26 @@ class Retimings:
 
 def test_a_task_within_the_flag_ratio_is_neither_flagged_nor_timed_again() -> None:
     measure = Retimings()
-    assert speed.find_slow(SPEC, (task(seconds=9.0),), ROOT, {"Linear": 1.0}, measure) == ()
+    assert speed.find_slow(SPEC, (task(seconds=9.0),), ROOT, Reference(Linear=1.0), measure) == ()
     assert measure.calls == []
 
 
 def test_a_slow_first_timing_that_a_retiming_contradicts_is_noise() -> None:
     measure = Retimings(3.0)
-    assert speed.find_slow(SPEC, (task(seconds=15.0),), ROOT, {"Linear": 1.0}, measure) == ()
+    assert speed.find_slow(SPEC, (task(seconds=15.0),), ROOT, Reference(Linear=1.0), measure) == ()
     assert measure.calls == [frozenset({"Linear"})]  # one retiming was enough to clear it
 
 
 def test_a_task_slow_on_every_timing_is_flagged_with_its_least_ratio_and_nothing_taken_off() -> None:
     measure = Retimings(12.0, 14.0)
-    checks = speed.find_slow(SPEC, (task(seconds=15.0),), ROOT, {"Linear": 1.0}, measure)
+    checks = speed.find_slow(SPEC, (task(seconds=15.0),), ROOT, Reference(Linear=1.0), measure)
     assert checks == (SpeedCheck("Linear", 12.0, 10.0, 3, 0.0),) and checks[0].ratio == 12.0
     assert len(measure.calls) == 2
 
 
 def test_beyond_the_deduct_ratio_a_task_loses_exactly_its_configured_share() -> None:
     tasks = (task(seconds=30.0), task("Dropout", seconds=1.0, points=1.0, max_points=1.0))
-    checks = speed.find_slow(SPEC, tasks, ROOT, {"Linear": 1.0, "Dropout": 1.0}, Retimings(25.0, 40.0))
+    checks = speed.find_slow(SPEC, tasks, ROOT, Reference(Linear=1.0, Dropout=1.0), Retimings(25.0, 40.0))
     assert checks == (SpeedCheck("Linear", 25.0, 20.0, 3, 1.0),)
     assert [(t.name, t.points) for t in speed.deducted(tasks, checks)] == [("Linear", 1.0),
                                                                          ("Dropout", 1.0)]
@@ -71,27 +83,34 @@ def test_beyond_the_deduct_ratio_a_task_loses_exactly_its_configured_share() -> 
 
 def test_a_deduction_never_takes_more_than_the_task_earned() -> None:
     partial = task(seconds=50.0, points=0.3)
-    checks = speed.find_slow(SPEC, (partial,), ROOT, {"Linear": 1.0}, Retimings(50.0, 50.0))
+    checks = speed.find_slow(SPEC, (partial,), ROOT, Reference(Linear=1.0), Retimings(50.0, 50.0))
     assert checks[0].deducted == 0.3 and speed.deducted((partial,), checks)[0].points == 0.0
 
 
 def test_without_a_deduct_ratio_even_very_slow_code_keeps_its_points() -> None:
     spec = replace(AUTODIFF, speed=replace(SETTINGS, deduct_ratio=0.0))
-    checks = speed.find_slow(spec, (task(seconds=500.0),), ROOT, {"Linear": 1.0},
+    checks = speed.find_slow(spec, (task(seconds=500.0),), ROOT, Reference(Linear=1.0),
                              Retimings(500.0, 500.0))
     assert checks == (SpeedCheck("Linear", 500.0, 10.0, 3, 0.0),)
 
 
-@pytest.mark.parametrize("untimed, reference", [
-    (task(seconds=50.0, points=0.0), {"Linear": 1.0}),  # earned nothing: nothing to take
-    (task(seconds=5.0), {"Linear": 0.01}),  # the reference is too quick to time
-    (task(seconds=50.0), {}),  # the reference has no time for it (not run)
-    (task(seconds=50.0, outcome="timeout"), {"Linear": 1.0}),  # its own flag says it already
+@pytest.mark.parametrize("untimed, baseline", [
+    (task(seconds=50.0, points=0.0), Reference(Linear=1.0)),  # earned nothing: nothing to take
+    (task(seconds=5.0), Reference(Linear=0.01)),  # the reference is too quick to time
+    (task(seconds=50.0), Reference()),  # the reference has no time for it (not run)
+    (task(seconds=50.0, outcome="timeout"), Reference(Linear=1.0)),  # its own flag says it already
 ])
-def test_tasks_that_cannot_be_timed_fairly_are_never_timed(untimed, reference) -> None:
+def test_tasks_that_cannot_be_timed_fairly_are_never_timed(untimed, baseline) -> None:
     measure = Retimings()
-    assert speed.find_slow(SPEC, (untimed,), ROOT, reference, measure) == ()
+    assert speed.find_slow(SPEC, (untimed,), ROOT, baseline, measure) == ()
     assert measure.calls == []
+
+
+def test_the_reference_is_timed_only_for_a_task_slow_enough_to_be_flagged_by_some_reference() -> None:
+    baseline = Reference(Linear=0.1, Dropout=0.1)
+    quick = (task(seconds=0.9), task("Dropout", seconds=1.0))  # 10 x 0.1 s: Dropout could be slow
+    assert speed.find_slow(SPEC, quick, ROOT, baseline, Retimings(0.5)) == ()
+    assert baseline.asked == ["Dropout"]
 
 
 def test_a_speed_flag_reads_the_same_whatever_the_measured_ratio() -> None:
@@ -200,7 +219,7 @@ def test_the_reference_is_never_flagged(graded) -> None:
 
 @pytest.mark.sandbox
 def test_the_reference_was_timed_once_for_the_three_gradings(graded) -> None:
-    keys = [key for key in speed._reference_times if key[0] == "autodiff" and key[2] == TASKS]
+    keys = [key for key in speed._reference_times if key[0] == "autodiff" and key[2] == "Linear"]
     assert len(keys) == 1
 
 

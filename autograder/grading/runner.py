@@ -104,7 +104,7 @@ def grade_submission(path: Path, spec: AssignmentSpec, *, student: str,
                 timed = time.perf_counter()
                 measure = functools.partial(_work_seconds, spec, dirs)
                 slow = speed.find_slow(spec, tasks, bundle.root,
-                                       speed.reference_seconds(spec, only_tasks, measure), measure)
+                                       functools.partial(speed.reference_seconds, spec, measure), measure)
                 speed_seconds = time.perf_counter() - timed
         finally:
             bundle.cleanup()
