@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 
+def _number(value: float) -> str:
+    """Three significant digits, never in scientific notation."""
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 def _pair(figure: dict[str, float] | None, unit: str = "") -> str:
     """"min / median" of a figure."""
     if figure is None:
         return "-"
-    return f"{figure['min']:.3g} / {figure['median']:.3g}{unit}"
+    return f"{_number(figure['min'])} / {_number(figure['median'])}{unit}"
 
 
 def _machine(results: dict[str, Any]) -> str:
     machine, settings = results["machine"], results["settings"]
-    return (f"Measured {settings['date']} by `make bench{' QUICK=1' if settings['quick'] else ''}` on "
-            f"{machine['cores']} cores ({machine['cpu']}), {machine['memory_gib']} GiB RAM, Python "
-            f"{machine['python']}, numpy {machine['numpy']}, torch {machine['torch']}. Load average "
-            f"{machine['load_average_start']} at the start, {machine['load_average_end']} at the end"
-            f"{' (a shared machine: other jobs competed for the cores)' if machine['shared'] else ''}. "
-            "Every figure is min / median over the runs.")
+    command = "make bench QUICK=1" if settings["quick"] else "make bench"
+    shared = " (a shared machine: other jobs competed for the cores)" if machine["shared"] else ""
+    text = (f"Measured {settings['date']} by `{command}` on {machine['cores']} cores ({machine['cpu']}), "
+            f"{machine['memory_gib']} GiB RAM, Python {machine['python']}, numpy {machine['numpy']}, "
+            f"torch {machine['torch']}. Load average {machine['load_average_start']} at the start, "
+            f"{machine['load_average_end']} at the end{shared}. Every figure is min / median over "
+            "the runs; a ratio's min is its luckiest run, read the median.")
+    return textwrap.fill(text, width=100)
 
 
 def _single(results: dict[str, Any]) -> list[str]:
@@ -31,8 +39,8 @@ def _single(results: dict[str, Any]) -> list[str]:
     memory = results.get("memory", {})
     for assignment, figure in results["single"].items():
         peaks = memory.get(assignment)
-        peak_text = (f"{peaks['grader_mib']:g} / {peaks['grading_mib']:g} / {peaks['worker_mib']:g}"
-                     if peaks else "-")
+        peak_text = " / ".join(f"{peaks[f'{role}_mib']:.0f}" for role in ("grader", "grading", "worker")
+                               ) if peaks else "-"
         parts = " | ".join(_pair(figure[part]) for part in ("wall", "startup", "intake", "tests", "reports"))
         lines.append(f"| {assignment} | {parts} | {_pair(figure['to_first_worker'])} | {peak_text} |")
     return lines
@@ -47,9 +55,10 @@ def _targets(results: dict[str, Any]) -> list[str]:
     course = results.get("course")
     if course:
         suite = course["course_suite"]
+        threads = "single-threaded" if suite["torch_threads"] == 1 else f"{suite['torch_threads']} threads"
         share = "" if suite["fraction"] == 1 else f", {suite['fraction']:g} of its trials"
-        lines.append(f"| autodiff reference: the course's own suite, one process, {suite['torch_threads']} "
-                     f"thread(s){share} | {_pair(suite['seconds'], ' s')} | |")
+        lines.append(f"| autodiff reference: the course's own suite, in one process, {threads}{share} "
+                     f"| {_pair(suite['seconds'], ' s')} | |")
         lines.append(f"| ours / the course's suite: grading; whole command "
                      f"| {_pair(course['ratio_grading'])}; {_pair(course['ratio_wall'])} | |")
     batch = results.get("throughput")
@@ -62,8 +71,8 @@ def _targets(results: dict[str, Any]) -> list[str]:
                      f"| {_pair(batch['minutes_for_300'])} | < {batch['target_300_minutes']:g} |")
     for row in results.get("layers", []):
         target = f"<= {row['target']:g}" if row["target"] else ""
-        lines.append(f"| {row['layer']} {row['case']} {row['dtype']}: NumPy / torch "
-                     f"({row['numpy_ms']['median']:.3g} / {row['torch_ms']['median']:.3g} ms) "
+        medians = f"{_number(row['numpy_ms']['median'])} / {_number(row['torch_ms']['median'])} ms"
+        lines.append(f"| {row['layer']} {row['case']} {row['dtype']}: NumPy / torch (medians {medians}) "
                      f"| {_pair(row['ratio'])} | {target} |")
     return lines
 
