@@ -82,7 +82,8 @@ HONEST_CELLS = [
     "class Dense(Layer):\n    def __init__(self, input_units, output_units, learning_rate=0.1):\n"
     "        self.weights = np.random.randn(input_units, output_units) * 0.01\n"
     "        self.biases = np.zeros(output_units)\n        self.learning_rate = learning_rate\n\n"
-    "    def forward(self, input):\n        return input @ self.weights + self.biases\n",
+    "    def forward(self, input):\n        return input @ self.weights + self.biases\n\n"
+    "    def describe(self, seen):\n        return f'{seen}/total' + ' ' + str(seen) + '/epoch'\n",
     "import gzip\nfrom urllib.request import urlretrieve\n\n"
     "def load_mnist(filename='train-images-idx3-ubyte.gz'):\n    if not os.path.exists(filename):\n"
     "        urlretrieve('https://ossci-datasets.s3.amazonaws.com/mnist/' + filename, filename)\n"
@@ -183,6 +184,8 @@ NOTEBOOK_CASES = {
         ("escape", "Exercise 1", 4, 1)),
     "a-patch-under-a-cell-magic": (
         with_cells("%%time\nimport builtins\nbuiltins.abs = lambda x: 0"), ("monkeypatch", "", LAST, 3)),
+    "a-patch-after-a-blank-line-and-magics": (
+        with_cells("\n%%time\n!ls\nimport math\nmath.pi = 3"), ("monkeypatch", "", LAST, 5)),
 }
 
 

@@ -122,8 +122,8 @@ def read_sources(path: Path, spec: AssignmentSpec) -> tuple[list[Source], bool]:
         sources = []
         for cell, text in enumerate(notebook.read_cells(data, chosen.name, ignored), start=1):
             python = notebook.strip_ipython(text) if len(text) <= notebook.MAX_CELL_CHARS else None
-            if python is not None:
-                offset = int(python != text and text.lstrip().startswith("%%"))
+            if python is not None:  # a cell magic's line is dropped, a line magic's kept as `pass`
+                offset = len(text.splitlines()) - len(python.splitlines())
                 sources.append(Source(f"cell {cell}", python, offset))
         return sources, True
     files = bundle.locate_package(bundle.read_files(path, (".py",), ignored), spec.package, ignored)
@@ -424,6 +424,16 @@ class Scanner(ast.NodeVisitor):
         for op, right in zip(node.ops, node.comparators, strict=True):
             if isinstance(op, ast.In | ast.NotIn) and self.namespace.dotted(right) == "sys.modules":
                 self.skipped.add(id(right))
+        self.generic_visit(node)
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
+        """Only the start of an f-string can be a path (`f"{done}/total"` is not one)."""
+        self.skipped.update(id(value) for value in node.values[1:])
+        self.generic_visit(node)
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        """Nor can the end of a concatenation (`str(done) + "/total"`)."""
+        self.skipped.add(id(node.right))
         self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:
