@@ -284,6 +284,16 @@ def test_code_that_does_not_parse_is_skipped_and_the_rest_still_scanned(tmp_path
     assert found == {("monkeypatch", ACTIVATIONS), ("escape", "modules/criterions.py")}
 
 
+def test_code_nested_as_deep_as_python_parses_is_still_scanned() -> None:
+    deep = "+".join(["x"] * 2900)  # about as deep as Python's parser goes
+    code = f"import numpy as np\nnp.allclose = {deep}\n\nclass Layer:\n    def forward(self, x):\n" \
+           f"        import torch\n        return {deep}\n"
+    found = scan.scan_sources([scan.Source("modules/layers.py", code)], {"Layer": "Layers"},
+                              is_notebook=False)
+    assert [(f.kind, f.task, f.line) for f in found] == [("monkeypatch", "", 2),
+                                                         ("forbidden-import", "Layers", 6)]
+
+
 def test_a_submission_intake_cannot_read_has_no_finding(tmp_path) -> None:
     (tmp_path / "not-a-zip.zip").write_text("hello")
     assert scan.scan_submission(tmp_path / "not-a-zip.zip", AUTODIFF) == ()

@@ -25,7 +25,9 @@ name (a helper) counts as that task's code too. Anything else belongs to the sub
 from __future__ import annotations
 
 import ast
+import contextlib
 import re
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +90,9 @@ FILE_FUNCTIONS = frozenset({
 ARRAY_ATTRIBUTES = frozenset({"shape", "ndim", "dtype", "T", "reshape", "size", "astype"})
 OUTSIDE_PATH = re.compile(r"^(?:/[\w.]|~/|\.\.(?:/|$))")
 CONSTRUCT_CHARS = 120
+# Python parses expressions nested some 3,000 deep (a long chain of `+`); walking one takes a few
+# frames a level, far beyond the default limit of 1,000 (Python-to-Python calls use no C stack).
+SCAN_RECURSION_LIMIT = 20_000
 
 # Where a construct sits, from most to least scrutinised: a task's code, other code that is
 # graded (a package's), other code the student wrote (a notebook's lab-book cells and helpers).
@@ -139,20 +144,35 @@ def code_owners(spec: AssignmentSpec) -> dict[str, str]:
 def scan_sources(sources: list[Source], owners: Mapping[str, str], *,
                  is_notebook: bool) -> tuple[Finding, ...]:
     """Findings in `sources`: a notebook's cells share one namespace, a package's files do not."""
-    trees = []
-    for source in sources:
-        try:
-            trees.append((source, ast.parse(source.text)))
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
-    groups = [trees] if is_notebook else [[pair] for pair in trees]
     findings: dict[tuple[str, str, int], Finding] = {}
-    for group in groups:
-        namespace = Namespace([tree for _, tree in group], owners)
-        for source, tree in group:
-            for finding in Scanner(source, namespace, is_notebook).scan(tree):
+    with _recursion_limit(SCAN_RECURSION_LIMIT):
+        trees = []
+        for source in sources:
+            try:
+                trees.append((source, ast.parse(source.text)))
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                continue
+        for group in [trees] if is_notebook else [[pair] for pair in trees]:
+            try:
+                namespace = Namespace([tree for _, tree in group], owners)
+                found = [f for source, tree in group
+                         for f in Scanner(source, namespace, is_notebook).scan(tree)]
+            except RecursionError:  # deeper than Python can compile: it never runs either
+                continue
+            for finding in found:
                 findings.setdefault((finding.task, finding.where, finding.line), finding)
     return tuple(findings.values())
+
+
+@contextlib.contextmanager
+def _recursion_limit(limit: int) -> Iterator[None]:
+    """Room to walk the deepest code Python parses; the grading process has no other thread."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(before, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)
 
 
 class Namespace:
