@@ -294,6 +294,17 @@ def test_code_nested_as_deep_as_python_parses_is_still_scanned() -> None:
                                                          ("forbidden-import", "Layers", 6)]
 
 
+def test_more_code_than_the_scan_reads_is_a_finding_and_the_smaller_files_are_still_scanned(
+        monkeypatch) -> None:
+    monkeypatch.setattr(scan, "MAX_SCAN_CHARS", 1000)
+    padding = scan.Source("modules/padding.py", "x = 1\n" * 400)
+    attack = scan.Source("modules/layers.py", "import numpy as np\nnp.allclose = None\n")
+    found = scan.scan_sources([padding, attack], {}, is_notebook=False)
+    assert [(f.kind, f.where, f.construct) for f in found] == [
+        ("unscanned", "modules/padding.py", "1 file(s) or cell(s), 2400 characters"),
+        ("monkeypatch", "modules/layers.py", "np.allclose = None")]
+
+
 def test_a_submission_intake_cannot_read_has_no_finding(tmp_path) -> None:
     (tmp_path / "not-a-zip.zip").write_text("hello")
     assert scan.scan_submission(tmp_path / "not-a-zip.zip", AUTODIFF) == ()

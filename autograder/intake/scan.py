@@ -44,6 +44,7 @@ KINDS = {
     "monkeypatch": "changes NumPy, SciPy, math or Python's built-ins for all code, not only yours",
     "grader-internals": "reaches into the grader, the interpreter's internals or files outside "
                         "your submission",
+    "unscanned": "more code than the scan reads: the largest files or cells were not scanned",
 }
 HINTS = {
     "batch-loop": "a Python loop over the samples of a batch: one NumPy expression over the whole "
@@ -81,15 +82,18 @@ BUILTIN_CALLEES = frozenset({"open", "exec", "eval", "compile", "__import__", "b
                              "setattr", "delattr", "vars"})
 FILE_FUNCTIONS = frozenset({
     "builtins.open", "io.open", "os.open", "os.listdir", "os.scandir", "os.walk", "os.stat",
-    "os.remove", "os.unlink", "os.rename", "os.path.join", "glob.glob", "glob.iglob", "pathlib.Path",
+    "os.remove", "os.unlink", "os.rename", "glob.glob", "glob.iglob", "pathlib.Path",
     "pathlib.PurePath", "numpy.load", "numpy.loadtxt", "numpy.genfromtxt", "numpy.fromfile",
     "numpy.save", "gzip.open", "shutil.copy", "shutil.copyfile", "shutil.rmtree",
 })
 # a path outside the submission: absolute, in a home folder, or up from it
+OUTSIDE_PATH = re.compile(r"^(?:/[\w.]|~/|\.\.(?:/|$))")
 # attributes that show an argument is an array (a batch loop is over an array's samples)
 ARRAY_ATTRIBUTES = frozenset({"shape", "ndim", "dtype", "T", "reshape", "size", "astype"})
-OUTSIDE_PATH = re.compile(r"^(?:/[\w.]|~/|\.\.(?:/|$))")
 CONSTRUCT_CHARS = 120
+# The scan reads this much code at most, smallest files or cells first (the references are
+# ~30,000 characters; a 1 MB file of small functions takes a few seconds to walk).
+MAX_SCAN_CHARS = 1_000_000
 # Python parses expressions nested some 3,000 deep (a long chain of `+`); walking one takes a few
 # frames a level, far beyond the default limit of 1,000 (Python-to-Python calls use no C stack).
 SCAN_RECURSION_LIMIT = 20_000
@@ -145,9 +149,14 @@ def scan_sources(sources: list[Source], owners: Mapping[str, str], *,
                  is_notebook: bool) -> tuple[Finding, ...]:
     """Findings in `sources`: a notebook's cells share one namespace, a package's files do not."""
     findings: dict[tuple[str, str, int], Finding] = {}
+    scanned, left_out = _within_budget(sources)
+    if left_out:
+        findings[("", left_out[0].where, 1)] = Finding(
+            "unscanned", "", left_out[0].where, 1,
+            f"{len(left_out)} file(s) or cell(s), {sum(len(s.text) for s in left_out)} characters")
     with _recursion_limit(SCAN_RECURSION_LIMIT):
         trees = []
-        for source in sources:
+        for source in scanned:
             try:
                 trees.append((source, ast.parse(source.text)))
             except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -162,6 +171,18 @@ def scan_sources(sources: list[Source], owners: Mapping[str, str], *,
             for finding in found:
                 findings.setdefault((finding.task, finding.where, finding.line), finding)
     return tuple(findings.values())
+
+
+def _within_budget(sources: list[Source]) -> tuple[list[Source], list[Source]]:
+    """The sources the scan reads (in their order) and those beyond MAX_SCAN_CHARS (largest)."""
+    budget, read = MAX_SCAN_CHARS, set()
+    for index, source in sorted(enumerate(sources), key=lambda pair: len(pair[1].text)):
+        if len(source.text) > budget:
+            break
+        budget -= len(source.text)
+        read.add(index)
+    return ([s for i, s in enumerate(sources) if i in read],
+            [s for i, s in enumerate(sources) if i not in read])
 
 
 @contextlib.contextmanager
@@ -185,9 +206,10 @@ class Namespace:
         self.top_level_modules: set[str] = set()  # of those, the names bound at the top level
         self.constants: dict[str, str] = {}  # top-level names bound to a string constant
         for tree in trees:
+            top_level = {id(node) for node in tree.body}
             for node in ast.walk(tree):
                 if isinstance(node, ast.Import | ast.ImportFrom):
-                    self._bind(node, top_level=node in tree.body)
+                    self._bind(node, top_level=id(node) in top_level)
             for node in tree.body:
                 if isinstance(node, ast.Assign) and len(node.targets) == 1 \
                         and isinstance(node.targets[0], ast.Name):
