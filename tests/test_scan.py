@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from reports_helpers import make_result
+from rich.console import Console
 from test_hostile import ANCHOR, ATTACKS, plant
 from test_speed import write_assignment
 
@@ -21,7 +22,7 @@ from autograder import config
 from autograder.grading.runner import grade_submission
 from autograder.intake import notebook as notebook_intake
 from autograder.intake import scan
-from autograder.reports import feedback, files, flags, gradescope
+from autograder.reports import feedback, files, flags, gradescope, terminal
 from autograder.results import Finding
 
 AUTODIFF = config.load("autodiff")
@@ -361,6 +362,9 @@ def test_findings_reach_the_feedback_the_flags_and_the_gradebook() -> None:
     row = next(csv.DictReader(io.StringIO(files.gradebook_csv(["Linear", "Dropout"], [result]))))
     assert row["integrity"] == ("Linear: monkeypatch at modules/layers.py:12 | "
                                 "submission: escape at modules/base.py:3")
+    console = Console(record=True, width=200)
+    console.print(terminal.gradebook_table("t", ["Linear", "Dropout"], [result]))
+    assert "2 scan finding(s)" in console.export_text()  # the hint does not count
 
 
 @pytest.mark.sandbox

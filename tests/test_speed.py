@@ -10,12 +10,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from autograder import config
 from autograder.config import ConfigError, SpeedSpec
 from autograder.grading import speed
 from autograder.grading.runner import grade_submission
-from autograder.reports import feedback, files
+from autograder.reports import feedback, files, terminal
 from autograder.results import SpeedCheck, TaskResult, TestRecord
 
 AUTODIFF = config.load("autodiff")
@@ -233,6 +234,9 @@ def test_the_slow_task_says_so_in_the_feedback_and_the_gradebook(graded, tmp_pat
     assert "over 5 times as long as the reference solution" in linear
     assert "0.5 point(s) were taken off" in linear
     assert "Hint: modules/layers.py, line" in linear and "for i in range(input.shape[0])" in linear
+    console = Console(record=True, width=200)
+    console.print(terminal.gradebook_table("t", ["Linear"], [slow]))
+    assert "slow: Linear" in console.export_text()
     row = next(csv.DictReader(io.StringIO((tmp_path / "gradebook.csv").read_text())))
     assert row["slow"] == "Linear: over 5x, -0.5" and row["Linear"] == "0.5"
     assert "Linear: " in (page := (tmp_path / "index.html").read_text()) and "least of 2 timing(s)" in page

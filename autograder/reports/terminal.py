@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from autograder.intake.scan import KINDS
 from autograder.reports.selfcheck import check_rows, verdict
 from autograder.results import SubmissionResult
 
@@ -28,6 +29,11 @@ def gradebook_table(title: str, tasks: list[str], results: list[SubmissionResult
             flags.append(f"late x{result.multiplier:.3f}")
         if result.intake_messages:
             flags.append("intake notes")
+        integrity = sum(f.kind in KINDS for f in result.findings)
+        if integrity:
+            flags.append(f"[yellow]{integrity} scan finding(s)[/yellow]")
+        if result.slow:
+            flags.append(f"[yellow]slow: {', '.join(escape(c.task) for c in result.slow)}[/yellow]")
         table.add_row(result.student, *cells, f"{result.raw:g}", f"{result.final:g}",
                       ", ".join(flags))
     return table
