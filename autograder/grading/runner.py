@@ -59,7 +59,7 @@ def run_tests(spec: AssignmentSpec, code_root: Path, test_dirs: list[Path],
             sandbox.busy_seconds)
 
 
-def _work_seconds(spec: AssignmentSpec, test_dirs: list[Path], code_root: Path,
+def _busy_seconds(spec: AssignmentSpec, test_dirs: list[Path], code_root: Path,
                   only_tasks: frozenset[str]) -> dict[str, float]:
     return run_tests(spec, code_root, test_dirs, only_tasks)[3]
 
@@ -102,7 +102,7 @@ def grade_submission(path: Path, spec: AssignmentSpec, *, student: str,
             tasks = scored_tasks(spec, records, seconds)
             if spec.speed.flag_ratio and test_dirs is None and speed.reference_submission(spec).exists():
                 timed = time.perf_counter()
-                measure = functools.partial(_work_seconds, spec, dirs)
+                measure = functools.partial(_busy_seconds, spec, dirs)
                 slow = speed.find_slow(spec, tasks, bundle.root,
                                        functools.partial(speed.reference_seconds, spec, measure), measure)
                 speed_seconds = time.perf_counter() - timed

@@ -25,8 +25,7 @@ from autograder import intake
 from autograder.config import AssignmentSpec
 from autograder.results import SpeedCheck, TaskResult
 
-# Runs the tests of some tasks (all of them for an empty set) against the code in a folder and
-# returns each task's worker time.
+# Runs the tests of the given tasks against the code in a folder; returns each task's worker time.
 Measure = Callable[[Path, frozenset[str]], Mapping[str, float]]
 UNTIMED_OUTCOMES = frozenset({"timeout", "crash", "grader-error"})
 _reference_times: dict[tuple[str, str, str], float] = {}
