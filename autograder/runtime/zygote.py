@@ -33,6 +33,7 @@ import os
 import signal
 import socket
 import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 from autograder.runtime import notebook, syscall_filter, worker
@@ -51,24 +52,29 @@ SITE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def submission_sources(root: str) -> list[str]:
-    """The submission's code as text: the notebook's kept statements, or its .py files."""
+    """The submission's code as text, at most MAX_SCANNED_BYTES of it."""
+    sources, total = [], 0
+    for source in _code_texts(root):
+        total += len(source)
+        if total > MAX_SCANNED_BYTES:
+            break
+        sources.append(source)
+    return sources
+
+
+def _code_texts(root: str) -> Iterator[str]:
+    """The notebook's kept statements, or the .py files up to MAX_SCANNED_FILE_BYTES each."""
     statements_path = os.path.join(root, notebook.STATEMENTS_FILE)
     if os.path.isfile(statements_path):
         with open(statements_path, encoding="utf-8") as stream:
-            return [str(statement.get("source", "")) for statement in json.load(stream)]
-    sources, total = [], 0
+            yield from (str(statement.get("source", "")) for statement in json.load(stream))
+        return
     for folder, _, names in sorted(os.walk(root)):
         for name in sorted(names):
             path = os.path.join(folder, name)
-            size = os.path.getsize(path)
-            if not name.endswith(".py") or size > MAX_SCANNED_FILE_BYTES:
-                continue
-            total += size
-            if total > MAX_SCANNED_BYTES:
-                return sources
-            with open(path, encoding="utf-8", errors="replace") as stream:
-                sources.append(stream.read())
-    return sources
+            if name.endswith(".py") and os.path.getsize(path) <= MAX_SCANNED_FILE_BYTES:
+                with open(path, encoding="utf-8", errors="replace") as stream:
+                    yield stream.read()
 
 
 def imported_names(source: str) -> dict[str, set[str]]:
@@ -96,10 +102,10 @@ def in_site_folder(module: str, site: str) -> bool:
     return bool(spec and spec.origin and spec.origin.startswith(site + os.sep))
 
 
-def preload(root: str, site: str) -> list[str]:
+def preload(root: str, site: str) -> None:
     """Import the site folder's modules that the submission imports, as `import` would (a name
     taken with `from m import a` may be a submodule). Runs before the submission's folder is on the
-    path, so nothing there can stand in for them. Returns the modules imported."""
+    path, so nothing there can stand in for them."""
     wanted: dict[str, set[str]] = {}
     try:
         sources = submission_sources(root)
@@ -108,19 +114,16 @@ def preload(root: str, site: str) -> list[str]:
     for source in sources:
         for module, names in imported_names(source).items():
             wanted.setdefault(module, set()).update(names)
-    loaded = []
     for module in sorted(wanted):
-        if not in_site_folder(module, site):
-            continue
         try:
+            if not in_site_folder(module, site):
+                continue
             imported = importlib.import_module(module)
             for name in sorted(wanted[module]):
                 if not hasattr(imported, name):
                     importlib.import_module(f"{module}.{name}")
         except Exception:  # the task's own import will say what is wrong
             continue
-        loaded.append(module)
-    return loaded
 
 
 def _prctl(option: int, value: int) -> None:
@@ -129,8 +132,8 @@ def _prctl(option: int, value: int) -> None:
 
 
 def run_task(control: socket.socket, fds: list[int], request: dict[str, Any], root: str) -> None:
-    """In the forked child: serve one task, then exit without running anything else (no atexit
-    handlers, no buffered output of the student's flushed by someone else's code)."""
+    """In the forked child: serve one task, then exit at once (none of the student's atexit
+    handlers or finalizers run once the task is over)."""
     status = 1
     try:
         control.close()
@@ -204,7 +207,3 @@ def main() -> None:
     gc.freeze()  # the workers' collections skip what they inherit: no copy of every page on write
     with contextlib.closing(socket.socket(fileno=args.control_fd)) as control:
         serve(control, args.root)
-
-
-if __name__ == "__main__":
-    main()
