@@ -73,7 +73,7 @@ def _code_texts(root: str) -> Iterator[str]:
         for name in sorted(names):
             path = os.path.join(folder, name)
             if name.endswith(".py") and os.path.getsize(path) <= MAX_SCANNED_FILE_BYTES:
-                with open(path, encoding="utf-8", errors="replace") as stream:
+                with open(path, encoding="utf-8-sig", errors="replace") as stream:
                     yield stream.read()
 
 
