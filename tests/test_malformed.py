@@ -72,7 +72,8 @@ def reorder(notebook: nbformat.NotebookNode) -> None:
 
 
 def duplicate(notebook: nbformat.NotebookNode) -> None:
-    notebook.cells = [copy for cell in notebook.cells for copy in (cell, cell)]
+    notebook.cells = [copy for cell in notebook.cells
+                      for copy in (cell, nbformat.from_dict({**cell, "id": f"{cell.id}-again"}))]
 
 
 def delete_prelu(notebook: nbformat.NotebookNode) -> None:
@@ -108,50 +109,51 @@ def non_utf8() -> bytes:
 
 @dataclass(frozen=True)
 class Malformed:
-    """A submission's file name and bytes (or a folder's files), its score and a message part."""
+    """A submission's file name, what makes its bytes (or a folder's files) when the batch is
+    written, its score and a message part."""
 
     entry: str
-    content: bytes | dict[str, bytes]
+    content: Callable[[], bytes | dict[str, bytes]]
     expected: float
     message: str  # found in the intake messages, or in a failed test's message if it starts "test:"
 
 
 CORPUS = {
-    "not-json": Malformed("not-json.ipynb", b"print('hello')\n", 0.0, "not valid JSON"),
-    "json-not-a-notebook": Malformed("json-not-a-notebook.ipynb", b'{"cells": "none"}', 0.0,
+    "not-json": Malformed("not-json.ipynb", lambda: b"print('hello')\n", 0.0, "not valid JSON"),
+    "json-not-a-notebook": Malformed("json-not-a-notebook.ipynb", lambda: b'{"cells": "none"}', 0.0,
                                      "not a valid notebook"),
-    "nbformat-3": Malformed("nbformat-3.ipynb", nbformat.writes(
+    "nbformat-3": Malformed("nbformat-3.ipynb", lambda: nbformat.writes(
         nbformat.convert(reference(), 3)).encode(), FULL, ""),
-    "empty-notebook": Malformed("empty-notebook.ipynb", notebook_bytes(nbformat.v4.new_notebook()),
+    "empty-notebook": Malformed("empty-notebook.ipynb", lambda: notebook_bytes(nbformat.v4.new_notebook()),
                                 0.0, "no imports, functions or classes"),
-    "cells-reordered": Malformed("cells-reordered.ipynb", edited(reorder), FULL, ""),
-    "cells-duplicated": Malformed("cells-duplicated.ipynb", edited(duplicate), FULL, ""),
-    "cell-deleted": Malformed("cell-deleted.ipynb", edited(delete_prelu), FULL - PRELU,
+    "cells-reordered": Malformed("cells-reordered.ipynb", lambda: edited(reorder), FULL, ""),
+    "cells-duplicated": Malformed("cells-duplicated.ipynb", lambda: edited(duplicate), FULL, ""),
+    "cell-deleted": Malformed("cell-deleted.ipynb", lambda: edited(delete_prelu), FULL - PRELU,
                               "test:PReLU"),
-    "class-renamed": Malformed("class-renamed.ipynb", edited(rename_prelu), FULL - PRELU,
+    "class-renamed": Malformed("class-renamed.ipynb", lambda: edited(rename_prelu), FULL - PRELU,
                                "test:PReLU"),
-    "syntax-error-in-one-cell": Malformed("syntax-error-in-one-cell.ipynb", edited(break_prelu_cell),
+    "syntax-error-in-one-cell": Malformed("syntax-error-in-one-cell.ipynb", lambda: edited(break_prelu_cell),
                                           FULL - PRELU, "syntax error"),
-    "magics-and-shell-escapes": Malformed("magics-and-shell-escapes.ipynb", edited(add_magics), FULL,
+    "magics-and-shell-escapes": Malformed("magics-and-shell-escapes.ipynb", lambda: edited(add_magics), FULL,
                                           ""),
-    "non-utf8-bytes": Malformed("non-utf8-bytes.ipynb", non_utf8(), FULL, "not UTF-8"),
-    "100mb-of-outputs": Malformed("100mb-of-outputs.ipynb", edited(huge_outputs), FULL, ""),
-    "zip-with-nested-folders": Malformed("zip-with-nested-folders.zip", zipped(
+    "non-utf8-bytes": Malformed("non-utf8-bytes.ipynb", non_utf8, FULL, "not UTF-8"),
+    "100mb-of-outputs": Malformed("100mb-of-outputs.ipynb", lambda: edited(huge_outputs), FULL, ""),
+    "zip-with-nested-folders": Malformed("zip-with-nested-folders.zip", lambda: zipped(
         {"ivanov/hw2/final/notebook.ipynb": REFERENCE.read_bytes()}), FULL, ""),
-    "zip-with-a-symlink": Malformed("zip-with-a-symlink.zip", zipped(
+    "zip-with-a-symlink": Malformed("zip-with-a-symlink.zip", lambda: zipped(
         {"notebook.ipynb": REFERENCE.read_bytes()}, {"answers.ipynb": "/etc/shadow"}), FULL,
         "a symbolic link, ignored"),
-    "zip-with-path-traversal": Malformed("zip-with-path-traversal.zip", zipped(
+    "zip-with-path-traversal": Malformed("zip-with-path-traversal.zip", lambda: zipped(
         {"notebook.ipynb": REFERENCE.read_bytes(), "../../../tmp/escaped.ipynb": b"{}"}), FULL,
         "a path outside the archive, ignored"),
-    "zip-bomb": Malformed("zip-bomb.zip", zip_bomb(), 0.0, "over the size limits"),
-    "wrong-extension": Malformed("wrong-extension.txt", REFERENCE.read_bytes(), 0.0,
+    "zip-bomb": Malformed("zip-bomb.zip", zip_bomb, 0.0, "over the size limits"),
+    "wrong-extension": Malformed("wrong-extension.txt", lambda: REFERENCE.read_bytes(), 0.0,
                                  "or the notebook itself"),
-    "renamed-notebook-in-a-folder": Malformed("renamed-notebook-in-a-folder", {
+    "renamed-notebook-in-a-folder": Malformed("renamed-notebook-in-a-folder", lambda: {
         "HW2_Ivanov_final.ipynb": REFERENCE.read_bytes(),
         "scratch.ipynb": notebook_bytes(nbformat.v4.new_notebook())}, FULL,
         "graded HW2_Ivanov_final.ipynb"),
-    "a-folder-without-a-notebook": Malformed("a-folder-without-a-notebook", {
+    "a-folder-without-a-notebook": Malformed("a-folder-without-a-notebook", lambda: {
         "solution.py": b"class PReLU:\n    pass\n"}, 0.0, "no Jupyter notebook"),
 }
 
@@ -161,13 +163,14 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Submissi
     folder = tmp_path_factory.mktemp("malformed") / "submissions"
     for case in CORPUS.values():
         target = folder / case.entry
-        if isinstance(case.content, dict):
-            for name, data in case.content.items():
+        content = case.content()
+        if isinstance(content, dict):
+            for name, data in content.items():
                 (target / name).parent.mkdir(parents=True, exist_ok=True)
                 (target / name).write_bytes(data)
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(case.content)
+            target.write_bytes(content)
     out = folder.parent / "grades"
     results = grade_folder(folder, ASSIGNMENT, out, jobs=2, use_file_times=False,
                            show_progress=False)
@@ -176,7 +179,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Submissi
 
 def test_the_corpus_covers_at_least_fifteen_kinds_of_damage():
     assert len(CORPUS) >= 15
-    assert len(CORPUS["100mb-of-outputs"].content) > 100 * 2**20
+    assert len(CORPUS["100mb-of-outputs"].content()) > 100 * 2**20
 
 
 @pytest.mark.parametrize("name", list(CORPUS))
