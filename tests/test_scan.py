@@ -21,7 +21,7 @@ from test_speed import write_assignment
 from autograder import config
 from autograder.grading.runner import grade_submission
 from autograder.intake import notebook as notebook_intake
-from autograder.intake import scan
+from autograder.intake import prepare, scan
 from autograder.reports import feedback, files, flags, gradescope, terminal
 from autograder.results import Finding
 
@@ -102,18 +102,27 @@ HONEST_CELLS = [
 ]
 
 
+
+def scanned(path: Path, spec: config.AssignmentSpec) -> tuple[Finding, ...]:
+    """The findings in `path`, scanned as the grader scans it: in the code intake read."""
+    bundle = prepare(path, spec.package, spec.notebook, spec.answers)
+    try:
+        return scan.scan_submission(bundle, spec)
+    finally:
+        bundle.cleanup()
+
 @pytest.mark.parametrize("assignment", config.available())
 def test_the_reference_and_the_untouched_student_version_have_no_finding(assignment) -> None:
     spec = config.load(assignment)
     for root in (spec.solution_dir, spec.student_dir):
         path = root / spec.notebook if spec.notebook else root
-        assert scan.scan_submission(path, spec) == (), path
+        assert scanned(path, spec) == (), path
 
 
 @pytest.mark.parametrize("name", sorted(SEEN_ATTACKS))
 def test_a_hostile_attack_is_reported_under_the_task_whose_code_holds_it(tmp_path, name) -> None:
     path, lines = hostile(tmp_path, name)
-    found = scan.scan_submission(path, AUTODIFF)
+    found = scanned(path, AUTODIFF)
     mine = [f for f in found if f.kind == SEEN_ATTACKS[name] and f.task == "Activations"
             and f.where == ACTIVATIONS and f.line in lines]
     assert mine, found
@@ -123,19 +132,19 @@ def test_a_hostile_attack_is_reported_under_the_task_whose_code_holds_it(tmp_pat
 @pytest.mark.parametrize("name", UNSEEN_ATTACKS)
 def test_an_attack_that_shows_only_when_run_leaves_no_finding(tmp_path, name) -> None:
     path, _ = hostile(tmp_path, name)
-    assert scan.scan_submission(path, AUTODIFF) == ()
+    assert scanned(path, AUTODIFF) == ()
 
 
 def test_a_path_constant_outside_the_submission_is_reported_where_it_is_and_where_it_is_opened(
         tmp_path) -> None:
     path, lines = hostile(tmp_path, "read-other-submission")
-    found = {(f.task, f.line) for f in scan.scan_submission(path, AUTODIFF)}
+    found = {(f.task, f.line) for f in scanned(path, AUTODIFF)}
     assert ("", 1) in found  # OTHER = '/.../honest/modules/layers.py', a module-level constant
     assert any(task == "Activations" and line in lines for task, line in found)
 
 
 def test_an_honest_notebook_has_no_finding(tmp_path) -> None:
-    assert scan.scan_submission(write_notebook(tmp_path, HONEST_CELLS), SEMINAR) == ()
+    assert scanned(write_notebook(tmp_path, HONEST_CELLS), SEMINAR) == ()
 
 
 def with_cells(*extra: str, replace_cell: tuple[int, str] | None = None) -> list[str]:
@@ -193,7 +202,7 @@ NOTEBOOK_CASES = {
 @pytest.mark.parametrize("case", sorted(NOTEBOOK_CASES))
 def test_a_notebook_construct_is_reported_under_its_task_cell_and_line(tmp_path, case) -> None:
     cells, (kind, task, cell, line) = NOTEBOOK_CASES[case]
-    found = scan.scan_submission(write_notebook(tmp_path, cells), SEMINAR)
+    found = scanned(write_notebook(tmp_path, cells), SEMINAR)
     assert [(f.kind, f.task, f.where, f.line) for f in found] == [(kind, task, f"cell {cell}", line)]
     assert found[0].construct == cells[cell - 1].splitlines()[line - 1].strip()
 
@@ -281,7 +290,7 @@ def test_code_that_does_not_parse_is_skipped_and_the_rest_still_scanned(tmp_path
     path, _ = hostile(tmp_path, "patch-allclose")
     (path / "modules" / "layers.py").write_text("def broken(:\n")
     (path / "modules" / "criterions.py").write_bytes(b"x = '\xff'\nimport ctypes\n")
-    found = {(f.kind, f.where) for f in scan.scan_submission(path, AUTODIFF)}
+    found = {(f.kind, f.where) for f in scanned(path, AUTODIFF)}
     assert found == {("monkeypatch", ACTIVATIONS), ("escape", "modules/criterions.py")}
 
 
@@ -308,8 +317,9 @@ def test_more_code_than_the_scan_reads_is_a_finding_and_the_smaller_files_are_st
 
 def test_a_submission_intake_cannot_read_has_no_finding(tmp_path) -> None:
     (tmp_path / "not-a-zip.zip").write_text("hello")
-    assert scan.scan_submission(tmp_path / "not-a-zip.zip", AUTODIFF) == ()
-    assert scan.scan_submission(tmp_path, SEMINAR) == ()
+    for path, spec in ((tmp_path / "not-a-zip.zip", AUTODIFF), (tmp_path, SEMINAR)):
+        result, internal = grade_submission(path, spec, student="s")
+        assert result.findings == () and result.intake_messages and not internal
 
 
 def defined_names(spec: config.AssignmentSpec) -> set[str]:

@@ -95,7 +95,7 @@ def grade_submission(path: Path, spec: AssignmentSpec, *, student: str,
         messages = [str(exc)]
     else:
         messages, fingerprint = bundle.messages, bundle.fingerprint
-        findings = scan.scan_submission(path, spec)
+        findings = scan.scan_submission(bundle, spec)
         intake_seconds = time.perf_counter() - started
         try:
             records, internal, isolation, seconds = run_tests(spec, bundle.root, dirs, only_tasks)

@@ -34,6 +34,8 @@ class SourceBundle:
     root: Path
     messages: list[str] = field(default_factory=list)
     fingerprint: str = ""
+    # everything the student wrote, as read (a notebook's dropped cells too), for the static scan
+    code: list[notebook.Source] = field(default_factory=list)
     _tempdir: tempfile.TemporaryDirectory | None = None
 
     def cleanup(self) -> None:
@@ -50,16 +52,20 @@ def prepare(path: Path, package: str = "", notebook_name: str = "",
         if notebook_name:
             files = read_files(path, (".ipynb",), messages)
             chosen, data = notebook.choose_notebook(files, notebook_name, messages)
-            statements = notebook.notebook_statements(data, chosen.name, answers, messages)
+            statements, code = notebook.read_notebook(data, chosen.name, answers, messages)
             files = {PurePosixPath(STATEMENTS_FILE): notebook.statements_file(statements)}
         else:
             files = locate_package(read_files(path, (".py",), messages), package, messages)
+            code = [notebook.Source(str(name), data.decode("utf-8", errors="replace"))
+                    for name, data in sorted(files.items())]
     except IntakeError as exc:
         if not messages:
             raise
         # what was noticed on the way often says why (a notebook over the size limits, say)
         raise IntakeError(f"{exc} ({'; '.join(messages)})") from None
-    return write_bundle(files, messages)
+    bundle = write_bundle(files, messages)
+    bundle.code = code
+    return bundle
 
 
 def read_files(path: Path, suffixes: tuple[str, ...],

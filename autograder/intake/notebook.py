@@ -172,19 +172,40 @@ def _is_literal(value: ast.expr) -> bool:
     return True
 
 
-def notebook_statements(data: bytes, name: str, answers: frozenset[str],
-                        messages: list[str]) -> list[Statement]:
-    """Every statement of the notebook the worker should run, in notebook order."""
+@dataclass(frozen=True)
+class Source:
+    """One unit of the student's code as handed in, for the static scan (intake.scan): a file of
+    the package, or a notebook's code cell (as Python)."""
+
+    where: str
+    text: str
+    line_offset: int = 0  # lines dropped from the top (a cell magic such as %%time)
+
+
+def read_notebook(data: bytes, name: str, answers: frozenset[str],
+                  messages: list[str]) -> tuple[list[Statement], list[Source]]:
+    """Every statement of the notebook the worker should run, in notebook order, and every code
+    cell the student wrote (for the scan), from one reading of the notebook."""
     statements: list[Statement] = []
+    cells: list[Source] = []
     for cell, source in enumerate(read_cells(data, name, messages), start=1):
         python = strip_ipython(source)
         if python is None:
             messages.append(f"code cell {cell}: a cell magic ({source.split(maxsplit=1)[0]}), skipped")
             continue
         statements += kept_statements(python, cell, answers, messages)
+        if len(source) <= MAX_CELL_CHARS:  # a cell magic's line is dropped, a line magic's kept
+            cells.append(Source(f"cell {cell}", python,
+                                len(source.splitlines()) - len(python.splitlines())))
     if not statements:
         messages.append(f"{name}: no imports, functions or classes were found in its code cells")
-    return statements
+    return statements, cells
+
+
+def notebook_statements(data: bytes, name: str, answers: frozenset[str],
+                        messages: list[str]) -> list[Statement]:
+    """Every statement of the notebook the worker should run, in notebook order."""
+    return read_notebook(data, name, answers, messages)[0]
 
 
 def statements_file(statements: list[Statement]) -> bytes:

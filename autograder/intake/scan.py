@@ -30,11 +30,10 @@ import re
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from autograder.config import AssignmentSpec
-from autograder.intake import bundle, notebook
-from autograder.intake.errors import IntakeError
+from autograder.intake.bundle import SourceBundle
+from autograder.intake.notebook import Source
 from autograder.results import Finding
 
 # What each kind means, in words for the student (feedback) and the instructor (flags).
@@ -103,41 +102,10 @@ SCAN_RECURSION_LIMIT = 20_000
 TASK, GRADED, OTHER = "task", "graded", "other"
 
 
-@dataclass(frozen=True)
-class Source:
-    """One unit of code: a file of the package, or a notebook's code cell (as Python)."""
-
-    where: str
-    text: str
-    line_offset: int = 0  # lines dropped from the top (a cell magic such as %%time)
-
-
-def scan_submission(path: Path, spec: AssignmentSpec) -> tuple[Finding, ...]:
-    """Every finding in the submission at `path`; nothing if intake could not read it (intake says
-    why) or the code does not parse (the worker and intake say where)."""
-    try:
-        sources, is_notebook = read_sources(path, spec)
-    except IntakeError:
-        return ()
-    return scan_sources(sources, code_owners(spec), is_notebook=is_notebook)
-
-
-def read_sources(path: Path, spec: AssignmentSpec) -> tuple[list[Source], bool]:
-    """The code the student handed in, read by intake's own steps (their notes are not repeated)."""
-    ignored: list[str] = []
-    if spec.notebook:
-        files = bundle.read_files(path, (".ipynb",), ignored)
-        chosen, data = notebook.choose_notebook(files, spec.notebook, ignored)
-        sources = []
-        for cell, text in enumerate(notebook.read_cells(data, chosen.name, ignored), start=1):
-            python = notebook.strip_ipython(text) if len(text) <= notebook.MAX_CELL_CHARS else None
-            if python is not None:  # a cell magic's line is dropped, a line magic's kept as `pass`
-                offset = len(text.splitlines()) - len(python.splitlines())
-                sources.append(Source(f"cell {cell}", python, offset))
-        return sources, True
-    files = bundle.locate_package(bundle.read_files(path, (".py",), ignored), spec.package, ignored)
-    return [Source(str(name), data.decode("utf-8", errors="replace"))
-            for name, data in sorted(files.items())], False
+def scan_submission(bundle: SourceBundle, spec: AssignmentSpec) -> tuple[Finding, ...]:
+    """Every finding in the code intake read from the submission (code that does not parse is
+    skipped: the worker and intake say where)."""
+    return scan_sources(bundle.code, code_owners(spec), is_notebook=bool(spec.notebook))
 
 
 def code_owners(spec: AssignmentSpec) -> dict[str, str]:
