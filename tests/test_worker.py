@@ -458,8 +458,9 @@ def test_len_of_an_object_without_one_is_still_the_students_failure(layers):
 
 
 def test_a_worker_process_answers_directly_and_closes_cleanly(code_root):
-    zygotes = Zygotes(code_root, Limits(call_seconds=10), isolation.detect(), package="modules")
+    zygotes = Zygotes(Limits(call_seconds=10), isolation.detect(), package="modules")
     try:
+        zygotes.load(code_root)
         worker = zygotes.fork_worker()
         module = worker.request("import modules.layers", "import", module="modules.layers")
         assert module.type_name == "module"
@@ -471,6 +472,7 @@ def test_a_worker_process_answers_directly_and_closes_cleanly(code_root):
         zygotes.close()
     assert not worker.zygote.alive
     assert not Path(worker.zygote.scratch.name).exists()
+    assert not zygotes.spool.exists()
 
 
 def test_busy_seconds_add_up_the_time_spent_in_calls(layers):
@@ -562,3 +564,4 @@ def test_a_fork_bomb_costs_only_its_task_and_the_next_task_starts_at_once(sandbo
     for task in ("second", "third"):
         assert_works(sandbox, task)
     assert sandbox.current[1].zygote is not first.zygote
+

@@ -90,6 +90,18 @@ class GradingPlugin:
     def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
         return np.random.default_rng(test_seed(request.node))
 
+    @pytest.hookimpl(tryfirst=True, specname="pytest_runtest_makereport")
+    def pytest_failure_report(self, item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport | None:
+        """A failure's report carries its student-facing message, not pytest's traceback: that
+        one reads and formats the source of every frame, ~50 ms a failure, for nobody to see."""
+        excinfo = call.excinfo
+        if excinfo is None or isinstance(excinfo.value, (pytest.skip.Exception, BaseExceptionGroup)):
+            return None
+        return pytest.TestReport(item.nodeid, item.location, dict.fromkeys(item.keywords, 1),
+                                 "failed", classify(excinfo.value)[1], call.when,
+                                 duration=call.duration, start=call.start, stop=call.stop,
+                                 user_properties=item.user_properties)
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
         outcome = yield

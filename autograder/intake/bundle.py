@@ -155,7 +155,7 @@ def locate_package(files: dict[PurePosixPath, bytes], package: str,
             if p.parts[:depth] == prefix and p.parts[depth:depth + 1] == (package,)}
 
 
-def _unlistable_parent() -> Path:
+def unlistable_parent() -> Path:
     """A folder others may pass through (to a name they know) but not list; owned by us."""
     parent = Path(tempfile.gettempdir()) / f"autograder-submissions-{os.getuid()}"
     parent.mkdir(mode=0o711, exist_ok=True)
@@ -171,7 +171,7 @@ def write_bundle(files: dict[PurePosixPath, bytes], messages: list[str]) -> Sour
 
     The worker's user must read the folder (bubblewrap binds it as that user), but no other
     submission may find it: it sits, under a random name, in a parent nobody else can list."""
-    tempdir = tempfile.TemporaryDirectory(prefix="submission-", dir=_unlistable_parent())
+    tempdir = tempfile.TemporaryDirectory(prefix="submission-", dir=unlistable_parent())
     root = Path(tempdir.name)
     root.chmod(0o755)
     digest = hashlib.sha256()

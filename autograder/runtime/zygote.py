@@ -1,12 +1,14 @@
-"""The zygote: one warm process per submission, inside its sandbox, that forks a worker per task.
+"""The zygote: one warm process per grading process, inside its sandbox, that forks a worker per task.
 
 Started by `autograder.sandbox.worker_process.Zygote` the way a worker used to be (same bubblewrap
 namespaces, uid, rlimits and seccomp filter), it imports numpy, the worker runtime and the trusted
-modules the submission will import: the modules of the worker's site folder named by its import
+modules the submissions import: the modules of the worker's site folder named by their import
 statements, found by reading the submission's files, never by running them. It never runs student
-code. For each task the grader sends it, over a local socket, the task's request and response pipes
-and its output file; it forks a child that imports the student's code afresh and serves that task,
-like a freshly started worker, so no task sees what another task's code did.
+code, and it sees each submission at the same place (the grader refills that folder between
+submissions and then sends "refresh", so the zygote preloads what the new one imports too). For
+each task the grader sends it, over a local socket, the task's request and response pipes and its
+output file; it forks a child that imports the student's code afresh and serves that task, like a
+freshly started worker, so no task sees what another task's code did.
 
 After each task the grader asks how it ended. The zygote reaps the task's process and says whether
 the task ended cleanly: its process exited by itself, and it left no process (the zygote is a child
@@ -104,8 +106,8 @@ def in_site_folder(module: str, site: str) -> bool:
 
 def preload(root: str, site: str) -> None:
     """Import the site folder's modules that the submission imports, as `import` would (a name
-    taken with `from m import a` may be a submodule). Runs before the submission's folder is on the
-    path, so nothing there can stand in for them."""
+    taken with `from m import a` may be a submodule). The submission's folder is never on the
+    zygote's path (each worker adds it for itself), so nothing there can stand in for them."""
     wanted: dict[str, set[str]] = {}
     try:
         sources = submission_sources(root)
@@ -131,7 +133,8 @@ def _prctl(option: int, value: int) -> None:
         raise OSError(ctypes.get_errno(), f"prctl({option}, {value}) failed")
 
 
-def run_task(control: socket.socket, fds: list[int], request: dict[str, Any], root: str) -> None:
+def run_task(control: socket.socket, fds: list[int], request: dict[str, Any], root: str,
+             package: str | None) -> None:
     """In the forked child: serve one task, then exit at once (none of the student's atexit
     handlers or finalizers run once the task is over)."""
     status = 1
@@ -146,6 +149,7 @@ def run_task(control: socket.socket, fds: list[int], request: dict[str, Any], ro
         os.chdir(folder)
         os.environ["HOME"] = os.environ["TMPDIR"] = tempfile.tempdir = folder
         worker.seed(request["seed"])
+        worker.prepare_imports(root, package)
         worker.Worker(root, request_fd, response_fd).serve()
         status = 0
     finally:
@@ -171,9 +175,9 @@ def ending(child: int, folders: list[str]) -> dict[str, Any]:
     return {"code": code, "clean": code == 0 and not left_behind() and not files_left}
 
 
-def serve(control: socket.socket, root: str) -> None:
-    """Fork a worker for each "fork" message, report its ending on "wait"; stop when the grader
-    closes the socket."""
+def serve(control: socket.socket, root: str, package: str | None) -> None:
+    """Fork a worker for each "fork" message, report its ending on "wait", preload what a new
+    submission imports on "refresh"; stop when the grader closes the socket."""
     child, folders = 0, []
     while True:
         message, fds, _, _ = socket.recv_fds(control, MAX_MESSAGE_BYTES, TASK_FDS)
@@ -183,12 +187,15 @@ def serve(control: socket.socket, root: str) -> None:
         if request["op"] == "fork":
             child = os.fork()
             if child == 0:
-                run_task(control, fds, request, root)
+                run_task(control, fds, request, root, package)
             for fd in fds:
                 os.close(fd)
             folders = request["folders"]
         elif request["op"] == "wait":
             control.send(json.dumps(ending(child, folders)).encode())
+        elif request["op"] == "refresh":
+            preload(root, SITE)
+            gc.freeze()
 
 
 def main() -> None:
@@ -201,9 +208,8 @@ def main() -> None:
     preload(args.root, SITE)
     if args.seccomp:
         syscall_filter.install()
-    worker.prepare_imports(args.root, args.package)
     _prctl(PR_SET_DUMPABLE, 0)
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     gc.freeze()  # the workers' collections skip what they inherit: no copy of every page on write
     with contextlib.closing(socket.socket(fileno=args.control_fd)) as control:
-        serve(control, args.root)
+        serve(control, args.root, args.package)

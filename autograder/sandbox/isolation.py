@@ -179,8 +179,8 @@ def worker_site() -> Path:
     building = Path(f"{target}.{os.getpid()}.tmp")
     shutil.rmtree(building, ignore_errors=True)
     for source in sources:
-        _link_tree(source, building / source.name)
-    _link_tree(runtime, building / "autograder" / "runtime")
+        link_tree(source, building / source.name, SITE_SKIPPED)
+    link_tree(runtime, building / "autograder" / "runtime", SITE_SKIPPED)
     (building / "autograder" / "__init__.py").write_text('"""The worker\'s view of the kit."""\n')
     for folder, _, _ in os.walk(building):
         os.chmod(folder, 0o755)
@@ -200,7 +200,8 @@ def _trusted_folder(folder: Path) -> bool:
             and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH))
 
 
-def _link_tree(source: Path, target: Path) -> None:
+def link_tree(source: Path, target: Path, skipped: tuple[str, ...] = ()) -> None:
+    """Hard-link (else copy) a file or folder to `target`, readable by every user."""
     def link_or_copy(src: str, dst: str) -> None:
         try:
             os.link(src, dst)
@@ -209,7 +210,7 @@ def _link_tree(source: Path, target: Path) -> None:
         os.chmod(dst, os.stat(dst).st_mode | stat.S_IROTH | stat.S_IRGRP)
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    ignore = shutil.ignore_patterns(*SITE_SKIPPED)
+    ignore = shutil.ignore_patterns(*skipped)
     if source.is_dir():
         shutil.copytree(source, target, copy_function=link_or_copy, ignore=ignore)
     else:

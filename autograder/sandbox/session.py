@@ -1,5 +1,5 @@
-"""One submission's sandbox: a fresh worker per task (forked from a warm zygote), and what a test
-sees of the student's code."""
+"""One submission's sandbox: a fresh worker per task (forked from the grading process's warm zygote),
+and what a test sees of the student's code."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from autograder.sandbox import isolation as isolation_module
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.proxy import RemoteObject, describe_call, unwrap, wrap
-from autograder.sandbox.worker_process import WorkerProcess, Zygotes, become_subreaper
+from autograder.sandbox.worker_process import WorkerProcess, become_subreaper, claim_zygotes
 
 
 class Student:
@@ -42,7 +42,8 @@ class Sandbox:
         self.code_root, self.limits, self.package = code_root, limits, package
         self.isolation = isolation_module.detect()
         become_subreaper()
-        self.zygotes = Zygotes(code_root, limits, self.isolation, package)
+        self.zygotes = claim_zygotes(limits, self.isolation, package)
+        self.zygotes.load(code_root)
         self.current: tuple[str, WorkerProcess] | None = None
         # per task, the wall time its workers spent answering requests (grading.speed)
         self.busy_seconds: dict[str, float] = {}
@@ -64,5 +65,6 @@ class Sandbox:
             self.current = None
 
     def close(self) -> None:
+        """End the last task; the zygote stays warm for the next submission if it ended cleanly."""
         self._retire()
-        self.zygotes.close()
+        self.zygotes.release()

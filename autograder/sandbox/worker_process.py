@@ -1,13 +1,19 @@
-"""The grader's side of the sandbox: a warm zygote per submission, and a worker forked from it per task.
+"""The grader's side of the sandbox: a warm zygote per grading process, a worker forked from it per task.
 
 `Zygote` starts the sandboxed process (`Isolation.worker_argv`: bubblewrap or the fallback, as an
 unprivileged uid of its own, with rlimits and the seccomp filter) that imports numpy, the worker
-runtime and the trusted modules the submission imports, but never student code (`runtime.zygote`).
+runtime and the trusted modules the submissions import, but never student code (`runtime.zygote`).
 `WorkerProcess` is one task's worker, forked from it with fresh pipes, a fresh output file and a
 fresh folder: it sends requests and enforces the per-call deadline; a timeout or a crash kills the
-whole sandbox, zygote included. `Zygotes` keeps one submission's zygote warm from task to task
-while tasks end cleanly, and starts a new one, on a new uid, after any task that did not: what a
-misbehaving task left behind (a fork bomb's processes, still dying) never starves the next task.
+whole sandbox, zygote included. `Zygotes` keeps the zygote warm from task to task and from
+submission to submission while tasks end cleanly, and starts a new one, on a new uid, after any
+task that did not: what a misbehaving task left behind (a fork bomb's processes, still dying, a
+file in the sandbox's /tmp) never reaches the next task, nor the next submission.
+
+Why one zygote for many submissions: starting one costs its imports (~1.2 s of CPU for a notebook
+importing scikit-learn, a third of grading such a submission). It sees the submission being graded
+in a spool folder that `Zygotes.load` empties and refills between submissions, always bound at the
+same place; nothing a task can write survives the clean check or the refill.
 """
 
 from __future__ import annotations
@@ -16,8 +22,10 @@ import contextlib
 import ctypes
 import fcntl
 import json
+import multiprocessing.util
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -27,9 +35,16 @@ from pathlib import Path
 from typing import IO, Any
 
 from autograder.failures import StudentError, WorkerCrashed, WorkerProtocolError, WorkerTimeout
+from autograder.intake.bundle import unlistable_parent
 from autograder.runtime import wire
 from autograder.sandbox import limits as limits_module
-from autograder.sandbox.isolation import SANDBOX_TASK_FOLDERS, WORKER_UID_BASE, Isolation, worker_uid
+from autograder.sandbox.isolation import (
+    SANDBOX_TASK_FOLDERS,
+    WORKER_UID_BASE,
+    Isolation,
+    link_tree,
+    worker_uid,
+)
 from autograder.sandbox.limits import Limits
 
 CAPTURE_TAIL_BYTES = 2000
@@ -37,6 +52,9 @@ EXIT_GRACE_SECONDS = 1.0
 ZYGOTE_REPLY_SECONDS = 5.0  # a worker exits at once when its pipe closes; no answer: a stopped zygote
 PIPE_BYTES = 2**20  # big arrays cross in fewer wake-ups than with the default 64 KiB
 MAX_REPLY_BYTES = 4096
+# A zygote is replaced after this many submissions even when all went well: its own CPU time (every
+# fork copies its page tables) counts against its RLIMIT_CPU, which it must never reach.
+SUBMISSIONS_PER_ZYGOTE = 100
 PR_SET_CHILD_SUBREAPER = 36
 # Requests left out of busy_seconds: a new worker's first seeding waits for its zygote to start,
 # and an import runs the submission's module-level code once; neither times the code's speed.
@@ -54,7 +72,8 @@ WORKER_ENV = {
 
 
 class Zygote:
-    """One submission's warm sandboxed process, as its own uid; forks a worker for each task."""
+    """A warm sandboxed process, as its own uid, on the code in `code_root`; forks a worker for
+    each task."""
 
     def __init__(self, code_root: Path, limits: Limits, isolation: Isolation, package: str = "") -> None:
         self.limits, self.isolation = limits, isolation
@@ -94,6 +113,11 @@ class Zygote:
         message = json.dumps({"op": "fork", "seed": seed, "folders": folders}).encode()
         with contextlib.suppress(OSError):
             socket.send_fds(self.control, [message], list(fds))
+
+    def refresh(self) -> None:
+        """Say that `code_root` holds another submission now, whose imports it may preload."""
+        with contextlib.suppress(OSError):  # gone: the next fork finds out
+            self.control.send(b'{"op": "refresh"}')
 
     def wait(self) -> dict[str, Any] | None:
         """How the last worker ended, as the zygote saw it: {"code": exit code or minus the
@@ -254,24 +278,89 @@ class WorkerProcess:
 
 
 class Zygotes:
-    """Where one submission's workers come from: the warm zygote, replaced by a new one (on a new
-    uid) once it is gone, i.e. killed with a worker or after a task that did not end cleanly."""
+    """Where workers come from: the warm zygote on the spool folder, which `load` fills with one
+    submission's code, replaced by a new zygote (on a new uid) once it is gone, i.e. killed with a
+    worker or after a task that did not end cleanly, or after SUBMISSIONS_PER_ZYGOTE submissions."""
 
-    def __init__(self, code_root: Path, limits: Limits, isolation: Isolation, package: str = "") -> None:
-        self.code_root, self.limits, self.isolation, self.package = code_root, limits, isolation, package
-        # Started at once, to warm up while the grader collects its tests
-        self.current: Zygote | None = Zygote(code_root, limits, isolation, package)
+    def __init__(self, limits: Limits, isolation: Isolation, package: str = "", *,
+                 claimed: bool = False, shared: bool = False) -> None:
+        self.limits, self.isolation, self.package = limits, isolation, package
+        self.claimed, self.shared, self.owner = claimed, shared, os.getpid()
+        # the grader's own (a task never writes it), readable by the workers' uids, and like every
+        # submission's folder, out of sight of other grading processes' workers
+        self.spool = Path(tempfile.mkdtemp(prefix="spool-", dir=unlistable_parent()))
+        self.spool.chmod(0o755)
+        self.current: Zygote | None = None
+        self.served = 0
+
+    @property
+    def settings(self) -> tuple[Limits, Isolation, str]:
+        return self.limits, self.isolation, self.package
+
+    def load(self, code_root: Path) -> None:
+        """Make `code_root`'s code the one the next workers see. Call it only between tasks."""
+        for entry in list(self.spool.iterdir()):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        for entry in code_root.iterdir():
+            link_tree(entry, self.spool / entry.name)
+        if self.current is not None and self.current.alive and self.served < SUBMISSIONS_PER_ZYGOTE:
+            self.current.refresh()
+        else:  # started now, to warm up while the grader collects its tests
+            self._replace()
+        self.served += 1
 
     def fork_worker(self, seed: int = 0) -> WorkerProcess:
         if self.current is None or not self.current.alive:
-            self.close()
-            self.current = Zygote(self.code_root, self.limits, self.isolation, self.package)
+            self._replace()
+        assert self.current is not None
         return WorkerProcess(self.current, seed)
 
-    def close(self) -> None:
+    def _replace(self) -> None:
+        self.close_zygote()
+        self.current = Zygote(self.spool, self.limits, self.isolation, self.package)
+        self.served = 0
+
+    def close_zygote(self) -> None:
         if self.current is not None:
             self.current.close()
             self.current = None
+
+    def release(self) -> None:
+        """The sandbox using them is done: shared ones stay warm for the next, others close."""
+        self.claimed = False
+        if not self.shared:
+            self.close()
+
+    def close(self) -> None:
+        """Kill the zygote and remove the spool."""
+        self.close_zygote()
+        shutil.rmtree(self.spool, ignore_errors=True)
+
+
+_shared: list[Zygotes] = []  # this process's shared Zygotes, once it has graded anything
+
+
+def claim_zygotes(limits: Limits, isolation: Isolation, package: str = "") -> Zygotes:
+    """Zygotes for one sandbox, to `release` when it is done: this process's shared ones, kept
+    warm from one submission to the next (those of other settings are closed first: a grading
+    process grades one assignment at a time), or private ones while those are in use by another
+    sandbox. A forked child never uses its parent's."""
+    current = _shared[0] if _shared else None
+    if current is not None and current.owner == os.getpid():
+        if current.claimed:
+            return Zygotes(limits, isolation, package, claimed=True)
+        if current.settings == (limits, isolation, package):
+            current.claimed = True
+            return current
+        current.close()
+    zygotes = Zygotes(limits, isolation, package, claimed=True, shared=True)
+    # closed at exit, in multiprocessing's children too (they skip atexit), never in another process
+    multiprocessing.util.Finalize(None, zygotes.close, exitpriority=10)
+    _shared[:] = [zygotes]
+    return zygotes
 
 
 def _pipe() -> tuple[int, int]:

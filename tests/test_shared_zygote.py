@@ -1,0 +1,122 @@
+"""One zygote serves a grading process's submissions in turn: each sees only its own code, and
+nothing a task leaves behind reaches the next submission."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from autograder.failures import StudentError
+from autograder.intake.bundle import SourceBundle, write_bundle
+from autograder.sandbox import isolation
+from autograder.sandbox.limits import Limits
+from autograder.sandbox.session import Sandbox
+
+pytestmark = pytest.mark.sandbox
+
+BUNDLES: list[SourceBundle] = []  # kept alive until the session ends, then removed
+
+
+SUBMISSION = '''
+import ctypes
+import os
+
+
+def answer():
+    return ANSWER
+
+
+def write_file(name):
+    with open(name, "w") as stream:
+        stream.write("x")
+
+
+def listing():
+    return sorted(os.listdir("."))
+
+
+def shared_memory_segment():
+    """shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0o600): the id, or minus errno."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    segment = libc.shmget(0, 4096, 0o1000 | 0o600)
+    return segment if segment >= 0 else -ctypes.get_errno()
+'''
+
+
+def submission(answer: str, **more: str) -> Path:
+    """A `modules` package as intake writes it, whose `layers.answer()` says which it is."""
+    files = {"layers.py": f"ANSWER = {answer!r}\n" + SUBMISSION, **more}
+    bundle = write_bundle({PurePosixPath("modules", name): textwrap.dedent(text).encode()
+                           for name, text in files.items()}, [])
+    BUNDLES.append(bundle)
+    return bundle.root
+
+
+def open_sandbox(code_root: Path) -> Sandbox:
+    return Sandbox(code_root, Limits(call_seconds=10), package="modules")
+
+
+def grade_in_turn(*roots: Path, task=lambda layers: None) -> list[tuple[str, object]]:
+    """Open a sandbox per submission, one after the other as a grading process does; for each,
+    what `layers.answer()` said and the zygote its task ran in."""
+    seen = []
+    for root in roots:
+        box = open_sandbox(root)
+        try:
+            layers = box.student_for("task").module("modules.layers")
+            seen.append((layers.answer(), box.current[1].zygote))
+            task(layers)
+        finally:
+            box.close()
+    return seen
+
+
+def test_submissions_graded_in_turn_share_one_warm_zygote_and_each_sees_only_its_own_code():
+    first, second = submission("first", **{"extra.py": "VALUE = 1\n"}), submission("second")
+    (answer_1, zygote_1), (answer_2, zygote_2) = grade_in_turn(first, second)
+    assert (answer_1, answer_2) == ("first", "second")
+    assert zygote_2 is zygote_1 and zygote_1.alive
+    box = open_sandbox(second)
+    try:
+        with pytest.raises(StudentError, match="ModuleNotFoundError"):
+            box.student_for("task").module("modules.extra")  # the first submission's file is gone
+    finally:
+        box.close()
+
+
+def test_a_task_that_leaves_a_file_gets_the_next_submission_a_new_zygote_that_never_sees_it():
+    first, second = submission("first"), submission("second")
+    seen = grade_in_turn(first, task=lambda layers: layers.write_file("left.txt"))
+    box = open_sandbox(second)
+    try:
+        layers = box.student_for("task").module("modules.layers")
+        assert layers.listing() == []
+        assert box.current[1].zygote is not seen[0][1]
+        if box.isolation.switch_user:
+            assert box.current[1].zygote.uid != seen[0][1].uid
+    finally:
+        box.close()
+
+
+def test_a_sandbox_opened_while_another_is_in_use_gets_a_zygote_of_its_own():
+    first, second = open_sandbox(submission("first")), open_sandbox(submission("second"))
+    try:
+        one = first.student_for("task").module("modules.layers")
+        two = second.student_for("task").module("modules.layers")
+        assert (one.answer(), two.answer()) == ("first", "second")
+        assert first.current[1].zygote is not second.current[1].zygote
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_task_cannot_leave_a_shared_memory_segment_for_the_next_submission():
+    if not isolation.detect().seccomp:
+        pytest.skip("no seccomp filter on this machine")
+    box = open_sandbox(submission("first"))
+    try:
+        assert box.student_for("task").module("modules.layers").shared_memory_segment() == -1
+    finally:
+        box.close()
