@@ -6,12 +6,12 @@ Two modes (see the README's "Security model"):
   scipy, scikit-learn, tqdm, pyseccomp, the worker runtime) and the one submission.
 - "fallback": where namespaces are unavailable, with a private temporary folder; secrets are made
   unreadable to the worker's user.
-The sandboxed process is a submission's zygote (`runtime.zygote`), which forks a worker per task.
-When the grader runs as root, every zygote runs as an unprivileged uid of its own (`worker_uid`): it
-owns no file, and its process limit and its leftovers are its own. A zygote serves a new task only
-after the previous one left no process behind; otherwise the next task gets a new zygote and uid,
-so a fork bomb cannot starve the next worker (its processes may still be dying when that one
-starts) nor another submission's.
+The sandboxed process is a grading process's zygote (`runtime.zygote`), which forks a worker per
+task, for one submission after another. When the grader runs as root, every zygote runs as an
+unprivileged uid of its own (`worker_uid`): it owns no file, and its process limit and its leftovers
+are its own. A zygote serves a new task only after the previous one left no process and no file
+behind; otherwise the next task gets a new zygote and uid, so a fork bomb cannot starve the next
+worker (its processes may still be dying when that one starts) nor another submission's.
 Both add rlimits (`limits`), a seccomp filter loaded before any student code is imported
 (`runtime.syscall_filter`), a per-call deadline and a sweep of leftover processes.
 
@@ -51,7 +51,7 @@ WORKER_SITE_ENTRIES = ("numpy", "numpy.libs", "scipy", "scipy.libs", "pyseccomp.
 # (3.5 s instead of 0.4 s to start one for a notebook importing sklearn.model_selection).
 SITE_SKIPPED = ("tests",)
 SANDBOX_SITE = "/opt/autograder-site"
-SANDBOX_SUBMISSION = "/submission"
+SANDBOX_SUBMISSION = "/submission"  # where the zygote's spool folder is bound
 SANDBOX_TMP_BYTES = 64 * 2**20
 # The sandbox's writable folders: each task must leave them empty for the zygote to serve another.
 SANDBOX_TASK_FOLDERS = ("/tmp", "/dev/shm")
@@ -80,7 +80,7 @@ class Isolation:
 
     def worker_argv(self, code_root: Path, worker_args: list[str], pass_fds: tuple[int, ...]
                     ) -> tuple[list[str], tuple[int, ...]]:
-        """The command that starts a submission's zygote on `code_root`, and the descriptors it
+        """The command that starts a zygote on `code_root` (its spool folder), and the descriptors it
         must inherit."""
         root = SANDBOX_SUBMISSION if self.mode == "bubblewrap" else str(code_root)
         site = SANDBOX_SITE if self.mode == "bubblewrap" else str(self.site)
