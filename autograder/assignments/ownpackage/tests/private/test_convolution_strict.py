@@ -2,6 +2,8 @@
 input, the gradients of MaxPooling and FlattenLayer (which a convolutional network needs), and a
 convolutional layer trained on MNIST through its own backward and update_param."""
 
+import functools
+
 import numpy as np
 import pytest
 import torch
@@ -75,9 +77,19 @@ def test_maxpooling_and_flatten_backward_match_torch(student, rng, shape):
 STEPS, BATCH, LEARNING_RATE, HEAD_SEED, MAX_LOSS_RATIO = 120, 32, 0.1, 3, 0.6
 
 
-def torch_trajectory(kernel, images, digits):
+def training_data():
+    """The first 3840 MNIST test images and their digits, and the convolution's initial kernel."""
+    images, labels = mnist_images()
+    kernel = np.random.default_rng(7).standard_normal((3, 3, 1, 8)) * np.sqrt(2 / 9)
+    return images[:3840].astype(np.float64), np.argmax(labels[:3840], axis=1), kernel
+
+
+@functools.cache
+def torch_trajectory():
     """conv_parity.train_conv_classifier's loop with torch autograd and a torch convolution: the
-    kernel and bias the convolution ends with when its gradients are right."""
+    kernel and bias the convolution ends with when its gradients are right (the same for every
+    submission: computed once per grading process)."""
+    images, digits, kernel = training_data()
     features = 8 * 14 * 14  # 'same' with stride 2: 28x28 -> 14x14, padded by one row and column
     weights = np.random.default_rng(HEAD_SEED).standard_normal((features, 10)) * np.sqrt(1.0 / features)
     k, cb = tensor(kernel, requires_grad=True), tensor(np.zeros(8), requires_grad=True)
@@ -93,15 +105,14 @@ def torch_trajectory(kernel, images, digits):
             for parameter in (k, cb, w, b):
                 parameter -= LEARNING_RATE * parameter.grad
                 parameter.grad = None
-    return numpy(k), numpy(cb)
+    kernel, bias = numpy(k), numpy(cb)
+    kernel.flags.writeable = bias.flags.writeable = False  # shared by every submission's check
+    return kernel, bias
 
 
 @pytest.mark.task(TASK)
 def test_conv2d_trains_on_mnist_like_torch(student):
-    images, labels = mnist_images()
-    images = images[:3840].astype(np.float64)
-    digits = np.argmax(labels[:3840], axis=1)
-    kernel = np.random.default_rng(7).standard_normal((3, 3, 1, 8)) * np.sqrt(2 / 9)
+    images, digits, kernel = training_data()
     conv = student.module("notebook").Conv2DLayer(3, 1, 8, "same", 2, kernel, np.zeros(8))
     losses = train_conv_classifier(conv, images, digits, steps=STEPS, batch_size=BATCH,
                                    learning_rate=LEARNING_RATE, seed=HEAD_SEED)
@@ -109,7 +120,7 @@ def test_conv2d_trains_on_mnist_like_torch(student):
             f"batch {BATCH}) under the grader's ReLU -> dense softmax head")
     hint = ("backward must return per-sample kernel and bias gradients and update_param must "
             "subtract learning_rate times their batch mean.")
-    expected_kernel, expected_bias = torch_trajectory(kernel, images, digits)
+    expected_kernel, expected_bias = torch_trajectory()
     assert_close(conv.kernel, expected_kernel, f"{what}: the kernel", against="the same steps in torch",
                  tolerance="float32", hint=hint)
     assert_close(conv.bias, expected_bias, f"{what}: the bias", against="the same steps in torch",
