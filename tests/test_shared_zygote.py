@@ -120,3 +120,20 @@ def test_a_task_cannot_leave_a_shared_memory_segment_for_the_next_submission():
         assert box.student_for("task").module("modules.layers").shared_memory_segment() == -1
     finally:
         box.close()
+
+
+def test_a_submission_importing_other_site_modules_gets_a_zygote_that_preloaded_exactly_those():
+    """Its tasks then fork from the zygote a fresh start would give it, whatever came before."""
+    preloaded = ("import sys\nPRELOADED = sorted(m for m in ('tqdm', 'sklearn.model_selection') "
+                 "if m in sys.modules)\n")
+    first = submission("first", **{"extra.py": "import tqdm\n"})
+    second = submission("second", **{"probe.py": preloaded})
+    third = submission("third", **{"probe.py": preloaded})
+    (_, zygote_1), (_, zygote_2), (_, zygote_3) = grade_in_turn(first, second, third)
+    assert zygote_2 is not zygote_1 and zygote_3 is zygote_2
+    box = open_sandbox(submission("fourth", **{"probe.py": preloaded}))
+    try:
+        assert box.student_for("task").module("modules.probe").PRELOADED == []
+    finally:
+        box.close()
+

@@ -2,13 +2,14 @@
 
 Started by `autograder.sandbox.worker_process.Zygote` the way a worker used to be (same bubblewrap
 namespaces, uid, rlimits and seccomp filter), it imports numpy, the worker runtime and the trusted
-modules the submissions import: the modules of the worker's site folder named by their import
+modules the submission imports: the modules of the worker's site folder named by its import
 statements, found by reading the submission's files, never by running them. It never runs student
-code, and it sees each submission at the same place (the grader refills that folder between
-submissions and then sends "refresh", so the zygote preloads what the new one imports too). For
-each task the grader sends it, over a local socket, the task's request and response pipes and its
-output file; it forks a child that imports the student's code afresh and serves that task, like a
-freshly started worker, so no task sees what another task's code did.
+code. It sees the submission at a fixed place, which the grader refills between submissions; it
+serves the next one only if that one imports exactly what it preloaded (`sandbox.worker_process`),
+so no submission's tasks depend on which submission came before. For each task the grader sends
+it, over a local socket, the task's request and response pipes and its output file; it forks a
+child that imports the student's code afresh and serves that task, like a freshly started worker,
+so no task sees what another task's code did.
 
 After each task the grader asks how it ended. The zygote reaps the task's process and says whether
 the task ended cleanly: its process exited by itself, and it left no process (the zygote is a child
@@ -104,10 +105,8 @@ def in_site_folder(module: str, site: str) -> bool:
     return bool(spec and spec.origin and spec.origin.startswith(site + os.sep))
 
 
-def preload(root: str, site: str) -> None:
-    """Import the site folder's modules that the submission imports, as `import` would (a name
-    taken with `from m import a` may be a submodule). The submission's folder is never on the
-    zygote's path (each worker adds it for itself), so nothing there can stand in for them."""
+def wanted_imports(root: str) -> dict[str, set[str]]:
+    """Every absolute import in the submission's code: module -> the names taken from it."""
     wanted: dict[str, set[str]] = {}
     try:
         sources = submission_sources(root)
@@ -116,6 +115,14 @@ def preload(root: str, site: str) -> None:
     for source in sources:
         for module, names in imported_names(source).items():
             wanted.setdefault(module, set()).update(names)
+    return wanted
+
+
+def preload(root: str, site: str) -> None:
+    """Import the site folder's modules that the submission imports, as `import` would (a name
+    taken with `from m import a` may be a submodule). The submission's folder is never on the
+    zygote's path (each worker adds it for itself), so nothing there can stand in for them."""
+    wanted = wanted_imports(root)
     for module in sorted(wanted):
         try:
             if not in_site_folder(module, site):
@@ -176,8 +183,8 @@ def ending(child: int, folders: list[str]) -> dict[str, Any]:
 
 
 def serve(control: socket.socket, root: str, package: str | None) -> None:
-    """Fork a worker for each "fork" message, report its ending on "wait", preload what a new
-    submission imports on "refresh"; stop when the grader closes the socket."""
+    """Fork a worker for each "fork" message, report its ending on "wait"; stop when the grader
+    closes the socket."""
     child, folders = 0, []
     while True:
         message, fds, _, _ = socket.recv_fds(control, MAX_MESSAGE_BYTES, TASK_FDS)
@@ -193,9 +200,6 @@ def serve(control: socket.socket, root: str, package: str | None) -> None:
             folders = request["folders"]
         elif request["op"] == "wait":
             control.send(json.dumps(ending(child, folders)).encode())
-        elif request["op"] == "refresh":
-            preload(root, SITE)
-            gc.freeze()
 
 
 def main() -> None:

@@ -13,7 +13,9 @@ file in the sandbox's /tmp) never reaches the next task, nor the next submission
 Why one zygote for many submissions: starting one costs its imports (~1.2 s of CPU for a notebook
 importing scikit-learn, a third of grading such a submission). It sees the submission being graded
 in a spool folder that `Zygotes.load` empties and refills between submissions, always bound at the
-same place; nothing a task can write survives the clean check or the refill.
+same place; nothing a task can write survives the clean check or the refill. It serves the next
+submission only if that one imports exactly the site modules it preloaded (`preload_key`), so its
+tasks fork from the very zygote a fresh start would give it, whatever was graded before.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from typing import IO, Any
 from autograder.failures import StudentError, WorkerCrashed, WorkerProtocolError, WorkerTimeout
 from autograder.intake.bundle import unlistable_parent
 from autograder.runtime import wire
+from autograder.runtime.zygote import NOT_PRELOADED, wanted_imports
 from autograder.sandbox import limits as limits_module
 from autograder.sandbox.isolation import (
     SANDBOX_TASK_FOLDERS,
@@ -55,6 +58,7 @@ MAX_REPLY_BYTES = 4096
 # A zygote is replaced after this many submissions even when all went well: its own CPU time (every
 # fork copies its page tables) counts against its RLIMIT_CPU, which it must never reach.
 SUBMISSIONS_PER_ZYGOTE = 100
+PreloadKey = frozenset[tuple[str, frozenset[str]]]
 PR_SET_CHILD_SUBREAPER = 36
 # Requests left out of busy_seconds: a new worker's first seeding waits for its zygote to start,
 # and an import runs the submission's module-level code once; neither times the code's speed.
@@ -113,11 +117,6 @@ class Zygote:
         message = json.dumps({"op": "fork", "seed": seed, "folders": folders}).encode()
         with contextlib.suppress(OSError):
             socket.send_fds(self.control, [message], list(fds))
-
-    def refresh(self) -> None:
-        """Say that `code_root` holds another submission now, whose imports it may preload."""
-        with contextlib.suppress(OSError):  # gone: the next fork finds out
-            self.control.send(b'{"op": "refresh"}')
 
     def wait(self) -> dict[str, Any] | None:
         """How the last worker ended, as the zygote saw it: {"code": exit code or minus the
@@ -292,6 +291,8 @@ class Zygotes:
         self.spool.chmod(0o755)
         self.current: Zygote | None = None
         self.served = 0
+        self.spool_key: PreloadKey = frozenset()  # what a zygote started now would preload
+        self.zygote_key: PreloadKey = frozenset()  # what the current one preloaded
 
     @property
     def settings(self) -> tuple[Limits, Isolation, str]:
@@ -306,10 +307,10 @@ class Zygotes:
                 entry.unlink()
         for entry in code_root.iterdir():
             link_tree(entry, self.spool / entry.name)
-        if self.current is not None and self.current.alive and self.served < SUBMISSIONS_PER_ZYGOTE:
-            self.current.refresh()
-        else:  # started now, to warm up while the grader collects its tests
-            self._replace()
+        self.spool_key = preload_key(code_root, self.isolation.site)
+        if (self.current is None or not self.current.alive or self.served >= SUBMISSIONS_PER_ZYGOTE
+                or self.zygote_key != self.spool_key):
+            self._replace()  # now, to warm up while the grader collects its tests
         self.served += 1
 
     def fork_worker(self, seed: int = 0) -> WorkerProcess:
@@ -321,7 +322,7 @@ class Zygotes:
     def _replace(self) -> None:
         self.close_zygote()
         self.current = Zygote(self.spool, self.limits, self.isolation, self.package)
-        self.served = 0
+        self.served, self.zygote_key = 0, self.spool_key
 
     def close_zygote(self) -> None:
         if self.current is not None:
@@ -338,6 +339,15 @@ class Zygotes:
         """Kill the zygote and remove the spool."""
         self.close_zygote()
         shutil.rmtree(self.spool, ignore_errors=True)
+
+
+def preload_key(code_root: Path, site: Path) -> PreloadKey:
+    """What a zygote started on this submission preloads (`runtime.zygote.preload`): the imports
+    of its code whose top-level package is in the worker's site folder."""
+    tops = {entry.name.removesuffix(".py") for entry in site.iterdir()} - set(NOT_PRELOADED)
+    return frozenset((module, frozenset(names))
+                     for module, names in wanted_imports(str(code_root)).items()
+                     if module.partition(".")[0] in tops)
 
 
 _shared: list[Zygotes] = []  # this process's shared Zygotes, once it has graded anything
