@@ -52,7 +52,7 @@ def test_any_change_of_the_inputs_computes_it_again(other):
 def test_another_version_of_a_package_computes_it_again(monkeypatch):
     x = np.ones(3)
     scaled(x, factor=2.0)
-    monkeypatch.setattr(stored_results.metadata, "version", lambda package: "0.0-other")
+    monkeypatch.setattr(stored_results, "package_version", lambda package: "0.0-other")
     scaled(x, factor=2.0)
     assert len(CALLS) == 2
 

@@ -82,6 +82,8 @@ def _code_texts(root: str) -> Iterator[str]:
 
 def imported_names(source: str) -> dict[str, set[str]]:
     """Absolute imports of one source: module -> the names taken from it (`from m import a`)."""
+    if "import" not in source:  # no import statement without the keyword: nothing to parse
+        return {}
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
