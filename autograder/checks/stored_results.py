@@ -11,11 +11,11 @@ are written atomically as .npz and read without pickle; an unreadable file is co
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import inspect
-import os
-import tempfile
+import io
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder.atomic import write_atomic
 from autograder.datasets.cache import cache_root
 
 Arrays = tuple[np.ndarray, ...]
@@ -42,18 +43,29 @@ def _digest_of(value: Any) -> bytes:
     raise TypeError(f"cannot key a stored result on a {type(value).__name__}")
 
 
+@functools.cache
+def package_version(package: str) -> str:
+    return metadata.version(package)
+
+
 def result_key(function: Callable[..., Any], packages: tuple[str, ...], args: tuple[Any, ...],
                kwargs: dict[str, Any]) -> str:
     """What the result depends on, as a file name."""
     digest = hashlib.sha256(function.__qualname__.encode())
-    digest.update(Path(inspect.getfile(function)).read_bytes())
+    digest.update(_source_digest(inspect.getfile(function)))
     for package in packages:
-        digest.update(f"{package}=={metadata.version(package)}".encode())
+        digest.update(f"{package}=={package_version(package)}".encode())
     for value in args:
         digest.update(b"\0" + _digest_of(value))
     for name, value in sorted(kwargs.items()):
         digest.update(b"\0" + name.encode() + b"=" + _digest_of(value))
     return f"{function.__name__}-{digest.hexdigest()[:32]}.npz"
+
+
+@functools.cache
+def _source_digest(path: str) -> bytes:
+    """The digest of the file that computes a result, read once per process."""
+    return hashlib.sha256(Path(path).read_bytes()).digest()
 
 
 def _load(path: Path) -> Arrays | None:
@@ -65,14 +77,10 @@ def _load(path: Path) -> Arrays | None:
 
 
 def _save(path: Path, arrays: Arrays) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, *arrays)
-        os.replace(temporary, path)
-    except OSError:  # a read-only cache only costs the time to compute it again
-        Path(temporary).unlink(missing_ok=True)
+    buffer = io.BytesIO()
+    np.savez(buffer, *arrays)
+    with contextlib.suppress(OSError):  # a read-only cache only costs the time to compute it again
+        write_atomic(path, buffer.getvalue())
 
 
 def stored_on_disk(*packages: str) -> Callable[[Callable[..., Arrays]], Callable[..., Arrays]]:

@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 import autograder
-from autograder.reports.files import write_atomic
+from autograder.atomic import write_atomic
 from autograder.results import SubmissionResult
 
 RESULT_FILE = "result.json"

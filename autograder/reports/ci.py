@@ -28,8 +28,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from autograder.atomic import write_atomic
 from autograder.config import AssignmentSpec
-from autograder.reports.files import write_atomic, write_feedback
+from autograder.reports.files import write_feedback
 from autograder.reports.selfcheck import check_rows, verdict
 from autograder.results import SubmissionResult, TaskResult
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
+from autograder.atomic import write_atomic
 from autograder.config import AssignmentSpec
 from autograder.intake.scan import KINDS
 from autograder.reports import lms
@@ -24,14 +23,6 @@ SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 def safe_name(student: str) -> str:
     """A folder name for a student id that cannot escape the output folder."""
     return SAFE_NAME.sub("_", student).strip("._") or "unnamed"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-        stream.write(text)
-    os.replace(temporary, path)
 
 
 def integrity_cell(result: SubmissionResult) -> str:
