@@ -320,11 +320,11 @@ class Zygotes:
         return WorkerProcess(self.current, seed)
 
     def _replace(self) -> None:
-        self.close_zygote()
+        self._close_zygote()
         self.current = Zygote(self.spool, self.limits, self.isolation, self.package)
         self.served, self.zygote_key = 0, self.spool_key
 
-    def close_zygote(self) -> None:
+    def _close_zygote(self) -> None:
         if self.current is not None:
             self.current.close()
             self.current = None
@@ -337,7 +337,7 @@ class Zygotes:
 
     def close(self) -> None:
         """Kill the zygote and remove the spool."""
-        self.close_zygote()
+        self._close_zygote()
         shutil.rmtree(self.spool, ignore_errors=True)
 
 
