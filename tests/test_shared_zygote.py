@@ -3,21 +3,15 @@ nothing a task leaves behind reaches the next submission."""
 
 from __future__ import annotations
 
-import textwrap
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pytest
+from sandbox_helpers import FOLDER_FUNCTIONS, open_sandbox, write_package
 
 from autograder.failures import StudentError
-from autograder.intake.bundle import SourceBundle, write_bundle
 from autograder.sandbox import isolation
-from autograder.sandbox.limits import Limits
-from autograder.sandbox.session import Sandbox
 
 pytestmark = pytest.mark.sandbox
-
-BUNDLES: list[SourceBundle] = []  # kept alive until the session ends, then removed
-
 
 SUBMISSION = '''
 import ctypes
@@ -28,34 +22,17 @@ def answer():
     return ANSWER
 
 
-def write_file(name):
-    with open(name, "w") as stream:
-        stream.write("x")
-
-
-def listing():
-    return sorted(os.listdir("."))
-
-
 def shared_memory_segment():
     """shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0o600): the id, or minus errno."""
     libc = ctypes.CDLL(None, use_errno=True)
     segment = libc.shmget(0, 4096, 0o1000 | 0o600)
     return segment if segment >= 0 else -ctypes.get_errno()
-'''
+''' + FOLDER_FUNCTIONS
 
 
 def submission(answer: str, **more: str) -> Path:
-    """A `modules` package as intake writes it, whose `layers.answer()` says which it is."""
-    files = {"layers.py": f"ANSWER = {answer!r}\n" + SUBMISSION, **more}
-    bundle = write_bundle({PurePosixPath("modules", name): textwrap.dedent(text).encode()
-                           for name, text in files.items()}, [])
-    BUNDLES.append(bundle)
-    return bundle.root
-
-
-def open_sandbox(code_root: Path) -> Sandbox:
-    return Sandbox(code_root, Limits(call_seconds=10), package="modules")
+    """A `modules` package whose `layers.answer()` says which submission it is."""
+    return write_package({"layers.py": f"ANSWER = {answer!r}\n" + SUBMISSION, **more})
 
 
 def grade_in_turn(*roots: Path, task=lambda layers: None) -> list[tuple[str, object]]:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import os
 import socket
-import textwrap
 import time
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 import pytest
+from sandbox_helpers import FOLDER_FUNCTIONS, open_sandbox, write_package
 
 from autograder.failures import StudentError, WorkerCrashed, WorkerProtocolError, WorkerTimeout
-from autograder.intake.bundle import SourceBundle, write_bundle
 from autograder.sandbox import isolation
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.proxy import RemoteObject
@@ -173,39 +172,15 @@ def kill_parent():
     time.sleep(30)
 
 
-def write_file(name):
-    with open(name, "w") as stream:
-        stream.write("x")
-
-
-def listing():
-    return sorted(os.listdir("."))
-
-
 def fork_bomb():
     while True:
         os.fork()
-'''
-
-
-BUNDLES: list[SourceBundle] = []  # kept alive until the session ends, then removed
-
-
-def write_package(root: Path, files: dict[str, str]) -> Path:
-    """A `modules` package as intake writes it (where the worker's user may read it)."""
-    bundle = write_bundle({PurePosixPath("modules", name): textwrap.dedent(text).encode()
-                           for name, text in files.items()}, [])
-    BUNDLES.append(bundle)
-    return bundle.root
+''' + FOLDER_FUNCTIONS
 
 
 @pytest.fixture
-def code_root(tmp_path: Path) -> Path:
-    return write_package(tmp_path, {"layers.py": LAYERS})
-
-
-def open_sandbox(code_root: Path, call_seconds: float = 10.0) -> Sandbox:
-    return Sandbox(code_root, Limits(call_seconds=call_seconds), package="modules")
+def code_root() -> Path:
+    return write_package({"layers.py": LAYERS})
 
 
 @pytest.fixture
@@ -216,9 +191,9 @@ def sandbox(code_root: Path):
 
 
 @pytest.fixture(scope="module")
-def shared_sandbox(tmp_path_factory: pytest.TempPathFactory):
+def shared_sandbox():
     """One worker for the tests that leave it alive, to keep startup costs down."""
-    box = open_sandbox(write_package(tmp_path_factory.mktemp("shared"), {"layers.py": LAYERS}))
+    box = open_sandbox(write_package({"layers.py": LAYERS}))
     yield box
     box.close()
 
@@ -377,8 +352,8 @@ def test_processes_left_behind_are_gone_when_the_next_task_starts_on_a_new_zygot
     assert not processes_running(marker), f"{how}: a process survived the worker"
 
 
-def test_the_zygote_preloads_the_site_modules_the_submission_imports_and_no_other(tmp_path):
-    root = write_package(tmp_path, {"layers.py": LAYERS, "special.py": (
+def test_the_zygote_preloads_the_site_modules_the_submission_imports_and_no_other():
+    root = write_package({"layers.py": LAYERS, "special.py": (
         "import sys\nBEFORE = sorted(m for m in ('scipy.special', 'sklearn', 'tqdm') if m in sys.modules)\n"
         "from scipy import special\n")})
     box = open_sandbox(root)
@@ -388,8 +363,8 @@ def test_the_zygote_preloads_the_site_modules_the_submission_imports_and_no_othe
         box.close()
 
 
-def test_a_raising_package_init_does_not_prevent_importing_modules_layers(tmp_path):
-    root = write_package(tmp_path, {
+def test_a_raising_package_init_does_not_prevent_importing_modules_layers():
+    root = write_package({
         "__init__.py": "raise RuntimeError('__init__ must not run')\n",
         "layers.py": LAYERS,
     })
@@ -400,8 +375,8 @@ def test_a_raising_package_init_does_not_prevent_importing_modules_layers(tmp_pa
         box.close()
 
 
-def test_a_broken_sibling_module_does_not_prevent_importing_modules_layers(tmp_path):
-    root = write_package(tmp_path, {
+def test_a_broken_sibling_module_does_not_prevent_importing_modules_layers():
+    root = write_package({
         "__init__.py": "from .activations import *\nfrom .layers import *\n",
         "activations.py": "def relu(x:\n    return x\n",
         "layers.py": LAYERS,
