@@ -41,7 +41,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                                         test_dirs=[spec.test_dirs["public"]],
                                         only_tasks=frozenset(args.task))
     print_check(result, frozenset(args.task))
-    return 0 if all(t.passed == len(t.tests) for t in result.tasks if t.tests) else 1
+    return 0 if all(t.passed == len(t.graded) for t in result.tasks if t.graded) else 1
 
 
 def cmd_ci(args: argparse.Namespace) -> int:

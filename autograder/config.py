@@ -73,6 +73,9 @@ class AssignmentSpec:
     notebook: str = ""
     answers: frozenset[str] = frozenset()
     speed: SpeedSpec = SpeedSpec()
+    # Whether a failed robustness probe (a finding: beyond what the course requires) costs its
+    # task points; the [robustness] table's `deduct`, off by default.
+    robustness_deducts: bool = False
 
     @property
     def max_points(self) -> float:
@@ -178,7 +181,16 @@ def load(name: str) -> AssignmentSpec:
         directory=path.parent, late_base=float(data.get("late_base", 0.85)),
         notebook=str(data.get("notebook", "")), answers=frozenset(answers),
         speed=_speed(data.get("speed", {}), path),
+        robustness_deducts=_robustness_deducts(data.get("robustness", {}), path),
     )
+
+
+def _robustness_deducts(table: object, path: Path) -> bool:
+    """The [robustness] table: `deduct = true` makes failed robustness probes cost points."""
+    if not isinstance(table, dict) or set(table) - {"deduct"} or not isinstance(
+            table.get("deduct", False), bool):
+        raise ConfigError(f"{path}: [robustness] takes only deduct = true or false")
+    return table.get("deduct", False)
 
 
 def _speed(table: object, path: Path) -> SpeedSpec:

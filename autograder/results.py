@@ -8,6 +8,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Outcome = Literal["passed", "failed", "error", "timeout", "crash", "grader-error"]
+# A requirement's failure costs its task points; a finding's (a probe beyond what the course
+# requires: extreme inputs, what it only advises) is reported and costs nothing (see scoring).
+Kind = Literal["requirement", "finding"]
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,14 @@ class TestRecord:
     message: str = ""
     visibility: Literal["public", "private"] = "private"
     seconds: float = 0.0
+    kind: Kind = "requirement"
+    # for a finding: the course's own sentence it rests on, quoted ("" when the course is silent)
+    advice: str = ""
+
+    @property
+    def counts(self) -> bool:
+        """Whether this test's outcome decides points."""
+        return self.kind == "requirement"
 
     @property
     def passed(self) -> bool:
@@ -38,8 +49,19 @@ class TaskResult:
     worker_seconds: float = field(default=0.0, compare=False)
 
     @property
+    def graded(self) -> tuple[TestRecord, ...]:
+        """The tests whose outcomes decide the task's points."""
+        return tuple(t for t in self.tests if t.counts)
+
+    @property
+    def findings(self) -> tuple[TestRecord, ...]:
+        """The failed tests that cost nothing: probes beyond what the course requires."""
+        return tuple(t for t in self.tests if not t.counts and not t.passed)
+
+    @property
     def passed(self) -> int:
-        return sum(t.passed for t in self.tests)
+        """How many of the graded tests passed."""
+        return sum(t.passed for t in self.graded)
 
     @property
     def grader_errors(self) -> int:

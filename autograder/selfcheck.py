@@ -220,7 +220,7 @@ def run_public_tests(spec: config.AssignmentSpec, worker: InProcessWorker,
                      tasks: frozenset[str]) -> list[TestRecord]:
     """The assignment's public tests of `tasks` (all when empty) against the in-process worker."""
     plugin = GradingPlugin(InProcessSandbox(worker), [t.name for t in spec.tasks],  # type: ignore[arg-type]
-                           spec.test_dirs["public"], tasks)
+                           spec.test_dirs["public"], tasks, spec.robustness_deducts)
     args = [str(spec.test_dirs["public"]), *PYTEST_ARGS, "--rootdir", str(spec.directory),
             "-c", str(PYTEST_INI)]
     output = io.StringIO()

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from autograder import config
+from autograder.grading import plugin
 from autograder.results import TestRecord
 from autograder.scoring import policy
 
@@ -86,3 +87,41 @@ def test_bonus_tasks_count_above_the_maximum() -> None:
     assert (spec.max_points, spec.bonus_points) == (20.0, 25.0)
     bonus = {t.name: t.points for t in policy.score_tasks(spec, records("Optimizer", ["passed"]))}
     assert bonus["Optimizer"] == 5.0 and spec.task("Optimizer").bonus
+
+
+# -- requirements and findings ----------------------------------------------------------------------
+
+def test_a_failed_robustness_finding_costs_nothing_and_a_failed_requirement_its_task() -> None:
+    tests = [TestRecord("test_shapes", "Activations", "passed"),
+             TestRecord("test_huge_logits", "Activations", "failed", kind="finding", advice="a bad idea")]
+    task = {t.name: t for t in policy.score_tasks(SPEC, tests)}["Activations"]
+    assert (task.points, task.passed, [t.name for t in task.findings]) == (1.5, 1, ["test_huge_logits"])
+    required = [dataclasses.replace(tests[1], kind="requirement")]
+    assert {t.name: t.points for t in policy.score_tasks(SPEC, required)}["Activations"] == 0.0
+
+
+def test_a_task_with_only_findings_earns_nothing() -> None:
+    only = [TestRecord("test_huge_logits", "Activations", "passed", kind="finding")]
+    assert {t.name: t.points for t in policy.score_tasks(SPEC, only)}["Activations"] == 0.0
+
+
+def test_robustness_deduction_is_off_unless_the_assignment_turns_it_on(tmp_path, monkeypatch) -> None:
+    assert not any(config.load(name).robustness_deducts for name in config.available())
+    folder = tmp_path / "strict"
+    folder.mkdir()
+    monkeypatch.setattr(config, "ASSIGNMENTS_DIR", tmp_path)
+    head = 'title = "x"\npackage = "m"\n[[tasks]]\nname = "A"\npoints = 1\n'
+    (folder / "assignment.toml").write_text(head + "[robustness]\ndeduct = true\n")
+    assert config.load("strict").robustness_deducts
+    (folder / "assignment.toml").write_text(head + "[robustness]\ndeduct = 'yes'\n")
+    with pytest.raises(config.ConfigError, match=r"\[robustness\] takes only deduct"):
+        config.load("strict")
+
+
+@pytest.mark.parametrize("deducts, kind", [(False, "finding"), (True, "requirement")])
+def test_the_robustness_marker_makes_a_finding_unless_the_assignment_deducts(deducts, kind) -> None:
+    class Item:
+        def get_closest_marker(self, name: str):
+            return (pytest.Mark("robustness", (), {"advice": "numerically unstable"})
+                    if name == "robustness" else None)
+    assert plugin.kind_of(Item(), deducts) == (kind, "numerically unstable")  # type: ignore[arg-type]

@@ -31,6 +31,16 @@ def test_sample_earns_exactly_its_expected_raw_score(graded_samples, assignment,
 
 
 @pytest.mark.parametrize("assignment, sample", CASES)
+def test_sample_has_exactly_its_expected_robustness_findings(graded_samples, assignment, sample) -> None:
+    """A probe beyond the course fails exactly in the tasks the sample declares, costing nothing
+    there; the reference and everything written the course's way have none."""
+    result = graded_samples[assignment].results[sample]
+    found = {t.name: [f"{f.name}: {f.message[:120]}" for f in t.findings] for t in result.tasks
+             if t.findings}
+    assert set(found) == set(graded_samples[assignment].samples[sample].findings), found
+
+
+@pytest.mark.parametrize("assignment, sample", CASES)
 def test_sample_causes_no_grader_error(graded_samples, assignment, sample) -> None:
     result = graded_samples[assignment].results[sample]
     log = graded_samples[assignment].out / sample / "grader-errors.log"

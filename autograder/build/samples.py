@@ -33,6 +33,8 @@ class Sample:
     why: str
     edits: tuple[Edit, ...]
     submitted_at: datetime | None
+    # the tasks in which a robustness probe must fail: reported as a finding, costing nothing
+    findings: tuple[str, ...] = ()
 
 
 def load_samples(spec: AssignmentSpec) -> list[Sample]:
@@ -43,8 +45,11 @@ def load_samples(spec: AssignmentSpec) -> list[Sample]:
         if raw.get("base") not in ("solution", "student"):
             raise ConfigError(f"{path}: samples[{index}].base must be 'solution' or 'student'")
         edits = tuple(Edit(e["file"], e["old"], e["new"]) for e in raw.get("edits", []))
+        findings = raw.get("findings", [])
+        if not isinstance(findings, list) or not set(findings) <= {t.name for t in spec.tasks}:
+            raise ConfigError(f"{path}: samples[{index}].findings must list task names")
         samples.append(Sample(raw["name"], raw["base"], float(raw["expected"]),
-                              raw.get("why", ""), edits, raw.get("submitted_at")))
+                              raw.get("why", ""), edits, raw.get("submitted_at"), tuple(findings)))
     return samples
 
 

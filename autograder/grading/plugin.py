@@ -4,6 +4,13 @@ Tests ask for the `student` fixture (the student's code, through a worker for th
 `rng` (a generator seeded from the test's name); a `task` marker ties each test to its task. The
 plugin records every outcome as a student-facing message; exceptions that are not the submission's
 doing are grader errors, kept for the instructor and never shown as tracebacks.
+
+Markers say what a test may cost (the fairness rule, README "Grading"): a test marked
+`robustness(advice=...)` probes beyond what the course requires (extreme inputs, what the course
+only advises); its failure is a finding that costs nothing unless the assignment's
+`[robustness] deduct = true`. A hidden test names the public test whose property it extends,
+`extends("test_name")`, or is marked `answer` (a hidden answer value, whose form a public test
+checks); tests/test_fairness_markers.py holds every assignment to it.
 """
 
 from __future__ import annotations
@@ -17,11 +24,19 @@ import numpy as np
 import pytest
 
 from autograder.failures import GradingFailure, TaskAborted, WorkerTimeout
-from autograder.results import Outcome, TestRecord
+from autograder.results import Kind, Outcome, TestRecord
 from autograder.sandbox.session import Sandbox, Student
 
 GRADER_ERROR_MESSAGE = ("the grader itself failed on this test (not your fault); "
                         "the instructor has been told")
+MARKERS = (
+    "task(name): the graded task this test belongs to",
+    "robustness(advice=''): a probe beyond what the course requires; its failure is a finding, "
+    "costing points only where the assignment's [robustness] deduct = true (advice: the course's "
+    "sentence it rests on, quoted)",
+    "extends(public_test): a hidden test's public counterpart, which checks the same property",
+    "answer: a hidden answer value; a public test checks its form",
+)
 
 
 def test_seed(item: pytest.Item) -> int:
@@ -34,6 +49,14 @@ def task_of(item: pytest.Item) -> str:
     if marker is None or not marker.args:
         raise LookupError(f"test {item.nodeid} has no @pytest.mark.task(...) marker")
     return str(marker.args[0])
+
+
+def kind_of(item: pytest.Item, robustness_deducts: bool) -> tuple[Kind, str]:
+    """Whether the test decides points, and the course's advice it rests on."""
+    marker = item.get_closest_marker("robustness")
+    if marker is None:
+        return "requirement", ""
+    return ("requirement" if robustness_deducts else "finding"), str(marker.kwargs.get("advice", ""))
 
 
 def classify(exc: BaseException) -> tuple[Outcome, str]:
@@ -49,8 +72,9 @@ class GradingPlugin:
     """Fixtures, task ordering and outcome records for one submission."""
 
     def __init__(self, sandbox: Sandbox, task_order: list[str], public_dir: Path,
-                 only_tasks: frozenset[str] = frozenset()) -> None:
+                 only_tasks: frozenset[str] = frozenset(), robustness_deducts: bool = False) -> None:
         self.sandbox = sandbox
+        self.robustness_deducts = robustness_deducts
         self.task_order = task_order
         self.only_tasks = only_tasks
         self.public_dir = public_dir.resolve()
@@ -59,7 +83,8 @@ class GradingPlugin:
         self.aborted: dict[str, str] = {}
 
     def pytest_configure(self, config: pytest.Config) -> None:
-        config.addinivalue_line("markers", "task(name): the graded task this test belongs to")
+        for marker in MARKERS:
+            config.addinivalue_line("markers", marker)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -123,6 +148,7 @@ class GradingPlugin:
                 self.aborted[task] = f"an earlier test of {task} timed out"
         visibility = "public" if Path(str(item.fspath)).resolve().is_relative_to(
             self.public_dir) else "private"
+        kind, advice = kind_of(item, self.robustness_deducts)
         self.records[item.nodeid] = TestRecord(
             name=item.name, task=task, outcome=result, message=message,
-            visibility=visibility, seconds=round(call.duration, 4))
+            visibility=visibility, seconds=round(call.duration, 4), kind=kind, advice=advice)

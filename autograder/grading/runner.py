@@ -45,7 +45,7 @@ def run_tests(spec: AssignmentSpec, code_root: Path, test_dirs: list[Path],
     sandbox = Sandbox(code_root, spec.limits, spec.package)
     sandbox.isolation.hide(spec.solution_dir, spec.test_dirs["private"])
     plugin = GradingPlugin(sandbox, [t.name for t in spec.tasks], spec.test_dirs["public"],
-                           only_tasks)
+                           only_tasks, spec.robustness_deducts)
     args = [str(d) for d in test_dirs if d.is_dir()] + PYTEST_ARGS
     args += ["--rootdir", str(spec.directory), "-c", str(PYTEST_INI)]
     try:

@@ -55,13 +55,16 @@ def student_name(env: Mapping[str, str], path: Path) -> str:
 def _task_message(task: TaskResult) -> str:
     """What happened to a task's tests, naming which tests they were (public, or all)."""
     kind = "public tests" if all(t.visibility == "public" for t in task.tests) else "tests"
-    failed = [t for t in task.tests if not t.passed]
-    if not task.tests:
+    failed = [t for t in task.graded if not t.passed]
+    findings = (f"; {len(task.findings)} finding(s) beyond the course, costing nothing"
+                if task.findings else "")
+    if not task.graded:
         return f"no test of {task.name} ran"
     if not failed:
-        return f"{len(task.tests)} {kind} passed"
+        return f"{len(task.graded)} {kind} passed{findings}"
     first = failed[0].message.strip().splitlines()[0] if failed[0].message else failed[0].outcome
-    return f"{len(failed)} of {len(task.tests)} {kind} failed; first: {failed[0].name}: {first}"
+    return (f"{len(failed)} of {len(task.graded)} {kind} failed; first: {failed[0].name}: {first}"
+            f"{findings}")
 
 
 def classroom_payload(result: SubmissionResult) -> dict[str, Any]:
@@ -132,7 +135,9 @@ def junit_xml(spec: AssignmentSpec, result: SubmissionResult, scope: str = "publ
             name = test.name if test.visibility == "public" else f"{test.name} (hidden)"
             case = ET.SubElement(suite, "testcase", classname=task.name, name=name,
                                  time=f"{test.seconds:.3f}")
-            if not test.passed:
+            if not test.passed and not test.counts:
+                ET.SubElement(case, "system-out").text = f"finding, costing nothing: {test.message}"
+            elif not test.passed:
                 problem = test.message or test.outcome
                 ET.SubElement(case, JUNIT_OUTCOMES[test.outcome], type=test.outcome,
                               message=problem.splitlines()[0]).text = problem

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from autograder.intake.scan import HINTS, KINDS
 from autograder.reports.html import render
-from autograder.results import SpeedCheck, SubmissionResult, TaskResult
+from autograder.results import SpeedCheck, SubmissionResult, TaskResult, TestRecord
 
 HINT_MARK = re.compile(r"\n\s*Hint: ")
 # What to try when the check itself gave no hint: by how the test ended.
@@ -28,7 +28,8 @@ OUTCOME_HINTS = {
     "grader-error": "This one is the grader's fault, not yours: the instructor has been told.",
 }
 VISIBILITY_LABELS = {"public": "public test", "private": "hidden test"}
-NOTICE_LABELS = {"finding": "Noticed", "hint": "Hint", "speed": "Speed"}
+NOTICE_LABELS = {"finding": "Noticed", "hint": "Hint", "speed": "Speed",
+                 "robustness": "Beyond the course (no points taken)"}
 FINDINGS_CAVEAT = "facts the instructor reviews, not deductions by themselves"
 
 
@@ -99,25 +100,39 @@ def speed_text(check: SpeedCheck) -> str:
             f"this task's tests ({check.timings} timing(s) agreed); {taken}")
 
 
+def probe_notice(test: TestRecord) -> Notice:
+    """A failed robustness probe: the test, what it found (as code: it may quote the student's
+    output), the hint, and the course's own advice it rests on."""
+    problem, hint = split_hint(test.message or "a check of this test failed", test.outcome)
+    text = f"Hint: {hint}" if hint else ""
+    if test.advice:
+        text += f' The course: "{test.advice}"'
+    return Notice("robustness", f"{test.name} ({VISIBILITY_LABELS[test.visibility]})",
+                  " ".join(problem.split()), text.strip())
+
+
 def notices(result: SubmissionResult, task: str) -> tuple[Notice, ...]:
-    """What was noticed in the code of `task` ("" for the submission as a whole)."""
+    """What was noticed in the code of `task` ("" for the submission as a whole): the scan's
+    findings, failed robustness probes and speed flags."""
     found = [Notice("hint" if f.kind in HINTS else "finding", f"{f.where}, line {f.line}",
                     f.construct, HINTS.get(f.kind) or KINDS.get(f.kind, f.kind))
              for f in result.findings if f.task == task]
-    return tuple(found) + tuple(Notice("speed", "", "", speed_text(c)) for c in result.slow
-                                if c.task == task)
+    probes = [probe_notice(test) for graded in result.tasks if graded.name == task
+              for test in graded.findings]
+    return tuple(found) + tuple(probes) + tuple(Notice("speed", "", "", speed_text(c))
+                                                for c in result.slow if c.task == task)
 
 
 def task_feedback(task: TaskResult, description: str = "",
                   task_notices: tuple[Notice, ...] = ()) -> TaskFeedback:
     groups: dict[tuple[str, str, str, str], list[str]] = {}
-    for test in task.tests:
+    for test in task.graded:
         if not test.passed:
             problem, hint = split_hint(test.message or "a check of this test failed", test.outcome)
             groups.setdefault((test.visibility, test.outcome, problem, hint), []).append(test.name)
     failures = tuple(Failure(tuple(names), *key) for key, names in groups.items())
     return TaskFeedback(task.name, description, task.points, task.max_points,
-                        tuple(t.name for t in task.tests if t.passed), failures, task_notices)
+                        tuple(t.name for t in task.graded if t.passed), failures, task_notices)
 
 
 def feedback_view(result: SubmissionResult, descriptions: Mapping[str, str]) -> list[TaskFeedback]:

@@ -21,8 +21,8 @@ HIDDEN_DETAILS_VISIBILITY = "after_published"
 
 
 def _task_entries(task: TaskResult, task_notices: tuple[Notice, ...]) -> list[dict[str, Any]]:
-    public = [t for t in task.tests if t.visibility == "public"]
-    hidden = [t for t in task.tests if t.visibility == "private"]
+    public = [t for t in task.graded if t.visibility == "public"]
+    hidden = [t for t in task.graded if t.visibility == "private"]
     hidden_failed = [t for t in hidden if not t.passed]
     lines = [f"{t.name}: {t.message}" for t in public if not t.passed]
     lines.append(f"public tests: {sum(t.passed for t in public)} of {len(public)} passed")

@@ -1,7 +1,9 @@
 """A self-check's table: per task, how many public tests passed and the first problem, with a note
 that says which part was checked. Shared by `autograder check`, `check()` in a notebook and CI.
 
-It never says "all tests passed": only the public tests ran, and the private ones decide the grade.
+It never says "all tests passed": only the public tests ran. Every property a hidden test deducts
+for has a public test (tests/test_fairness_markers.py), so the public tests predict the grade except
+for bugs that only the hidden tests' other data, shapes or seeds reveal, and hidden answer values.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from dataclasses import dataclass
 from autograder.reports.feedback import split_hint
 from autograder.results import SubmissionResult
 
-PUBLIC_ONLY = "Public tests only: the private tests run at grading time, so this is not your grade."
+PUBLIC_ONLY = ("Public tests only: every property the hidden tests grade has a public test, so this "
+               "predicts your grade, except for bugs that only the hidden tests' other data, shapes "
+               "or seeds reveal, and hidden answer values.")
 PROBLEM_CHARS = 160
 
 
@@ -34,14 +38,16 @@ def check_rows(result: SubmissionResult, only: frozenset[str] = frozenset()) -> 
     for task in result.tasks:
         if only and task.name not in only:
             continue
-        failed = [t for t in task.tests if not t.passed]
+        failed = [t for t in task.graded if not t.passed]
         problem, hint = split_hint(failed[0].message, failed[0].outcome) if failed else ("", "")
-        if not task.tests:
+        if not failed and task.findings:
+            problem = f"{len(task.findings)} finding(s) beyond what the course requires (no points taken)"
+        if not task.graded:
             problem = "no public test of this task ran"
         first_line = problem.splitlines()[0] if problem else ""
         if len(first_line) > PROBLEM_CHARS:
             first_line = first_line[: PROBLEM_CHARS - 3] + "..."
-        rows.append(CheckRow(task.name, task.passed, len(task.tests), first_line, hint))
+        rows.append(CheckRow(task.name, task.passed, len(task.graded), first_line, hint))
     return rows
 
 

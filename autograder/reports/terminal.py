@@ -59,6 +59,7 @@ def print_check(result: SubmissionResult, only: frozenset[str]) -> None:
     for task in result.tasks:
         for test in task.tests:
             if not test.passed and (not only or task.name in only):
-                console.print(f"[bold]{escape(task.name)}[/bold] {escape(test.name)}:\n"
+                label = "" if test.counts else " (a finding beyond the course: costs no points)"
+                console.print(f"[bold]{escape(task.name)}[/bold] {escape(test.name)}{label}:\n"
                               f"{escape(test.message)}\n", highlight=False)
     console.print(verdict(rows), highlight=False)

@@ -11,20 +11,22 @@ from autograder.results import TaskResult, TestRecord
 
 
 def score_tasks(spec: AssignmentSpec, records: Iterable[TestRecord]) -> tuple[TaskResult, ...]:
-    """Each task's points under the assignment's policy; a task with no tests earns nothing."""
+    """Each task's points under the assignment's policy, from its requirement tests only (a
+    finding is reported, never scored); a task with no such test earns nothing."""
     by_task: dict[str, list[TestRecord]] = {task.name: [] for task in spec.tasks}
     for record in records:
         by_task[record.task].append(record)
     results = []
     for task in spec.tasks:
         tests = tuple(by_task[task.name])
-        passed = sum(t.passed for t in tests)
-        if not tests:
+        scored = [t for t in tests if t.counts]
+        passed = sum(t.passed for t in scored)
+        if not scored:
             fraction = 0.0
         elif spec.policy == "all_or_nothing":
-            fraction = float(passed == len(tests))
+            fraction = float(passed == len(scored))
         else:
-            fraction = passed / len(tests)
+            fraction = passed / len(scored)
         results.append(TaskResult(task.name, round(task.points * fraction, 2), task.points, tests))
     return tuple(results)
 
