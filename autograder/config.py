@@ -76,6 +76,10 @@ class AssignmentSpec:
     # Whether a failed robustness probe (a finding: beyond what the course requires) costs its
     # task points; the [robustness] table's `deduct`, off by default.
     robustness_deducts: bool = False
+    # The course's given code ("Class", "Class.method", "function"): what the course's template
+    # hands students written. Never a test's subject; the student version keeps it as the course
+    # wrote it (tests/test_given_code.py), and a notebook gets the kit's copy before its own cells.
+    given: tuple[str, ...] = ()
 
     @property
     def max_points(self) -> float:
@@ -175,6 +179,9 @@ def load(name: str) -> AssignmentSpec:
     answers = data.get("answers", [])
     if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
         raise ConfigError(f"{path}: answers must be a list of names")
+    given = data.get("given", [])
+    if not isinstance(given, list) or not all(isinstance(g, str) for g in given):
+        raise ConfigError(f"{path}: given must be a list of names (Class, Class.method, function)")
     return AssignmentSpec(
         name=name, title=str(need(data, "title", str, "")), policy=policy, tasks=tuple(tasks),
         deadlines=deadlines, limits=limits, package=str(data.get("package", "")),
@@ -182,6 +189,7 @@ def load(name: str) -> AssignmentSpec:
         notebook=str(data.get("notebook", "")), answers=frozenset(answers),
         speed=_speed(data.get("speed", {}), path),
         robustness_deducts=_robustness_deducts(data.get("robustness", {}), path),
+        given=tuple(given),
     )
 
 
