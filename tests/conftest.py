@@ -3,7 +3,7 @@ the session's private data cache."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,19 +56,35 @@ class GradedSamples:
     out: Path
 
 
+class AllGradedSamples(Mapping[str, GradedSamples]):
+    """Every assignment's samples, graded by the batch grader as `make grade` does, each
+    assignment on first use (a run of one assignment's tests grades only its samples)."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self.tmp_path_factory = tmp_path_factory
+        self.graded: dict[str, GradedSamples] = {}
+
+    def __getitem__(self, name: str) -> GradedSamples:
+        if name not in self.graded:
+            root = self.tmp_path_factory.mktemp(name)
+            samples = write_samples(config.load(name), root / "submissions")
+            results = grade_folder(root / "submissions", name, root / "grades", jobs=2,
+                                   show_progress=False)
+            self.graded[name] = GradedSamples({s.name: s for s in samples},
+                                              {r.student: r for r in results},
+                                              root / "submissions", root / "grades")
+        return self.graded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(config.available())
+
+    def __len__(self) -> int:
+        return len(config.available())
+
+
 @pytest.fixture(scope="session")
-def graded_samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, GradedSamples]:
-    """Every assignment's samples, graded by the batch grader as `make grade` does."""
-    graded = {}
-    for name in config.available():
-        root = tmp_path_factory.mktemp(name)
-        samples = write_samples(config.load(name), root / "submissions")
-        results = grade_folder(root / "submissions", name, root / "grades", jobs=2,
-                               show_progress=False)
-        graded[name] = GradedSamples({s.name: s for s in samples},
-                                     {r.student: r for r in results}, root / "submissions",
-                                     root / "grades")
-    return graded
+def graded_samples(tmp_path_factory: pytest.TempPathFactory) -> AllGradedSamples:
+    return AllGradedSamples(tmp_path_factory)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
