@@ -35,6 +35,10 @@ class Sample:
     submitted_at: datetime | None
     # the tasks in which a robustness probe must fail: reported as a finding, costing nothing
     findings: tuple[str, ...] = ()
+    # "a bug the course misses": the course's own checks pass this sample's task, yet it violates
+    # the course's sentence quoted here, which the public test `shown_by` shows (course parity)
+    course_misses: str = ""
+    shown_by: str = ""
 
 
 def load_samples(spec: AssignmentSpec) -> list[Sample]:
@@ -48,8 +52,13 @@ def load_samples(spec: AssignmentSpec) -> list[Sample]:
         findings = raw.get("findings", [])
         if not isinstance(findings, list) or not set(findings) <= {t.name for t in spec.tasks}:
             raise ConfigError(f"{path}: samples[{index}].findings must list task names")
+        course_misses, shown_by = str(raw.get("course_misses", "")), str(raw.get("shown_by", ""))
+        if bool(course_misses) != bool(shown_by):
+            raise ConfigError(f"{path}: samples[{index}]: a bug the course misses quotes the course "
+                              "(course_misses) and names the public test that shows it (shown_by)")
         samples.append(Sample(raw["name"], raw["base"], float(raw["expected"]),
-                              raw.get("why", ""), edits, raw.get("submitted_at"), tuple(findings)))
+                              raw.get("why", ""), edits, raw.get("submitted_at"), tuple(findings),
+                              course_misses, shown_by))
     return samples
 
 
