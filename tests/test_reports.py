@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -15,7 +16,7 @@ from reports_helpers import SHAPE_MESSAGE, make_result, record, statement_lines
 from autograder import config
 from autograder.reports import feedback, gradescope, instructor, lms
 from autograder.reports.flags import integrity_flags
-from autograder.results import SubmissionResult, TaskResult
+from autograder.results import SubmissionResult, TaskResult, TestRecord
 
 
 def test_split_hint_separates_the_check_hint_and_falls_back_to_one_per_outcome() -> None:
@@ -163,3 +164,38 @@ def test_sample_page_flags_the_identical_reference_and_the_infinite_loop(graded_
     assert {("reference", "identical code"), ("late-reference", "identical code"),
             ("infinite-loop-in-dropout", "timeout"), ("late-reference", "late")} <= flags
     assert not any(student == "untouched" and kind == "identical code" for student, kind in flags)
+
+
+def with_finding() -> SubmissionResult:
+    """The hand-made result with a failed robustness probe in Dropout (full points kept)."""
+    result = make_result()
+    probe = TestRecord("test_softmax_huge_logits", "Dropout", "failed",
+                       "Softmax on logits of +-1000: got nan <b>&</b>\n  Hint: subtract the row maximum.",
+                       "private", kind="finding", advice="log(softmax) is a bad idea")
+    dropout = dataclasses.replace(result.tasks[1], tests=result.tasks[1].tests + (probe,))
+    return dataclasses.replace(result, tasks=(result.tasks[0], dropout))
+
+
+def test_a_failed_robustness_probe_is_a_finding_with_the_courses_words_never_a_failure() -> None:
+    result = with_finding()
+    view = feedback.feedback_view(result, {})[1]
+    assert view.full and not view.failures and view.passed == ("test_dropout[0.5]", "test_dropout_rate")
+    text = feedback.feedback_markdown(result)
+    section = text[text.index("## Dropout"):]
+    assert ("- Beyond the course (no points taken): test_softmax_huge_logits (hidden test): "
+            "`Softmax on logits of +-1000: got nan <b>&</b>`: Hint: subtract the row maximum. "
+            'The course: "log(softmax) is a bad idea"') in section
+    assert "failed" not in section.split("Besides the tests")[0]
+    page = feedback.feedback_html(result, "Autodiff")
+    assert "got nan &lt;b&gt;&amp;&lt;/b&gt;" in page and "<b>&</b>" not in page
+    assert "Beyond the course (no points taken)" in page
+
+
+def test_gradescope_keeps_the_points_and_shows_a_hidden_finding_when_grades_are_published() -> None:
+    visible, hidden = [t for t in json.loads(gradescope.gradescope_json(with_finding()))["tests"]
+                       if t["name"].startswith("Dropout")]
+    assert (visible["status"], visible["score"]) == ("passed", 1.5)
+    assert "hidden tests: 1 of 1 passed; their details appear when grades" in visible["output"]
+    assert "test_softmax_huge_logits" not in visible["output"]
+    assert hidden["visibility"] == "after_published" and hidden["status"] == "passed"
+    assert "Beyond the course (no points taken): test_softmax_huge_logits" in hidden["output"]

@@ -14,33 +14,38 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from autograder.reports.feedback import Notice, notices
+from autograder.reports.feedback import Notice, notices, probe_notice
 from autograder.results import SubmissionResult, TaskResult
 
 HIDDEN_DETAILS_VISIBILITY = "after_published"
 
 
 def _task_entries(task: TaskResult, task_notices: tuple[Notice, ...]) -> list[dict[str, Any]]:
+    """The task's visible entry, and its hidden tests' entry: a hidden robustness probe's finding
+    is a hidden test's detail, shown when the grades are published like the others."""
     public = [t for t in task.graded if t.visibility == "public"]
     hidden = [t for t in task.graded if t.visibility == "private"]
     hidden_failed = [t for t in hidden if not t.passed]
+    hidden_findings = [probe_notice(t).sentence() for t in task.findings if t.visibility == "private"]
     lines = [f"{t.name}: {t.message}" for t in public if not t.passed]
     lines.append(f"public tests: {sum(t.passed for t in public)} of {len(public)} passed")
     if hidden:
         lines.append(f"hidden tests: {len(hidden) - len(hidden_failed)} of {len(hidden)} passed"
-                     + ("; their details appear when grades are published" if hidden_failed else ""))
-    lines += [notice.sentence() for notice in task_notices]
+                     + ("; their details appear when grades are published"
+                        if hidden_failed or hidden_findings else ""))
+    lines += [notice.sentence() for notice in task_notices if notice.kind != "robustness"]
+    lines += [probe_notice(t).sentence() for t in task.findings if t.visibility == "public"]
     entries = [{
         "name": task.name, "score": task.points, "max_score": task.max_points,
         "status": "passed" if task.points == task.max_points and task.tests else "failed",
         "output": "\n".join(lines), "visibility": "visible",
     }]
-    if hidden:
+    if hidden or hidden_findings:
         entries.append({
             "name": f"{task.name}: hidden tests", "score": 0.0, "max_score": 0.0,
             "status": "failed" if hidden_failed else "passed",
-            "output": "\n".join(f"{t.name}: {t.message}" for t in hidden_failed)
-                      or f"{len(hidden)} hidden tests passed",
+            "output": "\n".join([*(f"{t.name}: {t.message}" for t in hidden_failed),
+                                 *hidden_findings]) or f"{len(hidden)} hidden tests passed",
             "visibility": HIDDEN_DETAILS_VISIBILITY,
         })
     return entries
