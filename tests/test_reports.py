@@ -14,7 +14,7 @@ import pytest
 from reports_helpers import SHAPE_MESSAGE, make_result, record, statement_lines
 
 from autograder import config
-from autograder.reports import feedback, gradescope, instructor, lms
+from autograder.reports import feedback, files, gradescope, instructor, lms
 from autograder.reports.flags import integrity_flags
 from autograder.results import SubmissionResult, TaskResult, TestRecord
 
@@ -199,3 +199,11 @@ def test_gradescope_keeps_the_points_and_shows_a_hidden_finding_when_grades_are_
     assert "test_softmax_huge_logits" not in visible["output"]
     assert hidden["visibility"] == "after_published" and hidden["status"] == "passed"
     assert "Beyond the course (no points taken): test_softmax_huge_logits" in hidden["output"]
+
+
+def test_the_instructor_sees_a_finding_in_the_flags_and_the_gradebook_at_full_points() -> None:
+    result = with_finding()
+    row = next(csv.DictReader(io.StringIO(files.gradebook_csv(["Linear", "Dropout"], [result]))))
+    assert row["Dropout"] == "1.5" and row["beyond_course"] == "Dropout: test_softmax_huge_logits"
+    flags = [(f.kind, f.detail) for f in integrity_flags([result])]
+    assert ("beyond the course", "Dropout: test_softmax_huge_logits (a finding, no points taken)") in flags

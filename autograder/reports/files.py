@@ -36,18 +36,25 @@ def slow_cell(result: SubmissionResult) -> str:
     return " | ".join(f"{c.task}: over {c.threshold:g}x, -{c.deducted:g}" for c in result.slow)
 
 
+def findings_cell(result: SubmissionResult) -> str:
+    """The failed robustness probes (beyond what the course requires, costing nothing), by task."""
+    return " | ".join(f"{task.name}: {', '.join(t.name for t in task.findings)}"
+                      for task in result.tasks if task.findings)
+
+
 def gradebook_csv(spec_tasks: list[str], results: list[SubmissionResult]) -> str:
     """One row per student, one column per task, then raw, late multiplier, final and flags."""
     stream = io.StringIO()
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(["student", *spec_tasks, "raw", "multiplier", "final", "isolation",
-                     "grader_errors", "integrity", "slow", "notes"])
+                     "grader_errors", "integrity", "slow", "beyond_course", "notes"])
     for result in sorted(results, key=lambda r: r.student):
         points = {t.name: t.points for t in result.tasks}
         writer.writerow([result.student, *(f"{points.get(name, 0.0):g}" for name in spec_tasks),
                          f"{result.raw:g}", f"{result.multiplier:.4f}", f"{result.final:g}",
                          result.isolation, result.grader_errors, integrity_cell(result),
-                         slow_cell(result), " | ".join(result.intake_messages)])
+                         slow_cell(result), findings_cell(result),
+                         " | ".join(result.intake_messages)])
     return stream.getvalue()
 
 

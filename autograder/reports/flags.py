@@ -55,6 +55,9 @@ def _own_flags(result: SubmissionResult, usual_isolation: str) -> list[Flag]:
     flags += [Flag(result.student, finding.kind, f"{finding.task or 'submission'}: {finding.where}, "
                                                  f"line {finding.line}: {finding.construct}")
               for finding in result.findings if finding.kind in KINDS]
+    flags += [Flag(result.student, "beyond the course", f"{task.name}: "
+                   + ", ".join(t.name for t in task.findings) + " (a finding, no points taken)")
+              for task in result.tasks if task.findings]
     flags += [Flag(result.student, "slow", f"{check.task}: {check.ratio:.1f}x the reference's time "
                                            f"(least of {check.timings} timing(s)), "
                                            f"{check.deducted:g} point(s) taken off")
