@@ -6,6 +6,8 @@ never shown to the student as a traceback.
 
 from __future__ import annotations
 
+from autograder.results import NOT_IMPLEMENTED
+
 
 class GradingFailure(AssertionError):
     """Base of every failure a student may see; `kind` names it in reports."""
@@ -28,7 +30,7 @@ class StudentError(GradingFailure):
 
     def render(self) -> str:
         if self.type_name == "NotImplementedError":
-            head = f"{self.what} is not implemented yet (it raised NotImplementedError)"
+            head = f"{self.what} {NOT_IMPLEMENTED} (it raised NotImplementedError)"
         else:
             head = f"{self.what} raised {self.type_name}: {self.message}".rstrip(": ")
         lines = [head]

@@ -11,6 +11,8 @@ Outcome = Literal["passed", "failed", "error", "timeout", "crash", "grader-error
 # A requirement's failure costs its task points; a finding's (a probe beyond what the course
 # requires: extreme inputs, what it only advises) is reported and costs nothing (see scoring).
 Kind = Literal["requirement", "finding"]
+# How a failure says the student has not written the code yet (failures.StudentError, answers)
+NOT_IMPLEMENTED = "is not implemented yet"
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,10 @@ class TaskResult:
 
     @property
     def findings(self) -> tuple[TestRecord, ...]:
-        """The failed tests that cost nothing: probes beyond what the course requires."""
-        return tuple(t for t in self.tests if not t.counts and not t.passed)
+        """The failed tests that cost nothing: probes beyond what the course requires, of code
+        that exists (a probe of a method not written yet finds nothing about it)."""
+        return tuple(t for t in self.tests
+                     if not t.counts and not t.passed and NOT_IMPLEMENTED not in t.message)
 
     @property
     def passed(self) -> int:

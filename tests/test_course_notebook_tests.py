@@ -6,6 +6,7 @@ the course's tests is graded on the same interface."""
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -29,8 +30,13 @@ SEED_004_ASSERTS = 10  # 2 on Sequential of identity layers, 4 on Linear, 4 on R
 def reference_definitions(spec: config.AssignmentSpec) -> dict[str, object]:
     """The reference's imports, functions and classes, as intake keeps them for the worker (which
     skips a failing statement: here only the imports of the ungraded Keras and PyTorch demos)."""
+    return notebook_definitions(spec, spec.solution_dir)
+
+
+def notebook_definitions(spec: config.AssignmentSpec, folder: Path) -> dict[str, object]:
+    """`reference_definitions` of the notebook in `folder` (a sample's, say)."""
     namespace: dict[str, object] = {}
-    data = (spec.solution_dir / spec.notebook).read_bytes()
+    data = (folder / spec.notebook).read_bytes()
     for statement in notebook_statements(data, spec.notebook, spec.answers, []):
         try:
             exec(compile(statement.source, spec.notebook, "exec"), namespace)

@@ -7,22 +7,21 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-import nbformat
 import pytest
 
 from autograder import config
+from autograder.intake.notebook import notebook_statements
 
 WITH_GIVEN = [name for name in config.available() if config.load(name).given]
 
 
 def sources(folder, spec: config.AssignmentSpec) -> Iterator[str]:
-    """The code of a version: its package's files, or its notebook's code cells (magics and shell
-    lines left out)."""
+    """The code of a version: its package's files, or the statements intake keeps of its notebook
+    (magics, shell lines and demos left out, as the worker gets them)."""
     if spec.notebook:
-        for cell in nbformat.read(folder / spec.notebook, as_version=4).cells:
-            if cell.cell_type == "code":
-                yield "\n".join(line for line in cell.source.splitlines()
-                                if not line.lstrip().startswith(("%", "!")))
+        data = (folder / spec.notebook).read_bytes()
+        for statement in notebook_statements(data, spec.notebook, spec.answers, []):
+            yield statement.source
     else:
         for path in sorted((folder / spec.package).rglob("*.py")):
             yield path.read_text()

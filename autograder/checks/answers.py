@@ -18,6 +18,7 @@ import numpy as np
 
 from autograder.checks.compare import kind_of
 from autograder.failures import CheckFailed, StudentError
+from autograder.results import NOT_IMPLEMENTED
 
 MAX_LISTED = 6
 
@@ -46,7 +47,7 @@ def fetch(module: Any, name: str) -> Any:
         if exc.type_name != "AttributeError":
             raise
         raise CheckFailed(
-            f"{name} is not implemented yet, or its cell failed: {exc.message[:400]}.\n  Hint: "
+            f"{name} {NOT_IMPLEMENTED}, or its cell failed: {exc.message[:400]}.\n  Hint: "
             f"fill in its cell, keeping the name {name}, with numbers, and run the cell to see "
             "that it works.") from None
 

@@ -10,6 +10,7 @@ elementwise affine map, a fixed projection, tanh, and two losses.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -132,10 +133,23 @@ class SoftmaxCrossEntropy:
         return p / p.sum(axis=1, keepdims=True) - _flat(labels)
 
 
+def takes_grad_output(layer: Any) -> bool:
+    """Whether the student's `layer.backward` takes a second argument, `grad_output` (the kit's
+    chain-rule form), or only `input_data` (the course's Layer.backward, which returns the
+    Jacobians). Answered here, in the worker, where the method itself can be inspected."""
+    try:
+        parameters = inspect.signature(layer.backward).parameters.values()
+    except (TypeError, ValueError, AttributeError):
+        return False
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) > 1 or any(p.kind == p.VAR_POSITIONAL for p in parameters)
+
+
 PROBES = {
     "jacobian.scale_shift": ScaleShift,
     "jacobian.projection": Projection,
     "jacobian.tanh": Tanh,
     "jacobian.half_squared_error": HalfSquaredError,
     "jacobian.softmax_cross_entropy": SoftmaxCrossEntropy,
+    "jacobian.takes_grad_output": takes_grad_output,
 }

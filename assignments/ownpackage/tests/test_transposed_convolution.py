@@ -1,9 +1,14 @@
 """Bonus, transposed convolution: Conv2DTrLayer against torch.nn.functional.conv_transpose2d
-(stride dilates the input, padding crops the output), forward, backward and update_param."""
+(stride dilates the input, padding crops the output), forward, the gradients (either form, see
+the notebook) and update_param; and an upsampling layer trained on digits."""
 
 import pytest
 
-from autograder.checks.conv_parity import check_layer_pass, conv_transpose2d
+from autograder.checks.conv_parity import (
+    check_layer_pass,
+    check_upsampling_trains_like_torch,
+    conv_transpose2d,
+)
 
 TASK = "Transposed convolution"
 HINTS = {
@@ -11,7 +16,8 @@ HINTS = {
                "kernel[i, j, c, o]; output size (size - 1) * stride + k - 2 * padding.",
     "backward": "the input gradient of a transposed convolution is a (strided) cross-correlation of "
                 "the uncropped output gradient with the kernel.",
-    "params": "kernel gradient per sample, shaped (batch, k, k, in, out); bias: (batch, out).",
+    "params": "kernel gradient per sample, shaped (batch, k, k, in, out) (or its Jacobian, (batch, "
+              "out, k*k*in*out)); bias: (batch, out).",
 }
 
 
@@ -24,8 +30,14 @@ def test_conv2d_transpose_matches_torch(student, rng, kernel_size, padding, stri
     bias = rng.standard_normal(c_out)
     layer = student.module("notebook").Conv2DTrLayer(kernel_size, c_in, c_out, padding=padding,
                                                      stride=stride, K_init=kernel, b_init=bias)
-    check_layer_pass(layer, conv_transpose2d, rng.standard_normal((2, c_in, 4, 5)), rng, kernel, bias,
-                     name=f"Conv2DTrLayer({kernel_size}, {c_in}, {c_out}, padding={padding}, "
-                          f"stride={stride})",
+    check_layer_pass(student, layer, conv_transpose2d, rng.standard_normal((2, c_in, 4, 5)), rng,
+                     kernel, bias, name=f"Conv2DTrLayer({kernel_size}, {c_in}, {c_out}, "
+                                        f"padding={padding}, stride={stride})",
                      against="torch.nn.functional.conv_transpose2d", hints=HINTS, padding=padding,
                      stride=stride)
+
+
+@pytest.mark.task(TASK)
+def test_upsampling_layer_trains_like_torch_on_digits(student):
+    check_upsampling_trains_like_torch(student, student.module("notebook"), first=0, last=256,
+                                       kernel_seed=5, steps=10)

@@ -1,5 +1,6 @@
-"""Part 1, stricter: random shapes, float32 inputs, Softmax on large inputs, MaxPooling on odd
-sizes and several channels."""
+"""Part 1 on other shapes and data than the public tests: DenseLayer on random shapes, MaxPooling
+on several channels; and, as findings (the course's inputs never go there): Softmax on inputs of
++-1000, MaxPooling on odd sizes."""
 
 import pytest
 import torch
@@ -11,6 +12,7 @@ TASK = "Forward"
 
 
 @pytest.mark.task(TASK)
+@pytest.mark.extends("test_dense_forward_is_x_at_W_plus_b")
 @pytest.mark.parametrize("batch, input_dim, output_dim", [(1, 7, 2), (16, 30, 11)])
 def test_dense_forward_on_random_shapes(student, rng, batch, input_dim, output_dim):
     nb = student.module("notebook")
@@ -22,6 +24,7 @@ def test_dense_forward_on_random_shapes(student, rng, batch, input_dim, output_d
 
 
 @pytest.mark.task(TASK)
+@pytest.mark.robustness
 def test_softmax_survives_inputs_of_a_thousand(student, rng):
     x = rng.standard_normal((3, 6)) * 1000
     assert_close(student.module("notebook").Softmax().forward(x),
@@ -33,8 +36,21 @@ def test_softmax_survives_inputs_of_a_thousand(student, rng):
 
 
 @pytest.mark.task(TASK)
+@pytest.mark.extends("test_flatten_and_maxpooling_forward_match_torch")
+@pytest.mark.parametrize("shape", [(1, 1, 4, 4), (3, 4, 8, 6)])
+def test_maxpooling_on_other_shapes_and_channels(student, rng, shape):
+    check_maxpooling(student, rng, shape)
+
+
+@pytest.mark.task(TASK)
+@pytest.mark.robustness
 @pytest.mark.parametrize("shape", [(1, 1, 5, 5), (3, 4, 9, 6)])
-def test_maxpooling_on_odd_sizes_and_channels(student, rng, shape):
+def test_maxpooling_on_odd_sizes(student, rng, shape):
+    check_maxpooling(student, rng, shape)
+
+
+def check_maxpooling(student, rng, shape):
+    __tracebackhide__ = True
     x = rng.standard_normal(shape)
     assert_close(student.module("notebook").MaxPooling().forward(x),
                  F.max_pool2d(torch.tensor(x), 2, 2).numpy(),
