@@ -11,17 +11,25 @@ datasets up to 10000 x 500. `--fraction` scales the trial counts down for quick 
 seconds and the first failure. It runs single-threaded (the `bench` package sets the thread
 variables), as the grader's processes do: on a loaded 2-core machine torch's and OpenBLAS's default
 two threads made it 7-10 times slower (measured at a load average of 5), which would flatter us.
+
+`course_verdicts` gives the course's verdict on other packages (the kit's course-parity test runs
+it on every sample): each test function's first failure, "" when it passes, with every function
+bounded in time and run in a child process that a crash of the package (os._exit) cannot take
+the caller down with.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import json
 import math
+import signal
+import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -31,7 +39,11 @@ import torch
 from torch import nn
 
 SHAPES = [(64, 16), (128, 32), (256, 64)]  # (batch, features), shared by most of the course's tests
-REFERENCE = Path(__file__).resolve().parent.parent / "solutions" / "autodiff"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = REPO_ROOT / "solutions" / "autodiff"
+# The course's DataLoader datasets (samples, features): the largest takes 8 of the suite's
+# 14 seconds even at a twentieth of the trials.
+DATASET_SHAPES = ((100, 20), (1000, 100), (10000, 500))
 
 
 def trials(count: int, fraction: float) -> int:
@@ -291,8 +303,9 @@ def _dataloader_trials(mm: ModuleType, dataset_shape: tuple[int, int], batch_siz
                 raise AssertionError("DataLoader: collected and initial datasets differ")
 
 
-def test_dataloader(mm: ModuleType, fraction: float) -> None:
-    for dataset_shape in ((100, 20), (1000, 100), (10000, 500)):
+def test_dataloader(mm: ModuleType, fraction: float,
+                    dataset_shapes: Sequence[tuple[int, int]] = DATASET_SHAPES) -> None:
+    for dataset_shape in dataset_shapes:
         for batch_size in (1, 16, 100, 500, 512, 1000):
             for shuffle in (False, True):
                 for column in (False, True):
@@ -307,10 +320,49 @@ SUITE: dict[str, Callable[[ModuleType, float], None]] = {
 }
 
 
+# Without the largest DataLoader dataset: the same checks at a fraction of the cost, for runs on
+# many packages (course_verdicts); the bugs they catch show on 100 and 1000 samples as well.
+QUICK_SUITE = {**SUITE, "dataloader": functools.partial(test_dataloader,
+                                                        dataset_shapes=DATASET_SHAPES[:2])}
+VERDICT = "course-suite-verdict "  # prefixes the lines `--verdicts` prints, amid the package's own
+
+
 def load_modules(package_root: Path = REFERENCE) -> ModuleType:
-    """The `modules` package in `package_root` (by default the reference solution), imported."""
+    """The `modules` package in `package_root` (by default the reference solution), imported
+    afresh: a package imported earlier under that name is forgotten first."""
+    for name in [name for name in sys.modules if name == "modules" or name.startswith("modules.")]:
+        del sys.modules[name]
     sys.path.insert(0, str(package_root))
-    return importlib.import_module("modules")
+    try:
+        return importlib.import_module("modules")
+    finally:
+        sys.path.remove(str(package_root))
+
+
+def _raise_timeout(signum: int, frame: Any) -> None:
+    raise TimeoutError
+
+
+def failure_of(test: Callable[[ModuleType, float], None], mm: ModuleType, fraction: float,
+               time_limit: float = 0.0) -> str:
+    """Run one test function: "" when it passes, else its first failure. Any exception the
+    package raises fails it, as it fails the course's own test; so does running past
+    `time_limit` seconds (when set: an infinite loop in the package)."""
+    if time_limit:
+        signal.signal(signal.SIGALRM, _raise_timeout)
+        signal.setitimer(signal.ITIMER_REAL, time_limit)
+    try:
+        test(mm, fraction)
+        return ""
+    except AssertionError as exc:
+        return str(exc) or "an assertion failed"
+    except TimeoutError:
+        return f"did not finish within {time_limit:g} s"
+    except Exception as exc:  # the package's own error fails the course's test
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        if time_limit:
+            signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def run(package_root: Path, fraction: float) -> dict[str, Any]:
@@ -319,13 +371,62 @@ def run(package_root: Path, fraction: float) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for name, test in SUITE.items():
         started = time.perf_counter()
-        try:
-            test(mm, fraction)
-            failure = ""
-        except AssertionError as exc:
-            failure = str(exc)
+        failure = failure_of(test, mm, fraction)
         results[name] = {"seconds": round(time.perf_counter() - started, 3), "failure": failure}
     return {"torch_threads": torch.get_num_threads(), "fraction": fraction, "tests": results}
+
+
+def _print_verdicts(package_roots: Sequence[Path], start: int, fraction: float,
+                    time_limit: float) -> None:
+    """The child's side of `course_verdicts`: one line per (package, test function), from the
+    `start`-th pair on, printed as soon as it is known."""
+    index = 0
+    for root in package_roots:
+        names = list(QUICK_SUITE)[max(0, start - index):]
+        index += len(QUICK_SUITE) - len(names)
+        if not names:
+            continue
+        try:
+            mm: ModuleType | None = load_modules(root)
+            broken = ""
+        except Exception as exc:  # the package does not even import: every test fails
+            mm, broken = None, f"importing modules: {type(exc).__name__}: {exc}"
+        for name in names:
+            failure = broken or failure_of(QUICK_SUITE[name], mm, fraction, time_limit)
+            print(VERDICT + json.dumps({"index": index, "failure": failure}), flush=True)
+            index += 1
+
+
+def _pairs(package_roots: Sequence[Path]) -> Iterator[tuple[Path, str]]:
+    return ((root, name) for root in package_roots for name in QUICK_SUITE)
+
+
+def course_verdicts(package_roots: Sequence[Path], *, fraction: float = 0.05,
+                    time_limit: float = 30.0) -> dict[Path, dict[str, str]]:
+    """The course's verdict on each package: per test function of QUICK_SUITE, "" when it passes,
+    else its first failure. The packages run one after another in a child process; when one
+    kills that process (os._exit), the test function it died in fails and a new child takes over
+    from the next one."""
+    pairs = list(_pairs(package_roots))
+    verdicts: dict[int, str] = {}
+    while len(verdicts) < len(pairs):
+        start = len(verdicts)
+        command = [sys.executable, "-m", "bench.course_suite", "--verdicts", "--start", str(start),
+                   "--fraction", str(fraction), "--time-limit", str(time_limit),
+                   *map(str, package_roots)]
+        child = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True,
+                               timeout=time_limit * (len(pairs) - start) + 120)
+        for line in child.stdout.splitlines():
+            if line.startswith(VERDICT):
+                record = json.loads(line[len(VERDICT):])
+                verdicts[record["index"]] = record["failure"]
+        if len(verdicts) < len(pairs) and len(verdicts) == start:
+            verdicts[start] = (f"the process running the course's tests died (exit code "
+                               f"{child.returncode}): {child.stderr.strip()[-300:]}")
+    result: dict[Path, dict[str, str]] = {root: {} for root in package_roots}
+    for index, (root, name) in enumerate(pairs):
+        result[root][name] = verdicts[index]
+    return result
 
 
 if __name__ == "__main__":
@@ -333,5 +434,16 @@ if __name__ == "__main__":
     parser.add_argument("--fraction", type=float, default=1.0, help="share of the course's trials")
     parser.add_argument("--package-root", type=Path, default=REFERENCE,
                         help="the folder holding `modules/` (default: the reference solution)")
+    parser.add_argument("--verdicts", action="store_true",
+                        help="print the verdict of QUICK_SUITE on each package given (the child "
+                             "process of course_verdicts)")
+    parser.add_argument("--start", type=int, default=0, help="with --verdicts: the first pair")
+    parser.add_argument("--time-limit", type=float, default=0.0,
+                        help="with --verdicts: seconds each test function may run")
+    parser.add_argument("package_roots", type=Path, nargs="*", help="with --verdicts: packages")
     arguments = parser.parse_args()
-    print(json.dumps(run(arguments.package_root, arguments.fraction)))
+    if arguments.verdicts:
+        _print_verdicts(arguments.package_roots, arguments.start, arguments.fraction,
+                        arguments.time_limit)
+    else:
+        print(json.dumps(run(arguments.package_root, arguments.fraction)))

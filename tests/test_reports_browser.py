@@ -37,6 +37,7 @@ window.addEventListener("load", function () {
     headers: texts("#gradebook thead th"),
     sections: texts("section.task h2"),
     hints: texts(".failure .hint"),
+    probes: texts(".notice-robustness"),
     flags: texts("#flags tbody tr td:first-child"),
     score: texts("#score .value")
   };
@@ -111,13 +112,20 @@ def test_instructor_gradebook_sorts_by_a_column_when_its_header_is_clicked(autod
 
 
 def test_student_feedback_page_shows_each_task_and_the_hint_for_the_failure(autodiff, tmp_path) -> None:
-    found = probe(autodiff.out / "softmax-without-max-shift" / "feedback.html", tmp_path)
+    found = probe(autodiff.out / "mse-only-2d" / "feedback.html", tmp_path)
     tasks = [t.name for t in config.load("autodiff").tasks]
     assert [s.split(":")[0] for s in found["sections"]] == tasks
-    assert found["score"] == ["8.5 / 10"]
-    assert any("subtract the row maximum" in hint for hint in found["hints"])
+    assert found["score"] == ["9 / 10"]
+    assert any("(batch_size, *)" in hint for hint in found["hints"])
 
 
-@pytest.mark.parametrize("page", ["index.html", "softmax-without-max-shift/feedback.html"])
+def test_a_finding_beyond_the_course_shows_with_its_hint_at_full_points(autodiff, tmp_path) -> None:
+    found = probe(autodiff.out / "softmax-without-max-shift" / "feedback.html", tmp_path)
+    assert found["score"] == ["10 / 10"] and not found["hints"]
+    assert any("Beyond the course (no points taken)" in text and "subtract the row maximum" in text
+               for text in found["probes"]), found["probes"]
+
+
+@pytest.mark.parametrize("page", ["index.html", "mse-only-2d/feedback.html"])
 def test_pages_render_to_a_screenshot_that_is_not_blank(autodiff, tmp_path, page) -> None:
     assert_not_blank(autodiff.out / page, tmp_path)

@@ -135,7 +135,17 @@ def optimizer_trajectory(name: str, parameters: Sequence[np.ndarray],
                          grads: Sequence[Sequence[np.ndarray]], **kwargs: Any
                          ) -> list[list[np.ndarray]]:
     """The parameters after each step of torch.optim.<name> (SGD, Adam) with the course's
-    defaults for the arguments not given; `grads[k]` holds the gradients of step k.
+    defaults for the arguments not given; `grads[k]` holds the gradients of step k."""
+    options = {**COURSE_OPTIMIZER_DEFAULTS[name], **kwargs}
+    return scheduled_trajectory(name, parameters, grads, [options.pop("lr")] * len(grads),
+                                **options)
+
+
+def scheduled_trajectory(name: str, parameters: Sequence[np.ndarray],
+                         grads: Sequence[Sequence[np.ndarray]], lrs: Sequence[float],
+                         **kwargs: Any) -> list[list[np.ndarray]]:
+    """`optimizer_trajectory` with a learning rate of its own at each step (`lrs[k]`), as a
+    learning-rate scheduler sets torch's `param_group["lr"]` between steps.
 
     This calls torch.optim's functional forms (torch.optim.sgd.sgd, torch.optim.adam.adam), the
     very code that SGD.step and Adam.step run: building a torch.optim.Optimizer imports
@@ -152,16 +162,16 @@ def optimizer_trajectory(name: str, parameters: Sequence[np.ndarray],
     steps = [torch.tensor(0.0) for _ in params]
     trajectory = []
     with torch.no_grad():
-        for step_grads in grads:
+        for step_grads, lr in zip(grads, lrs, strict=True):
             step_grads = [tensor(g) for g in step_grads]
             if name == "SGD":
                 sgd(params, step_grads, momentum_buffers, foreach=False,
                     weight_decay=options["weight_decay"], momentum=options["momentum"],
-                    lr=options["lr"], dampening=0.0, nesterov=False, maximize=False)
+                    lr=lr, dampening=0.0, nesterov=False, maximize=False)
             elif name == "Adam":
                 beta1, beta2 = options["betas"]
                 adam(params, step_grads, exp_avgs, exp_avg_sqs, [], steps, foreach=False,
-                     amsgrad=False, beta1=beta1, beta2=beta2, lr=options["lr"],
+                     amsgrad=False, beta1=beta1, beta2=beta2, lr=lr,
                      weight_decay=options["weight_decay"], eps=options["eps"], maximize=False)
             else:
                 raise ValueError(f"no torch twin for optimizer {name!r}")
@@ -280,3 +290,24 @@ def take_epoch(iterable: Any, expected: int, what: str) -> list[Any]:
                  f"has {expected}.\n  Hint: raise StopIteration in __next__ once every batch of "
                  "the epoch was returned, and start over in __iter__.")
     return items
+
+
+# ---- driving a student's objects as the course's training loop does ---------------------------
+
+
+def affine_grads(x: np.ndarray, grad_output: np.ndarray) -> list[np.ndarray]:
+    """The gradients [d scale, d shift] that one backward(x, grad_output) of the affine probe
+    (runtime.probes, y = x * scale + shift) stores: what an optimizer's step() then reads."""
+    return [(grad_output * x).sum(axis=0), grad_output.sum(axis=0)]
+
+
+def training_step(optimizer: Any, module: Any, x: np.ndarray, grad_output: np.ndarray) -> None:
+    """One step as the course's training loop takes it: optimizer.zero_grad(), forward, backward
+    (which stores fresh gradients), optimizer.step(). Never step() twice on the same gradients:
+    an optimizer may use the gradient arrays as scratch space (weight decay added in place),
+    which is harmless in training, where backward recomputes them every step."""
+    __tracebackhide__ = True
+    optimizer.zero_grad()
+    module(x)
+    module.backward(x, grad_output)
+    optimizer.step()

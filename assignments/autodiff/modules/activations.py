@@ -55,7 +55,8 @@ class Softmax(Module):
         :param input: array of size (batch_size, num_classes)
         :return: array of the same size
         """
-        # Must survive logits like +-1000: subtract the row maximum (or use scipy.special).
+        # Subtract the row maximum (or use scipy.special) so that logits like +-1000 do not
+        # overflow: the self-check reports that as a finding, without taking points.
         raise NotImplementedError
 
     def compute_grad_input(self, input: np.ndarray, grad_output: np.ndarray) -> np.ndarray:

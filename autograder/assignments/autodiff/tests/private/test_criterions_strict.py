@@ -1,5 +1,6 @@
-"""Hidden checks of modules.criterions: more shapes, cross-entropy on logits of +-1000, finite
-differences, float64 gradients."""
+"""Hidden checks of modules.criterions on other shapes and data than the public test: more shapes,
+finite differences, float64 gradients; and, as a robustness probe beyond the course's inputs (a
+finding that costs nothing), cross-entropy on logits of +-1000."""
 
 import numpy as np
 import pytest
@@ -23,6 +24,9 @@ HINTS = {
                     "builds on your LogSoftmax: if LogSoftmax fails its own tests, fix it first.",
     },
 }
+# The course, section 6 (translated); its tests never feed logits of +-1000.
+LOG_SOFTMAX = ("Important: computing Softmax and then its logarithm is a numerically unstable "
+               "operation. Use the LogSoftmax layer.")
 STABLE = ("use LogSoftmax (x - logsumexp(x) with the row maximum subtracted), never "
           "log(softmax(x)): on logits of +-1000 softmax underflows to 0 and log(0) = -inf. "
           "CrossEntropyLoss builds on your LogSoftmax: if LogSoftmax fails its own stability "
@@ -53,6 +57,7 @@ def labels(rng, batch, classes):
 
 
 @pytest.mark.task("Criterions")
+@pytest.mark.extends("test_criterions")
 def test_mse_more_shapes(student, rng):
     criterion = student.module("modules.criterions").MSELoss()
     for shape in ((1, 1), (5, 3), (16, 1), (2, 3, 4)):
@@ -62,6 +67,7 @@ def test_mse_more_shapes(student, rng):
 
 
 @pytest.mark.task("Criterions")
+@pytest.mark.extends("test_criterions")
 def test_cross_entropy_more_shapes(student, rng):
     criterion = student.module("modules.criterions").CrossEntropyLoss()
     for batch, classes in ((1, 2), (5, 3), (16, 10), (3, 1)):
@@ -73,6 +79,7 @@ def test_cross_entropy_more_shapes(student, rng):
 
 
 @pytest.mark.task("Criterions")
+@pytest.mark.robustness(advice=LOG_SOFTMAX)
 def test_cross_entropy_is_stable_on_huge_logits(student, rng):
     criterion = student.module("modules.criterions").CrossEntropyLoss()
     x = np.array([[1000.0, -1000.0, 999.0, 0.0],
@@ -85,6 +92,7 @@ def test_cross_entropy_is_stable_on_huge_logits(student, rng):
 
 
 @pytest.mark.task("Criterions")
+@pytest.mark.extends("test_criterions")
 @pytest.mark.parametrize("name", list(HINTS))
 def test_criterion_finite_differences(student, rng, name):
     criterion = getattr(student.module("modules.criterions"), name)()
@@ -103,6 +111,7 @@ def test_criterion_finite_differences(student, rng, name):
 
 
 @pytest.mark.task("Criterions")
+@pytest.mark.extends("test_criterions")
 def test_criterions_keep_float64(student, rng):
     criterions = student.module("modules.criterions")
     x = rng.standard_normal((3, 4))

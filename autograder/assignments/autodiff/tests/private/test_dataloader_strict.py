@@ -1,6 +1,7 @@
-"""Hidden checks of modules.dataloader.DataLoader: len() and num_samples() for many sizes, a
-smaller last batch, every sample exactly once per epoch, a fresh order per epoch when shuffling,
-the original order when not, targets of shape (N,) and (N, 1), dtypes kept."""
+"""Hidden checks of modules.dataloader.DataLoader on other sizes and data than the public test:
+len() and num_samples() for many sizes, a smaller last batch, every sample exactly once per
+epoch, a fresh order per epoch when shuffling, the original order when not, targets of shape (N,)
+and (N, 1), dtypes kept."""
 
 import math
 
@@ -63,6 +64,7 @@ def epoch_order(loader, X, y, batch_size, what):
 
 
 @pytest.mark.task("DataLoader")
+@pytest.mark.extends("test_dataloader")
 def test_len_and_num_samples(student, rng):
     dataloader = student.module("modules.dataloader")
     for n, batch_size in ((10, 3), (10, 5), (10, 10), (10, 20), (1, 1), (7, 1), (1000, 999)):
@@ -79,6 +81,7 @@ def test_len_and_num_samples(student, rng):
 
 
 @pytest.mark.task("DataLoader")
+@pytest.mark.extends("test_dataloader")
 @pytest.mark.parametrize("y_kind", ["labels", "column"])
 def test_no_shuffle_keeps_order_with_smaller_last_batch(student, rng, y_kind):
     dataloader = student.module("modules.dataloader")
@@ -94,6 +97,7 @@ def test_no_shuffle_keeps_order_with_smaller_last_batch(student, rng, y_kind):
 
 
 @pytest.mark.task("DataLoader")
+@pytest.mark.extends("test_dataloader")
 @pytest.mark.parametrize("y_kind", ["labels", "column"])
 def test_shuffle_draws_a_new_order_every_epoch(student, rng, y_kind):
     dataloader = student.module("modules.dataloader")

@@ -1,5 +1,6 @@
-"""Hidden checks of modules.layers.Dropout: the share of dropped entries, the 1/(1-p) rescaling,
-backward with the mask of the last forward pass, a new mask per forward pass, eval mode.
+"""Hidden checks of modules.layers.Dropout on other rates and shapes than the public test: the
+share of dropped entries, the 1/(1-p) rescaling, backward with the mask of the forward pass just
+before it, a new mask per forward pass, eval mode between train-mode passes.
 
 Statistical bounds come from Hoeffding's inequality, P(|share - p| >= t) <= 2 exp(-2 n t^2), with
 t chosen so that each check fails a correct Dropout with probability below 1e-8 (all checks of
@@ -43,6 +44,7 @@ def forward_mask(module, x, p, name):
 
 
 @pytest.mark.task("Dropout")
+@pytest.mark.extends("test_dropout")
 def test_dropout_drops_a_share_p(student, rng):
     layers = student.module("modules.layers")
     x = positive(rng, (100, 200))
@@ -60,6 +62,7 @@ def test_dropout_drops_a_share_p(student, rng):
 
 
 @pytest.mark.task("Dropout")
+@pytest.mark.extends("test_dropout")
 def test_dropout_rescales_kept_entries(student, rng):
     layers = student.module("modules.layers")
     for p, shape in ((0.3, (40, 25)), (0.75, (4, 5, 6)), (0.0, (3, 7))):
@@ -72,25 +75,26 @@ def test_dropout_rescales_kept_entries(student, rng):
 
 
 @pytest.mark.task("Dropout")
+@pytest.mark.extends("test_dropout")
 def test_dropout_backward_reuses_the_forward_mask(student, rng):
     layers = student.module("modules.layers")
     p = 0.5
     module = layers.Dropout(p)
-    x = positive(rng, (30, 40))
     name = f"Dropout(p={p}) in train mode"
-    for forward_pass in (1, 2):
+    for forward_pass in (1, 2, 3):  # forward then backward, as each step of a training loop
+        x = positive(rng, (30, 40))
         kept = forward_mask(module, x, p, name)
-        for backward_pass in (1, 2):
-            g = positive(rng, x.shape)
-            grad = module.backward(x, g)
-            assert_close(grad, np.where(kept, g / (1 - p), 0.0),
-                         f"{name}: backward(x, grad_output) call #{backward_pass} after forward "
-                         f"pass #{forward_pass}, x of shape {x.shape}",
-                         against="grad_output / (1 - p) where that forward pass kept x, 0 where "
-                                 "it dropped x", tolerance=tolerance_for(grad), hint=SAME_MASK)
+        g = positive(rng, x.shape)
+        grad = module.backward(x, g)
+        assert_close(grad, np.where(kept, g / (1 - p), 0.0),
+                     f"{name}: backward(x, grad_output) after forward pass #{forward_pass}, x of "
+                     f"shape {x.shape}",
+                     against="grad_output / (1 - p) where that forward pass kept x, 0 where it "
+                             "dropped x", tolerance=tolerance_for(grad), hint=SAME_MASK)
 
 
 @pytest.mark.task("Dropout")
+@pytest.mark.extends("test_dropout")
 def test_dropout_draws_a_new_mask_every_forward(student, rng):
     layers = student.module("modules.layers")
     p = 0.5
@@ -107,6 +111,7 @@ def test_dropout_draws_a_new_mask_every_forward(student, rng):
 
 
 @pytest.mark.task("Dropout")
+@pytest.mark.extends("test_dropout")
 def test_dropout_eval_mode_is_identity(student, rng):
     layers = student.module("modules.layers")
     p = 0.9
@@ -128,6 +133,7 @@ def test_dropout_eval_mode_is_identity(student, rng):
 
 
 @pytest.mark.task("Dropout")
+@pytest.mark.extends("test_dropout")
 def test_dropout_keeps_float64(student, rng):
     layers = student.module("modules.layers")
     module = layers.Dropout(0.5)

@@ -1,5 +1,5 @@
-"""Hidden checks of modules.layers.Linear: odd shapes, accumulation and zero_grad, finite
-differences, float64 in -> float64 out."""
+"""Hidden checks of modules.layers.Linear on other shapes and data than the public test: odd
+shapes, accumulation until zero_grad, finite differences, float64 in -> float64 out."""
 
 import numpy as np
 import pytest
@@ -37,6 +37,7 @@ def build(layers, rng, in_features, out_features, bias):
 
 
 @pytest.mark.task("Linear")
+@pytest.mark.extends("test_linear")
 def test_linear_odd_shapes(student, rng):
     layers = student.module("modules.layers")
     for batch, in_features, out_features in SHAPES:
@@ -50,6 +51,7 @@ def test_linear_odd_shapes(student, rng):
 
 
 @pytest.mark.task("Linear")
+@pytest.mark.extends("test_linear")
 def test_linear_gradients_accumulate_until_zero_grad(student, rng):
     layers = student.module("modules.layers")
     module, weight, bias_value = build(layers, rng, 4, 3, True)
@@ -78,6 +80,7 @@ def test_linear_gradients_accumulate_until_zero_grad(student, rng):
 
 
 @pytest.mark.task("Linear")
+@pytest.mark.extends("test_linear")
 def test_linear_finite_differences(student, rng):
     layers = student.module("modules.layers")
     module, weight, bias_value = build(layers, rng, 4, 3, True)
@@ -109,6 +112,7 @@ def test_linear_finite_differences(student, rng):
 
 
 @pytest.mark.task("Linear")
+@pytest.mark.extends("test_linear")
 def test_linear_keeps_float64(student, rng):
     layers = student.module("modules.layers")
     module, _, _ = build(layers, rng, 3, 2, True)

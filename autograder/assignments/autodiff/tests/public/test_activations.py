@@ -1,11 +1,13 @@
 """modules.activations against torch.nn: ReLU, Sigmoid, Softmax and LogSoftmax (over the last
-axis), as in the course's test_activations."""
+axis), as in the course's test_activations. ReLU and Sigmoid take "an array of an arbitrary size"
+(their docstrings), so they also get a 3-D input."""
 
 import pytest
 
 from autograder.checks.torch_parity import activation, check_float64, compare_pass
 
 INPUT_SHAPES = [(64, 16), (128, 32), (256, 64)]
+ANY_SIZE = [(8, 4, 5)]  # for the element-wise activations, whose docstrings promise any size
 HINTS = {
     "ReLU": {"forward": "y = max(x, 0) elementwise (np.maximum(x, 0)).",
              "backward": "dL/dx = grad_output * (x > 0)."},
@@ -27,7 +29,8 @@ HINTS = {
 def test_activations(student, rng, name):
     activations = student.module("modules.activations")
     against = f"torch.nn.{name}" + ("(dim=-1)" if "Softmax" in name else "")
-    for input_shape in INPUT_SHAPES:
+    shapes = INPUT_SHAPES + (ANY_SIZE if "Softmax" not in name else [])
+    for input_shape in shapes:
         module = getattr(activations, name)()
         x = rng.standard_normal(input_shape)
         grad_output = rng.standard_normal(input_shape)

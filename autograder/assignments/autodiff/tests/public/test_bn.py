@@ -1,10 +1,13 @@
 """modules.layers.BatchNormalization against torch.nn.BatchNorm1d, as in the course's test_bn:
-train and eval mode, with and without the affine parameters, several passes without zero_grad."""
+train and eval mode, with and without the affine parameters, several passes without zero_grad;
+and, as the course's text specifies (step 4 of train mode), the running statistics: updated by
+every train-mode pass (the running variance with the unbiased B / (B - 1) estimate), left alone in
+eval mode."""
 
 import pytest
 
-from autograder.checks import as_array
-from autograder.checks.torch_parity import batch_norm, check_float64, compare_pass
+from autograder.checks import as_array, assert_close
+from autograder.checks.torch_parity import batch_norm, check_float64, compare_pass, running_stats
 
 CASES = [(0.1, (64, 16)), (0.5, (128, 32)), (0.9, (256, 64))]  # (momentum, input shape)
 PASSES = 2
@@ -26,6 +29,13 @@ HINTS = {
         "params": "grad_weight += (grad_output * x_hat).sum(axis=0), grad_bias += "
                   "grad_output.sum(axis=0), with x_hat normalised by the running statistics.",
     },
+}
+STATS_HINTS = {
+    "running_mean": "in train mode, running_mean = (1 - momentum) * running_mean + momentum * "
+                    "batch_mean, once per forward pass; eval mode leaves it alone.",
+    "running_var": "in train mode, running_var = (1 - momentum) * running_var + momentum * "
+                   "B / (B - 1) * batch_var: the running variance uses the UNBIASED estimate "
+                   "(unlike the normalisation); eval mode leaves it alone.",
 }
 
 
@@ -58,5 +68,12 @@ def test_bn(student, rng, affine, mode):
                 params=["weight", "bias"] if affine else [], hints=HINTS[mode],
                 context=f"pass #{call} on the same module without zero_grad, so parameter "
                         "gradients add up" if call > 1 else "")
+        for attr, expected in running_stats(reference).items():
+            assert_close(getattr(module, attr), expected,
+                         f"{name}: {attr} after {PASSES} passes (batches of {batch})",
+                         against=f"torch.nn.BatchNorm1d.{attr}", hint=STATS_HINTS[attr])
         check_float64(output, f"{name}: forward(x) for a float64 x of shape {x.shape}")
         check_float64(grad_input, f"{name}: backward(x, grad_output) for float64 arrays")
+        for param in ("weight", "bias") if affine else ():
+            check_float64(getattr(module, f"grad_{param}"),
+                          f"{name}: grad_{param} after a float64 backward pass")

@@ -1,5 +1,6 @@
 """modules.criterions against torch.nn: MSELoss and CrossEntropyLoss (mean over the batch), as in
-the course's test_criterions."""
+the course's test_criterions. MSELoss's docstrings promise inputs and targets "of size
+(batch_size, *)", so it also gets a 3-D input: the mean runs over every entry, like torch's."""
 
 import numpy as np
 import pytest
@@ -8,8 +9,11 @@ from autograder.checks import as_array, assert_close
 from autograder.checks.torch_parity import check_float64, loss_and_grad, tolerance_for
 
 INPUT_SHAPES = [(64, 16), (128, 32), (256, 64)]
+ANY_TRAILING = [(8, 4, 5)]  # MSELoss: (batch_size, *)
 HINTS = {
-    "MSELoss": {"forward": "the mean of (input - target) ** 2 over ALL entries (divide by B * N).",
+    "MSELoss": {"forward": "the mean of (input - target) ** 2 over ALL entries (divide by "
+                           "input.size, which is B * N for 2-D inputs), for inputs of shape "
+                           "(batch_size, *).",
                 "backward": "dL/df = 2 * (input - target) / input.size."},
     "CrossEntropyLoss": {
         "forward": "-mean over the batch of log_softmax(input)[i, target[i]]; use LogSoftmax "
@@ -25,7 +29,7 @@ HINTS = {
 def test_criterions(student, rng, name):
     criterions = student.module("modules.criterions")
     criterion = getattr(criterions, name)()
-    for input_shape in INPUT_SHAPES:
+    for input_shape in INPUT_SHAPES + (ANY_TRAILING if name == "MSELoss" else []):
         x = rng.standard_normal(input_shape)
         if name == "MSELoss":
             target = rng.standard_normal(input_shape)

@@ -27,9 +27,8 @@ def test_dataloader(student, rng, shuffle, y_shape):
     for (n, features), batch_size in CASES:
         X = rng.standard_normal((n, features))
         X[:, 0] = np.arange(n)  # each row holds its index, to check pairing and order
-        y = np.arange(n) + 0.5
-        if y_shape == "(N, 1)":
-            y = y[:, None]
+        # (N,): class labels for the cross-entropy, integers; (N, 1): real targets for the MSE
+        y = np.arange(n) * 10 if y_shape == "(N,)" else (np.arange(n) + 0.5)[:, None]
         loader = dataloader.DataLoader(X, y, batch_size=batch_size, shuffle=shuffle)
         name = (f"DataLoader(X of shape {X.shape}, y of shape {y.shape}, "
                 f"batch_size={batch_size}, shuffle={shuffle})")
@@ -67,7 +66,7 @@ def test_dataloader(student, rng, shuffle, y_shape):
                 check(X_batch.dtype == X.dtype and y_batch.dtype == y.dtype,
                       f"{what}: batch #{index} has dtypes ({X_batch.dtype}, {y_batch.dtype}), but "
                       f"X and y have ({X.dtype}, {y.dtype}).\n  Hint: index the arrays, do not "
-                      "convert them.")
+                      "convert them (integer labels must stay integers for the cross-entropy).")
                 rows = X_batch[:, 0]
                 check(bool(np.all(np.isin(rows, np.arange(n)))),
                       f"{what}: X_batch #{index} holds rows that are not rows of X")
