@@ -27,6 +27,22 @@ def test_regression_losses_match_torch(student, rng):
 
 
 @pytest.mark.task("Losses")
+def test_mae_gradient_is_zero_where_the_prediction_equals_the_target(student, rng):
+    """The notebook states torch's convention, sign(0) = 0: where a prediction equals its target,
+    the gradient of the mean absolute error is 0, as torch.nn.L1Loss's."""
+    prediction, target = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    target[::2] = prediction[::2]
+    target[1, 1] = prediction[1, 1]
+    check_loss_and_grad(student.module("notebook"), "MAE", "L1Loss", prediction, target,
+                        case="arrays of shape (4, 3) whose rows 0 and 2 and element [1, 1] equal "
+                             "their targets", hints={
+                            "loss": HINTS["MAE"]["loss"],
+                            "grad": "np.sign(y_predicted - y_actual) / n: np.sign(0) is 0, so "
+                                    "a prediction equal to its target gets a zero gradient, as in "
+                                    "torch (not +1 or -1, as np.where(diff >= 0, 1, -1) gives)"})
+
+
+@pytest.mark.task("Losses")
 def test_classification_losses_match_torch(student, rng):
     notebook = student.module("notebook")
     logits = rng.standard_normal((8, 5)) * 2

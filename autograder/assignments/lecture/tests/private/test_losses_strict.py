@@ -1,4 +1,6 @@
-"""Losses, hidden checks: odd shapes, soft BCE targets, logits of +-1000, finite differences."""
+"""Losses, hidden checks: odd shapes, soft BCE targets, batch sizes, finite differences; and, as
+findings only, logits of +-1000 and probabilities of exactly 0 or 1 (torch clamps BCE's log at
+-100): the lecture's inputs never come near them."""
 
 import numpy as np
 import pytest
@@ -15,6 +17,7 @@ STABLE = {"loss": "subtract each row's maximum from the logits before np.exp, so
 
 
 @pytest.mark.task("Losses")
+@pytest.mark.extends("test_regression_losses_match_torch")
 @pytest.mark.parametrize("shape", [(1,), (7,), (2, 3, 4)])
 def test_regression_losses_any_shape(student, rng, shape):
     notebook = student.module("notebook")
@@ -25,6 +28,7 @@ def test_regression_losses_any_shape(student, rng, shape):
 
 
 @pytest.mark.task("Losses")
+@pytest.mark.extends("test_classification_losses_match_torch")
 def test_bce_with_soft_targets_and_a_matrix(student, rng):
     check_loss_and_grad(student.module("notebook"), "BCE", "BCELoss",
                         rng.uniform(0.02, 0.98, (4, 3)), rng.uniform(0, 1, (4, 3)),
@@ -32,6 +36,9 @@ def test_bce_with_soft_targets_and_a_matrix(student, rng):
 
 
 @pytest.mark.task("Losses")
+@pytest.mark.robustness(advice="the lecture's own CrossEntropyLoss (section 5.3) subtracts each "
+                                  "row's maximum: np.exp(scores - np.max(scores, axis=1, "
+                                  "keepdims=True))")
 def test_cross_entropy_survives_logits_of_plus_minus_1000(student, rng):
     logits = rng.standard_normal((3, 4))
     logits[0, 0], logits[1, 2], logits[2, 1], logits[2, 3] = 1000.0, -1000.0, 1000.0, 999.0
@@ -40,6 +47,7 @@ def test_cross_entropy_survives_logits_of_plus_minus_1000(student, rng):
 
 
 @pytest.mark.task("Losses")
+@pytest.mark.extends("test_classification_losses_match_torch")
 @pytest.mark.parametrize("batch", [1, 16])
 def test_cross_entropy_batch_sizes(student, rng, batch):
     check_loss_and_grad(student.module("notebook"), "CrossEntropy", "CrossEntropyLoss",
@@ -49,6 +57,23 @@ def test_cross_entropy_batch_sizes(student, rng, batch):
 
 
 @pytest.mark.task("Losses")
+@pytest.mark.robustness
+def test_bce_of_probabilities_exactly_0_or_1_matches_torchs_clamp(student, rng):
+    """A saturated sigmoid gives probabilities of exactly 0 or 1: torch.nn.BCELoss clamps each log
+    at -100 and keeps its gradient's denominator p (1 - p) at least 1e-12."""
+    prediction = np.array([[0.0, 1.0, 0.3], [1.0, 0.0, 0.8]])
+    target = np.array([[0.0, 1.0, 1.0], [0.0, 1.0, 0.0]])
+    check_loss_and_grad(student.module("notebook"), "BCE", "BCELoss", prediction, target,
+                        case="probabilities of exactly 0 and 1 among others", hints={
+                            "loss": "clamp each log at -100, as torch does: "
+                                    "np.maximum(np.log(p), -100) and np.maximum(np.log(1 - p), "
+                                    "-100)",
+                            "grad": "(p - y) / np.maximum(p * (1 - p), 1e-12) / n, as torch "
+                                    "computes it"})
+
+
+@pytest.mark.task("Losses")
+@pytest.mark.extends("test_regression_losses_match_torch", "test_classification_losses_match_torch")
 def test_gradients_match_finite_differences(student, rng):
     notebook = student.module("notebook")
     cases = {

@@ -49,6 +49,7 @@ EXAMPLES = {
 
 
 @pytest.mark.task("Worked examples")
+@pytest.mark.answer
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
 def test_worked_example_values(student, name):
     expected, tolerance, hints = EXAMPLES[name]

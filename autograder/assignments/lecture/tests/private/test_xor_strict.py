@@ -19,6 +19,7 @@ def random_parameters(rng, hidden):
 
 
 @pytest.mark.task("XOR network")
+@pytest.mark.extends("test_xor_forward_and_one_step_match_torch")
 @pytest.mark.parametrize("hidden, learning_rate, batch", [(3, 0.5, 6), (1, 2.0, 1)])
 def test_xor_steps_for_other_sizes(student, rng, hidden, learning_rate, batch):
     net = student.module("notebook").XORNet(hidden_units=hidden, learning_rate=learning_rate)
@@ -31,6 +32,8 @@ def test_xor_steps_for_other_sizes(student, rng, hidden, learning_rate, batch):
 
 
 @pytest.mark.task("XOR network")
+@pytest.mark.extends("test_xor_forward_and_one_step_match_torch",
+                     "test_xor_training_from_the_lecture_weights_solves_xor")
 def test_xor_fit_is_repeated_steps_and_predict_thresholds(student, rng):
     net = student.module("notebook").XORNet(hidden_units=3, learning_rate=0.7)
     x, y = rng.normal(0, 1, (5, 2)), rng.integers(0, 2, 5)

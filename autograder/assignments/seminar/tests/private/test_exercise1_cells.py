@@ -41,6 +41,7 @@ def expected_row(row: dict[str, float], alpha: float, beta: float) -> dict[str, 
 
 
 @pytest.mark.task("Exercise 1")
+@pytest.mark.answer
 def test_exercise1_every_cell_follows_from_the_cells_before_it(student):
     notebook = student.module("notebook")
     rows = answers.table(answers.fetch(notebook, "exercise1_table"), "exercise1_table", COLUMNS,

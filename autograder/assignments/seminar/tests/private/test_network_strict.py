@@ -1,4 +1,5 @@
-"""Task 4, hidden checks: networks of one and of five layers, a larger batch, uint8 labels."""
+"""Task 4, hidden checks: networks of one and of five layers, a larger batch, uint8 labels (as the
+seminar's MNIST labels are)."""
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ HINTS = {
 
 
 @pytest.mark.task("NeuralNetwork")
+@pytest.mark.extends("test_network_forward_predict_and_backward_with_known_good_layers")
 @pytest.mark.parametrize("layer_count, batch, features", [(1, 4, 3), (5, 50, 10)])
 def test_network_of_any_depth_with_uint8_labels(student, rng, layer_count, batch, features):
     check_network(student, rng, layer_count=layer_count, batch=batch, features=features,

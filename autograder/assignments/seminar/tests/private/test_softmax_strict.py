@@ -1,5 +1,6 @@
-"""Task 3, hidden checks: logits of +-1000, a batch of one, uint8 labels (as MNIST's), finite
-differences of the loss against its gradient."""
+"""Task 3, hidden checks: a batch of one, uint8 labels (as MNIST's), finite differences of the loss
+against its gradient; and, as a finding only, logits of +-1000: the seminar gives the plain softmax
+formula and its own inputs never come near overflow, so a stable form is not required."""
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ HINTS = {
 
 
 @pytest.mark.task("Softmax cross-entropy")
+@pytest.mark.robustness
 def test_softmax_crossentropy_survives_logits_of_plus_minus_1000(student, rng):
     logits = rng.standard_normal((4, 5))
     logits[0, 1], logits[1, 3], logits[2, 0], logits[2, 2], logits[3, 4] = \
@@ -27,6 +29,7 @@ def test_softmax_crossentropy_survives_logits_of_plus_minus_1000(student, rng):
 
 
 @pytest.mark.task("Softmax cross-entropy")
+@pytest.mark.extends("test_softmax_crossentropy_and_gradient_match_torch")
 @pytest.mark.parametrize("batch, classes", [(1, 10), (5, 2), (64, 10)])
 def test_softmax_crossentropy_odd_shapes_and_uint8_labels(student, rng, batch, classes):
     logits = rng.standard_normal((batch, classes)) * 2
@@ -36,6 +39,7 @@ def test_softmax_crossentropy_odd_shapes_and_uint8_labels(student, rng, batch, c
 
 
 @pytest.mark.task("Softmax cross-entropy")
+@pytest.mark.extends("test_softmax_crossentropy_and_gradient_match_torch")
 def test_softmax_gradient_matches_finite_differences_of_the_loss(student, rng):
     notebook = student.module("notebook")
     logits, y = rng.standard_normal((3, 4)), np.array([0, 3, 1])

@@ -18,12 +18,15 @@ HINTS = {
 
 @pytest.mark.task("Dense")
 @pytest.mark.parametrize("batch, input_units, output_units, learning_rate",
-                         [(8, 5, 3, 0.1), (32, 20, 10, 0.5)])
+                         [(8, 5, 3, None), (32, 20, 10, 0.5)])
 def test_dense_matches_torch_and_takes_one_sgd_step(student, rng, batch, input_units,
                                                      output_units, learning_rate):
-    layer = student.module("notebook").Dense(input_units, output_units,
-                                             learning_rate=learning_rate)
+    """learning_rate None: the signature's default, 0.1, as the seminar's network uses it."""
+    options = {} if learning_rate is None else {"learning_rate": learning_rate}
+    layer = student.module("notebook").Dense(input_units, output_units, **options)
+    arguments = ", ".join([str(input_units), str(output_units)]
+                          + [f"learning_rate={learning_rate}"] * bool(options))
     check_dense_step(layer, rng.standard_normal((batch, input_units)),
-                     rng.standard_normal((batch, output_units)), learning_rate=learning_rate,
-                     name=f"Dense({input_units}, {output_units}, learning_rate={learning_rate})",
-                     hints=HINTS)
+                     rng.standard_normal((batch, output_units)),
+                     learning_rate=0.1 if learning_rate is None else learning_rate,
+                     name=f"Dense({arguments})", hints=HINTS)

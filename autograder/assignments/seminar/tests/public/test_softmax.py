@@ -6,8 +6,8 @@ import pytest
 from autograder.checks.sgd_layers import check_softmax_crossentropy
 
 HINTS = {
-    "loss": "the mean over the batch of log(sum_k exp(logits_k)) - logits[y]; subtract each "
-            "row's maximum before np.exp.",
+    "loss": "the mean over the batch of log(sum_k exp(logits_k)) - logits[y] (per object: "
+            "-log softmax(logits)[y]).",
     "grad": "(softmax(logits) - one_hot(y_true)) / batch_size: the gradient of the mean loss.",
 }
 
