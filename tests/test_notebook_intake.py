@@ -8,12 +8,20 @@ import zipfile
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
+from autograder import config
 from autograder.failures import StudentError
-from autograder.intake import IntakeError, prepare
-from autograder.intake.notebook import kept_statements, strip_ipython
-from autograder.runtime.notebook import STATEMENTS_FILE
+from autograder.intake import IntakeError, given_prelude, prepare
+from autograder.intake.notebook import (
+    GIVEN_CELL,
+    Statement,
+    given_statements,
+    kept_statements,
+    strip_ipython,
+)
+from autograder.runtime.notebook import STATEMENTS_FILE, defined_names
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.session import Sandbox
 
@@ -195,8 +203,9 @@ def notebook_module(tmp_path):
     """Build the `notebook` module in a real worker from the given cells."""
     sandboxes = []
 
-    def build(*cells: str):
-        bundle = prepare(write_notebook(tmp_path / NAME, *cells), notebook_name=NAME)
+    def build(*cells: str, prelude: tuple[Statement, ...] = ()):
+        bundle = prepare(write_notebook(tmp_path / NAME, *cells), notebook_name=NAME,
+                         prelude=prelude)
         sandbox = Sandbox(bundle.root, Limits())
         sandboxes.append((sandbox, bundle))
         return sandbox.student_for("task").module("notebook")
@@ -280,3 +289,57 @@ def test_a_failure_names_the_right_line_of_a_cell_with_several_statements(notebo
     with pytest.raises(StudentError) as caught:
         module.first()
     assert "raise ValueError('boom')" in str(caught.value)
+
+
+TEMPLATE = ("%matplotlib inline\nimport matplotlib.pyplot as plt\nimport numpy as np",
+            "class Layer:\n    kind = 'given'\n\n    def forward(self, x):\n        return x",
+            "class Sequential:\n    def __init__(self, layers):\n        self.layers = layers",
+            "class Linear(Layer):\n    def __init__(self, n):\n        self.W = np.zeros(n)\n\n"
+            "    def forward(self, x):\n        raise NotImplementedError",
+            "def loss(logits):\n    return np.log(np.exp(logits).sum())\n\nlinear = Linear(3)")
+GIVEN = ("Layer", "Sequential", "Linear.__init__", "loss")
+
+
+def prelude_of(tmp_path: Path) -> list[Statement]:
+    template = write_notebook(tmp_path / "template" / NAME, *TEMPLATE)
+    return given_statements(template.read_bytes(), template.name, GIVEN)
+
+
+def test_the_given_prelude_holds_the_whole_given_definitions_and_the_imports_they_read(tmp_path):
+    statements = prelude_of(tmp_path)
+    assert [defined_names(s.source) for s in statements] == [
+        {"np"}, {"Layer"}, {"Sequential"}, {"loss"}]
+    assert {s.cell for s in statements} == {GIVEN_CELL}
+    lines = [s.line for s in statements]
+    assert lines == sorted(set(lines)) and lines[0] == 1  # one after another: no shared lines
+
+
+def test_a_notebook_naming_the_given_container_differently_grades_on_the_kits_copy(
+        tmp_path, notebook_module):
+    module = notebook_module("import numpy as np",
+                             "class SomeNetwork:\n    def __init__(self, layers):\n"
+                             "        self.layers = layers",
+                             "class ReLU(Layer):\n    def forward(self, x):\n"
+                             "        return np.maximum(x, 0)",
+                             prelude=tuple(prelude_of(tmp_path)))
+    network = module.Sequential([module.ReLU()])
+    assert module.ReLU().forward(-1.0) == 0.0 and network.layers is not None
+    assert module.loss(np.zeros(2)) == pytest.approx(np.log(2))
+
+
+def test_the_students_own_copy_of_given_code_replaces_the_kits(tmp_path, notebook_module):
+    module = notebook_module("class Layer:\n    kind = 'student'",
+                             "class Dense(Layer):\n    pass", prelude=tuple(prelude_of(tmp_path)))
+    assert module.Layer.kind == "student" and module.Dense.kind == "student"
+
+
+@pytest.mark.parametrize("assignment", [name for name in config.available()
+                                        if config.load(name).notebook])
+def test_each_notebook_assignments_prelude_defines_exactly_its_whole_given_names(assignment):
+    spec = config.load(assignment)
+    statements = given_prelude(spec)
+    defined = set().union(*(defined_names(s.source) for s in statements)) if statements else set()
+    imports = {n for s in statements if s.source.startswith(("import ", "from "))
+               for n in defined_names(s.source)}
+    assert defined - imports == {g for g in spec.given if "." not in g}
+    assert all(s.cell == GIVEN_CELL for s in statements)

@@ -1,9 +1,11 @@
-"""Checks for a linear layer that owns `W` (in, out) and `b` (out) and takes its SGD step inside
-`backward(grad)`, keeping `grad_W`, `grad_b` and `grad` for debugging (the engine notebook, seed 004).
+"""Checks for the layers of the engine notebook (seed 004): `forward(x)` and `backward(grad)`, where
+a linear layer owns `W` (in, out) and `b` (out), takes its SGD step inside `backward(grad)` and
+keeps `grad_W`, `grad_b` and `grad` for debugging, and an activation only passes gradients on.
 
-One step is compared with torch.nn.Linear (weight W.T, bias b) in float64: the forward output, the
-returned input gradient (computed with W as it was before the update), the three debug attributes,
-then W and b after the step, each with its own message.
+One step of the linear layer is compared with torch.nn.Linear (weight W.T, bias b) in float64: the
+forward output, the returned input gradient (computed with W as it was before the update), the
+three debug attributes, then W and b after the step, each with its own message. An activation's
+forward and backward are compared with its torch module.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from autograder.checks.compare import as_array, assert_close
-from autograder.checks.torch_parity import forward_backward, linear, tolerance_for
+from autograder.checks.torch_parity import activation, forward_backward, linear, tolerance_for
 
 
 def check_linear_step(layer: Any, x: np.ndarray, grad: np.ndarray, *, learning_rate: float,
@@ -51,3 +53,20 @@ def check_linear_step(layer: Any, x: np.ndarray, grad: np.ndarray, *, learning_r
     step = f"the old value minus learning_rate={learning_rate:g} times torch's gradient"
     compare(layer.W, weight - learning_rate * grad_w, "W after backward", hints["step"], step)
     compare(layer.b, bias - learning_rate * grad_b, "b after backward", hints["step"], step)
+
+
+def check_activation_pass(layer: Any, torch_name: str, x: np.ndarray, grad: np.ndarray, *,
+                          hints: dict[str, str], context: str = "") -> None:
+    """`layer.forward(x)` then `layer.backward(grad)` against torch.nn.<torch_name>, in float64 (in
+    the values' own precision if they come back in float32). `hints` holds "forward", "backward"."""
+    __tracebackhide__ = True
+    expected = forward_backward(activation(torch_name), x, grad)
+    where = f" ({context})" if context else ""
+    output = layer.forward(x)
+    assert_close(output, expected.output, f"{torch_name}.forward(x) for x of shape {x.shape}{where}",
+                 against=f"torch.nn.{torch_name}", tolerance=tolerance_for(output),
+                 hint=hints["forward"])
+    grad_input = layer.backward(grad)
+    assert_close(grad_input, expected.grad_input, f"{torch_name}.backward(grad) for grad of shape "
+                 f"{grad.shape}{where}", against=f"torch.nn.{torch_name}, x.grad",
+                 tolerance=tolerance_for(grad_input), hint=hints["backward"])

@@ -1,11 +1,12 @@
 """End-to-end training checks: the grader trains a student's network on data it holds and measures it
 on held-out examples whose labels never leave the grader.
 
-The network is driven through two callables (`forward(x) -> logits`, `backward(grad_logits)`), which
-in grading are proxies of the student's objects, so one training step costs two requests to the
-worker. The loss and its gradient are the grader's own (softmax cross-entropy, mean over the batch),
-so a student's copy of the loss can neither help nor hurt (the functions the worker-side probes
-use: `autograder.runtime.layer_probes`).
+Two ways to drive a network (`forward(x) -> logits`, `backward(grad_logits)`): `train_classifier`
+calls two callables, which in grading are proxies of the student's objects (two requests to the
+worker per step); `held_out_report` reads a whole run the worker did in one call
+(`autograder.runtime.layer_probes.logits_training`), which returns the held-out logits after each
+epoch and never sees their labels. The loss and its gradient are the grader's own (softmax
+cross-entropy, mean over the batch), so a student's copy of the loss can neither help nor hurt.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.checks.compare import as_array, check
+from autograder.checks.compare import as_array, check, kind_of
 from autograder.runtime.layer_probes import (
     grad_softmax_crossentropy_with_logits,
     softmax_crossentropy_with_logits,
@@ -59,7 +60,13 @@ def logits_of(forward: Callable[[np.ndarray], Any], x: np.ndarray, classes: int,
               ) -> np.ndarray:
     """The network's output for `x`, validated: shape (len(x), classes), all finite."""
     __tracebackhide__ = True
-    logits = as_array(forward(x), what, shape=(len(x), classes),
+    return valid_logits(forward(x), len(x), classes, what)
+
+
+def valid_logits(value: Any, rows: int, classes: int, what: str) -> np.ndarray:
+    """`value` as float64 logits of shape (rows, classes), all finite, or a failure saying which."""
+    __tracebackhide__ = True
+    logits = as_array(value, what, shape=(rows, classes),
                       hint="the network's forward must return one row of class scores per example")
     logits = logits.astype(np.float64)
     check(bool(np.all(np.isfinite(logits))),
@@ -97,3 +104,30 @@ def evaluate(forward: Callable[[np.ndarray], Any], x: np.ndarray, labels: np.nda
     logits = logits_of(forward, x, classes, f"forward on the held-out examples, shape {x.shape}")
     return (float(np.mean(logits.argmax(axis=-1) == labels)),
             softmax_crossentropy_with_logits(logits, labels))
+
+
+def held_out_report(run: Any, labels: np.ndarray, *, classes: int, window: int,
+                    what: str) -> TrainingReport:
+    """The learning curves of a run the worker did in one call: `run` holds "training_loss" (one
+    mean per measurement) and "held_out" (the logits of the held-out examples at each measurement,
+    validated here: they come from the worker), and "stopped", why the worker's loop stopped early
+    ("" when it did not); `labels` are the held-out labels, which only the grader holds."""
+    __tracebackhide__ = True
+    check(isinstance(run, dict) and isinstance(run.get("held_out"), list)
+          and isinstance(run.get("training_loss"), list)
+          and all(isinstance(loss, (int, float)) for loss in run["training_loss"]),
+          f"{what}: the training loop in the worker returned {kind_of(run)}, not its curves")
+    stopped = run.get("stopped")
+    check(not stopped, f"{what} stopped: {stopped}.\n  Hint: the network's forward must return "
+          "finite logits of shape (batch, classes); if they turn nan or inf, check the sign of the "
+          "update (W = W - learning_rate * grad_W) and the gradients' scale.")
+    check(len(run["held_out"]) > 0 and len(run["training_loss"]) == len(run["held_out"]),
+          f"{what}: the training loop in the worker returned {len(run['held_out'])} held-out "
+          f"measurements for {len(run['training_loss'])} training losses")
+    measured = [valid_logits(logits, len(labels), classes, f"{what}: held-out logits at "
+                             f"measurement {number}")
+                for number, logits in enumerate(run["held_out"], start=1)]
+    return TrainingReport(
+        window, tuple(float(loss) for loss in run["training_loss"]),
+        tuple(float(np.mean(logits.argmax(axis=-1) == labels)) for logits in measured),
+        tuple(softmax_crossentropy_with_logits(logits, labels) for logits in measured))

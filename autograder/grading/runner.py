@@ -90,7 +90,8 @@ def grade_submission(path: Path, spec: AssignmentSpec, *, student: str,
     tasks = scored_tasks(spec, [], {})
     dirs = test_dirs or list(spec.test_dirs.values())
     try:
-        bundle = intake.prepare(path, spec.package, spec.notebook, spec.answers)
+        bundle = intake.prepare(path, spec.package, spec.notebook, spec.answers,
+                                intake.given_prelude(spec))
     except intake.IntakeError as exc:
         messages = [str(exc)]
     else:

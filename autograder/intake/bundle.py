@@ -8,17 +8,23 @@ where some code survives, a bundle that can still earn the points of the parts t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import stat
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from autograder.intake import notebook
 from autograder.intake.errors import IntakeError
 from autograder.runtime.notebook import STATEMENTS_FILE
+
+if TYPE_CHECKING:
+    from autograder.config import AssignmentSpec
 
 MAX_FILE_BYTES = 5 * 2**20
 # Notebooks carry their outputs (plots, logs); they are read, and the outputs thrown away.
@@ -44,16 +50,19 @@ class SourceBundle:
 
 
 def prepare(path: Path, package: str = "", notebook_name: str = "",
-            answers: frozenset[str] = frozenset()) -> SourceBundle:
+            answers: frozenset[str] = frozenset(),
+            prelude: Sequence[notebook.Statement] = ()) -> SourceBundle:
     """Run the intake steps on one submission for an assignment that asks either for a package
-    (a folder of .py files) or for a notebook (`notebook_name`, e.g. "notebook.ipynb")."""
+    (a folder of .py files) or for a notebook (`notebook_name`, e.g. "notebook.ipynb"). A
+    notebook's statements follow `prelude`, the kit's copy of its given code (`given_prelude`)."""
     messages: list[str] = []
     try:
         if notebook_name:
             files = read_files(path, (".ipynb",), messages)
             chosen, data = notebook.choose_notebook(files, notebook_name, messages)
             statements, code = notebook.read_notebook(data, chosen.name, answers, messages)
-            files = {PurePosixPath(STATEMENTS_FILE): notebook.statements_file(statements)}
+            files = {PurePosixPath(STATEMENTS_FILE):
+                     notebook.statements_file([*prelude, *statements])}
         else:
             files = locate_package(read_files(path, (".py",), messages), package, messages)
             code = [notebook.Source(str(name), data.decode("utf-8", errors="replace"))
@@ -66,6 +75,23 @@ def prepare(path: Path, package: str = "", notebook_name: str = "",
     bundle = write_bundle(files, messages)
     bundle.code = code
     return bundle
+
+
+def given_prelude(spec: AssignmentSpec) -> list[notebook.Statement]:
+    """The kit's copy of a notebook assignment's given classes and functions (`given` in
+    assignment.toml), from its student-version notebook, the course's template; nothing for a
+    package assignment, whose given code sits in the files the student hands in."""
+    if not (spec.notebook and spec.given):
+        return []
+    template = spec.student_dir / spec.notebook
+    return list(_given_prelude(template, template.stat().st_mtime_ns, spec.given))
+
+
+@functools.lru_cache(maxsize=8)
+def _given_prelude(template: Path, modified: int, given: tuple[str, ...],
+                   ) -> tuple[notebook.Statement, ...]:
+    """Read once per grading process (and again when the template changes: `modified`)."""
+    return tuple(notebook.given_statements(template.read_bytes(), template.name, given))
 
 
 def read_files(path: Path, suffixes: tuple[str, ...],

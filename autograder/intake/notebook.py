@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import PurePosixPath
 
@@ -24,7 +25,8 @@ from autograder.intake.errors import IntakeError
 TRANSPARENT_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
 IPYTHON_LINE = re.compile(r"^(\s*)(?:[%!?]|\w+\s*=\s*[%!]|\S+\?\s*$)")
 MAX_CELL_CHARS = 200_000
-KEPT_NODES = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+KEPT_NODES = (ast.Import, ast.ImportFrom, *DEFINITIONS)
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,44 @@ def notebook_statements(data: bytes, name: str, answers: frozenset[str],
                         messages: list[str]) -> list[Statement]:
     """Every statement of the notebook the worker should run, in notebook order."""
     return read_notebook(data, name, answers, messages)[0]
+
+
+# The cell number of the kit's copy of the given code, which runs before the notebook's first cell.
+GIVEN_CELL = 0
+
+
+def given_statements(template: bytes, name: str, given: Iterable[str]) -> list[Statement]:
+    """The kit's copy of the course's given classes and functions, to run before the student's cells.
+
+    Taken from the course's template notebook (`template`, the kit's student version): every
+    top-level class or function `given` names whole (a given method alone, "Class.method", belongs
+    to a class the student writes), after the template's imports whose names their code reads.
+    The student's cells run next and replace whatever they define again, so a notebook grades
+    whether it keeps the given cells, drops them, or names a given class differently (an earlier
+    edition of the seed-004 notebook calls its container `SomeNetwork`): given code is never
+    graded, and the tests may rely on it being there as the course wrote it. The statements are
+    numbered one after another in cell `GIVEN_CELL`, so a traceback through them reads the kit's copy.
+    """
+    wanted = {entry for entry in given if "." not in entry}
+    imports: list[ast.stmt] = []
+    definitions: list[ast.stmt] = []
+    for source in read_cells(template, name, []):
+        python = strip_ipython(source)
+        try:
+            tree = ast.parse(python or "")
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        imports += [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+        definitions += [n for n in tree.body if isinstance(n, DEFINITIONS) and n.name in wanted]
+    read = {n.id for d in definitions for n in ast.walk(d) if isinstance(n, ast.Name)}
+    needed = [i for i in imports
+              if {(a.asname or a.name).split(".")[0] for a in i.names} & read]
+    statements, line = [], 1
+    for node in needed + definitions:
+        text = ast.unparse(node)
+        statements.append(Statement(GIVEN_CELL, line, text))
+        line += len(text.splitlines()) + 1
+    return statements
 
 
 def statements_file(statements: list[Statement]) -> bytes:

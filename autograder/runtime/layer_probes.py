@@ -9,6 +9,8 @@ one SGD step on the layer's own parameters, and a `NeuralNetwork(layers)` that c
 - `softmax_crossentropy`: known-good loss functions a test can put in place of the student's;
 - `minibatch_training`: the seed's training loop, run in the worker as one call, so a whole
   training run costs one round trip instead of one per batch.
+- `logits_training`: the engine notebook's loop (seed 004: `network.forward(x)` returns logits,
+  `network.backward(grads)` takes the loss gradient w.r.t. them), likewise in one call.
 """
 
 from __future__ import annotations
@@ -93,8 +95,59 @@ def minibatch_training(model: Any, inputs: np.ndarray, targets: np.ndarray, batc
     return epoch_losses
 
 
+def logits_training(network: Any, inputs: np.ndarray, targets: np.ndarray, held_out: np.ndarray,
+                    batch_size: int, epochs: int, seed: int, classes: int) -> dict[str, Any]:
+    """The engine notebook's train loop (seed 004) with the known-good loss: every epoch goes
+    through the training examples in a fresh random order (`seed` draws the orders) in batches of
+    `batch_size`, the last one shorter, as torch's DataLoader(shuffle=True) hands them, calling
+    `network.forward(x)`, then `network.backward(grad)` with the gradient of the mean softmax
+    cross-entropy w.r.t. the logits; after each epoch, one `network.forward(held_out)`.
+
+    Returns "training_loss" (each epoch's mean loss) and "held_out" (the held-out logits after each
+    epoch; their labels stay in the grader). A run stops early, saying why in "stopped", when a
+    forward call returns anything but finite logits of shape (batch, classes): the loss of such
+    logits means nothing, and the grader reports what came back.
+    """
+    orders = np.random.default_rng(seed)
+    training_loss: list[float] = []
+    held_logits: list[np.ndarray] = []
+    for epoch in range(1, epochs + 1):
+        order, losses = orders.permutation(len(inputs)), []
+        for number, start in enumerate(range(0, len(inputs), batch_size), start=1):
+            batch = order[start:start + batch_size]
+            logits, problem = _checked_logits(network.forward(inputs[batch]), len(batch), classes)
+            if problem:
+                return {"training_loss": training_loss, "held_out": held_logits,
+                        "stopped": f"epoch {epoch}, training batch #{number}: network.forward(x) "
+                                   f"for x of shape {inputs[batch].shape} {problem}"}
+            losses.append(softmax_crossentropy_with_logits(logits, targets[batch]))
+            network.backward(grad_softmax_crossentropy_with_logits(logits, targets[batch]))
+        training_loss.append(float(np.mean(losses)))
+        logits, problem = _checked_logits(network.forward(held_out), len(held_out), classes)
+        if problem:
+            return {"training_loss": training_loss, "held_out": held_logits,
+                    "stopped": f"after epoch {epoch}: network.forward(x) for the held-out x of "
+                               f"shape {held_out.shape} {problem}"}
+        held_logits.append(logits)
+    return {"training_loss": training_loss, "held_out": held_logits, "stopped": ""}
+
+
+def _checked_logits(value: Any, rows: int, classes: int) -> tuple[np.ndarray, str]:
+    """`value` as float64 logits, or why it cannot be: its shape or type, or non-finite entries."""
+    try:
+        logits = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return np.empty(0), f"returned a {type(value).__name__}, not an array of numbers"
+    if logits.shape != (rows, classes):
+        return logits, f"returned shape {logits.shape}, expected ({rows}, {classes})"
+    if not np.all(np.isfinite(logits)):
+        return logits, "returned non-finite logits (nan or inf): training diverged"
+    return logits, ""
+
+
 PROBES = {
     "recording_scale_layer": RecordingScaleLayer,
     "softmax_crossentropy": softmax_crossentropy,
     "minibatch_training": minibatch_training,
+    "logits_training": logits_training,
 }

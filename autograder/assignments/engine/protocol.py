@@ -1,10 +1,17 @@
-"""The engine assignment's training check: the seed's network, built from a notebook's classes,
-trained on part of the MNIST test split and measured on the held-out rest (`[training]` in
-assignment.toml says how much and the thresholds).
+"""The engine assignment's training check: the course's own train loop (seed 004) on the network
+of its "Train loop" section, built from a notebook's classes, trained on part of the MNIST test
+split and measured on the held-out rest after every epoch (`[training]` in assignment.toml: the
+course's batch size and epochs, the split, the thresholds and how they were calibrated).
 
-The private test runs it through the proxy on the student's classes; `python -m
-autograder.assignments.engine.protocol [RUNS]` runs it in-process on the reference notebook's
-classes with RUNS different seeds and prints the figures the thresholds are calibrated from.
+The course's protocol throughout: `Linear(784, 40)` and so on with the default learning rate 0.1
+and the given initialisation (`randn * 0.01`, zero biases), batches of 32, 10 epochs, the softmax
+cross-entropy (the grader's known-good copy, so that a student's altered copy neither helps nor
+hurts). The loop runs in the worker as one call (`autograder.runtime.layer_probes.logits_training`)
+and sends back the held-out logits of each epoch; their labels stay in the grader.
+
+`python -m autograder.assignments.engine.protocol [RUNS] [VARIANT]` runs the same loop in-process
+on the reference notebook's classes, or on VARIANT, one of the samples' single-layer bugs (named
+in `_variants`), with RUNS different seeds and prints the figures the thresholds come from.
 """
 
 from __future__ import annotations
@@ -12,59 +19,50 @@ from __future__ import annotations
 import sys
 import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from autograder.checks.training import (
-    TrainingReport,
-    evaluate,
-    held_out_split,
-    train_classifier,
-)
+from autograder.checks.training import TrainingReport, held_out_report, held_out_split
 from autograder.datasets import load
+from autograder.runtime.layer_probes import logits_training
 
 HERE = Path(__file__).parent
 PROTOCOL: dict[str, Any] = tomllib.loads((HERE / "assignment.toml").read_text())["training"]
 CLASSES = 10
-CURVE_POINTS = 5  # points of the learning curves: held-out measurements per run
 ARCHITECTURE = "Linear(784, 40) / ReLU / Linear(40, 40) / ReLU / Linear(40, 10)"
 
 
 def data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(x_train, y_train, x_held_out, y_held_out), x as the notebook's transform makes it:
-    float32 vectors in [0, 1]."""
+    """(x_train, y_train, x_held_out, y_held_out), as the notebook's transform and collate make
+    them: float32 vectors in [0, 1] and int32 labels."""
     images, labels = load(PROTOCOL["dataset"], PROTOCOL["split"])
     x = images.reshape(len(images), -1).astype(np.float32) / np.float32(255)
     train, held_out = held_out_split(len(x), PROTOCOL["held_out"], PROTOCOL["split_seed"])
-    return x[train], labels[train].astype(np.int64), x[held_out], labels[held_out].astype(np.int64)
+    return x[train], labels[train].astype(np.int32), x[held_out], labels[held_out].astype(np.int32)
 
 
-def seed_network(notebook: Any, learning_rate: float) -> Any:
-    """The network of the notebook's train loop, from `notebook`'s classes."""
-    return notebook.Sequential([notebook.Linear(784, 40, learning_rate), notebook.ReLU(),
-                                notebook.Linear(40, 40, learning_rate), notebook.ReLU(),
-                                notebook.Linear(40, 10, learning_rate)])
+def seed_network(notebook: Any) -> Any:
+    """The network of the notebook's train loop, from `notebook`'s classes, as the course builds
+    it (each Linear with its default learning rate)."""
+    return notebook.Sequential([notebook.Linear(784, 40), notebook.ReLU(),
+                                notebook.Linear(40, 40), notebook.ReLU(), notebook.Linear(40, 10)])
 
 
-def run(notebook: Any, rng: np.random.Generator) -> TrainingReport:
-    """Train the seed's network for the protocol's steps, measuring it on the held-out part after
-    every window of steps (the learning curves the notebook plots)."""
+def run(notebook: Any, seed: int, train: Callable[..., Any] = logits_training) -> TrainingReport:
+    """Train the seed's network for the course's epochs and measure it after each one. `train` is
+    the loop: in grading, the worker's (`student.probe` with "logits_training" bound); in
+    calibration, the same function in this process."""
     __tracebackhide__ = True
     x_train, y_train, x_held, y_held = data()
-    network = seed_network(notebook, PROTOCOL["learning_rate"])
-    window = -(-PROTOCOL["steps"] // CURVE_POINTS)
-    training_loss, accuracy, loss = [], [], []
-    for window_loss in train_classifier(
-            network.forward, network.backward, x_train, y_train, classes=CLASSES,
-            batch_size=PROTOCOL["batch_size"], steps=PROTOCOL["steps"], rng=rng, window=window):
-        training_loss.append(window_loss)
-        held_out = evaluate(network.forward, x_held, y_held, classes=CLASSES)
-        accuracy.append(held_out[0])
-        loss.append(held_out[1])
-    return TrainingReport(window, tuple(training_loss), tuple(accuracy), tuple(loss))
+    outcome = train(seed_network(notebook), x_train, y_train, x_held, PROTOCOL["batch_size"],
+                    PROTOCOL["epochs"], seed, CLASSES)
+    return held_out_report(outcome, y_held, classes=CLASSES,
+                           window=-(-len(x_train) // PROTOCOL["batch_size"]),
+                           what=f"The course's train loop on {ARCHITECTURE}")
 
 
 def reference_classes() -> dict[str, Any]:
@@ -79,26 +77,64 @@ def reference_classes() -> dict[str, Any]:
     return namespace
 
 
-def calibrate(runs: int) -> None:
+def _variants(classes: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The reference classes and, by name, single-layer bugs of the samples (samples.toml): what
+    the threshold must separate, or must not fail when only one layer's own task should."""
+    linear, relu = classes["Linear"], classes["ReLU"]
+
+    def backward_with(bias_gradient: Callable[[np.ndarray], np.ndarray]) -> Callable[..., Any]:
+        def backward(self: Any, grad: np.ndarray) -> np.ndarray:
+            grad_w, grad_b, grad_x = self.x.T @ grad, bias_gradient(grad), grad @ self.W.T
+            self.W = self.W - grad_w * self.learning_rate
+            self.b = self.b - grad_b * self.learning_rate
+            self.grad_W, self.grad_b, self.grad = grad_w, grad_b, grad_x
+            return grad_x
+        return backward
+
+    def initialised(weights: Callable[[int, int], np.ndarray]) -> type:
+        def __init__(self: Any, in_channels: int, out_channels: int, learning_rate: float = 0.1):
+            linear.__init__(self, in_channels, out_channels, learning_rate)
+            self.W = weights(in_channels, out_channels)
+        return type("Linear", (linear,), {"__init__": __init__})
+
+    def float32_forward(self: Any, input: np.ndarray) -> np.ndarray:
+        self.input = input
+        return np.maximum(input, 0).astype(np.float32)
+
+    return {
+        "reference": {},
+        "linear-bias-gradient-mean": {"Linear": type("Linear", (linear,), {
+            "backward": backward_with(lambda grad: grad.mean(axis=0))})},
+        "linear-bias-gradient-keepdims": {"Linear": type("Linear", (linear,), {
+            "backward": backward_with(lambda grad: grad.sum(axis=0, keepdims=True))})},
+        "relu-float32-output": {"ReLU": type("ReLU", (relu,), {"forward": float32_forward})},
+        "linear-zero-initialisation": {"Linear": initialised(lambda i, o: np.zeros((i, o)))},
+        "linear-unscaled-initialisation": {"Linear": initialised(np.random.randn)},
+    }
+
+
+def calibrate(runs: int, variant: str = "reference") -> None:
     """Print each run's results and the summary the thresholds in assignment.toml come from."""
     classes = reference_classes()
-    notebook = type("Notebook", (), {k: classes[k] for k in ("Sequential", "Linear", "ReLU")})
+    chosen = {**{k: classes[k] for k in ("Sequential", "Linear", "ReLU")},
+              **_variants(classes)[variant]}
+    notebook = type("Notebook", (), chosen)
     accuracies, losses = [], []
     started = time.perf_counter()
     for seed in range(runs):
         np.random.seed(seed)  # the initialisation, as the grader seeds the worker
-        report = run(notebook, np.random.default_rng(seed))
+        report = run(notebook, seed)
         accuracies.append(report.best_accuracy)
         losses.append(report.best_loss)
         print(f"seed {seed}: {report.describe()}", flush=True)
     acc, loss = np.array(accuracies), np.array(losses)
-    print(f"{runs} runs, {(time.perf_counter() - started) / runs:.2f} s each; best held-out "
-          f"accuracy of a run: mean "
-          f"{acc.mean():.4f} std {acc.std():.4f} min {acc.min():.4f} max {acc.max():.4f}; lowest "
-          f"held-out loss of a run: mean "
-          f"{loss.mean():.4f} max {loss.max():.4f}; thresholds: accuracy >= "
-          f"{PROTOCOL['min_accuracy']}, loss <= {PROTOCOL['max_loss']}")
+    print(f"{variant}: {runs} runs, {(time.perf_counter() - started) / runs:.2f} s each; best "
+          f"held-out accuracy of a run: mean {acc.mean():.4f} std {acc.std():.4f} min "
+          f"{acc.min():.4f} max {acc.max():.4f}; lowest held-out loss of a run: mean "
+          f"{loss.mean():.4f} std {loss.std():.4f} min {loss.min():.4f} max {loss.max():.4f}; "
+          f"thresholds: accuracy >= {PROTOCOL['min_accuracy']}, loss <= {PROTOCOL['max_loss']}")
 
 
 if __name__ == "__main__":
-    calibrate(int(sys.argv[1]) if len(sys.argv) > 1 else 20)
+    calibrate(int(sys.argv[1]) if len(sys.argv) > 1 else 20,
+              sys.argv[2] if len(sys.argv) > 2 else "reference")

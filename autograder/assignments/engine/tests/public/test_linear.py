@@ -1,6 +1,8 @@
-"""Linear(in_channels, out_channels, learning_rate=0.1): the notebook's own shape checks, then one
-forward + backward against torch.nn.Linear, with the SGD step on W and b."""
+"""Linear(in_channels, out_channels, learning_rate=0.1): the notebook's own shape checks, then
+forward + backward against torch.nn.Linear, with the SGD step on W and b, driven as the course's
+train loop drives it."""
 
+import numpy as np
 import pytest
 
 from autograder.checks import as_array
@@ -34,12 +36,18 @@ def test_linear_shapes_as_the_notebook_checks_them(student, rng):
 
 
 @pytest.mark.task("Linear")
-@pytest.mark.parametrize("learning_rate", [0.1, 0.05])
-def test_linear_step_matches_torch(student, rng, learning_rate):
+@pytest.mark.parametrize(("learning_rate", "dtype"), [(0.1, np.float64), (0.05, np.float32)])
+def test_linear_step_matches_torch(student, rng, learning_rate, dtype):
+    """Two steps as the course's train loop takes them: a forward on other data in between (the
+    loop's validation pass), then forward and backward on a batch, in the data's float32 too."""
     notebook = student.module("notebook")
     linear = notebook.Linear(6, 4, learning_rate=learning_rate)
     linear.W = rng.standard_normal((6, 4))
     linear.b = rng.standard_normal(4)
-    check_linear_step(linear, rng.standard_normal((8, 6)), rng.standard_normal((8, 4)),
-                      learning_rate=learning_rate, hints=HINTS,
-                      name=f"Linear(6, 4, learning_rate={learning_rate})")
+    name = f"Linear(6, 4, learning_rate={learning_rate})"
+    for step in (1, 2):
+        linear.forward(rng.standard_normal((5, 6)).astype(dtype))  # backward must use the next x
+        check_linear_step(linear, rng.standard_normal((8, 6)).astype(dtype),
+                          rng.standard_normal((8, 4)), learning_rate=learning_rate, hints=HINTS,
+                          name=name, context=f"step {step} of 2, {np.dtype(dtype).name} input, "
+                                             "after a forward call on other data")

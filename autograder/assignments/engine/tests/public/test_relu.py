@@ -1,11 +1,13 @@
 """ReLU: the notebook's own checks (shapes, non-negative output, the finite-difference check of
-backward), done in float64 with central differences away from the kink at 0."""
+backward), done in float64 with central differences away from the kink at 0, and f(x) = max(x, 0)
+as the notebook defines it, against torch.nn.ReLU."""
 
 import numpy as np
 import pytest
 
 from autograder.checks import as_array, check
 from autograder.checks.layer_parity import away_from
+from autograder.checks.sgd_linear import check_activation_pass
 from autograder.checks.torch_parity import gradient_check, weighted_sum
 
 BACKWARD = ("backward(grad) multiplies grad by the derivative of max(x, 0) at the input that "
@@ -34,3 +36,11 @@ def test_relu_backward_matches_finite_differences(student, rng):
     gradient_check(weighted_sum(relu.forward, ones, "ReLU().forward(x)"), x, analytic,
                    what="ReLU().backward(np.ones_like(x)) after forward(x), x of shape (3, 5)",
                    hint=BACKWARD)
+
+
+@pytest.mark.task("ReLU")
+def test_relu_matches_torch_on_the_notebooks_shape(student, rng):
+    relu = student.module("notebook").ReLU()
+    check_activation_pass(relu, "ReLU", away_from(rng, (3, 5)), rng.standard_normal((3, 5)),
+                          hints={"forward": "f(x) = max(x, 0) elementwise: np.maximum(x, 0); "
+                                            "remember x for backward.", "backward": BACKWARD})
