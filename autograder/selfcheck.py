@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder import config
+from autograder import config, intake
 from autograder.failures import StudentError, WorkerTimeout
 from autograder.grading.plugin import GradingPlugin
 from autograder.grading.runner import PYTEST_ARGS, PYTEST_INI
@@ -80,18 +80,28 @@ def deadline(seconds: float, what: str) -> Iterator[None]:
 
 class NotebookNamespace(types.ModuleType):
     """The running notebook's global names as the module `notebook`, live: what the student
-    defined last is what the tests see."""
+    defined last is what the tests see; a given name the notebook lacks (an earlier edition names
+    the course's container differently) comes from the kit's copy, as when grading."""
 
-    def __init__(self, namespace: dict[str, Any]) -> None:
+    def __init__(self, namespace: dict[str, Any], given: dict[str, Any] | None = None) -> None:
         super().__init__(NOTEBOOK_MODULE)
         self._namespace = namespace
+        self._given = given or {}
 
     def __getattr__(self, name: str) -> Any:
         try:
-            return self._namespace[name]
+            return self._namespace[name] if name in self._namespace else self._given[name]
         except KeyError:
             raise AttributeError(f"your notebook defines no {name!r} yet: run the cell that "
                                  "defines it, then check again") from None
+
+
+def _given_code(spec: config.AssignmentSpec) -> dict[str, Any]:
+    """The kit's copy of the course's given code, run here as intake runs it first when grading."""
+    given: dict[str, Any] = {}
+    for statement in intake.given_prelude(spec):
+        exec(compile(statement.source, f"<given: {spec.notebook}>", "exec"), given)
+    return given
 
 
 def _refuse_objects(value: Any) -> wire.Handle:
@@ -245,7 +255,7 @@ def check(*tasks: str, assignment: str | None = None, path: str | os.PathLike[st
         if namespace is None:
             raise config.ConfigError(f"{spec.name} is a notebook assignment: call check() inside "
                                      "your notebook, or run `autograder check your.ipynb`")
-        modules[NOTEBOOK_MODULE] = NotebookNamespace(namespace)
+        modules[NOTEBOOK_MODULE] = NotebookNamespace(namespace, _given_code(spec))
         frames_root = Path(tempfile.gettempdir()) / f"ipykernel_{os.getpid()}"  # where cells live
     else:
         _fresh_package(root, spec.package)

@@ -21,7 +21,13 @@ from autograder.failures import StudentError, WorkerTimeout
 from autograder.intake.notebook import notebook_statements
 from autograder.reports.selfcheck import PUBLIC_ONLY
 from autograder.sandbox.session import Student
-from autograder.selfcheck import InProcessWorker, NotebookNamespace, checker, choose_assignment
+from autograder.selfcheck import (
+    InProcessWorker,
+    NotebookNamespace,
+    _given_code,
+    checker,
+    choose_assignment,
+)
 
 STUDENT_CODE = textwrap.dedent("""
     import numpy as np
@@ -87,6 +93,15 @@ def test_a_notebook_name_not_defined_yet_says_to_run_its_cell() -> None:
     assert notebook.Dense is dict
     with pytest.raises(AttributeError, match="defines no 'ReLU' yet: run the cell"):
         _ = notebook.ReLU
+
+
+def test_a_given_class_the_notebook_names_differently_comes_from_the_kits_copy() -> None:
+    """An earlier edition of the engine notebook calls the course's container SomeNetwork: the
+    self-check, like grading, falls back on the kit's copy of the given Sequential."""
+    notebook = NotebookNamespace({"SomeNetwork": object}, _given_code(config.load("engine")))
+    assert notebook.Sequential.__name__ == "Sequential" and notebook.SomeNetwork is object
+    mine = NotebookNamespace({"Sequential": dict}, _given_code(config.load("engine")))
+    assert mine.Sequential is dict  # the student's own definition wins
 
 
 def test_the_assignment_is_chosen_by_task_and_by_where_the_code_is(tmp_path: Path) -> None:
@@ -166,4 +181,4 @@ def test_autograder_check_grades_a_notebook_file_from_the_shell(tmp_path) -> Non
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "ReLU" in run.stdout and "public tests" in run.stdout.lower()
-    assert "private tests run at grading time" in " ".join(run.stdout.split())
+    assert "predicts your grade, except for bugs that only the hidden tests'" in " ".join(run.stdout.split())

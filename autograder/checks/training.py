@@ -1,27 +1,22 @@
 """End-to-end training checks: the grader trains a student's network on data it holds and measures it
 on held-out examples whose labels never leave the grader.
 
-Two ways to drive a network (`forward(x) -> logits`, `backward(grad_logits)`): `train_classifier`
-calls two callables, which in grading are proxies of the student's objects (two requests to the
-worker per step); `held_out_report` reads a whole run the worker did in one call
-(`autograder.runtime.layer_probes.logits_training`), which returns the held-out logits after each
-epoch and never sees their labels. The loss and its gradient are the grader's own (softmax
-cross-entropy, mean over the batch), so a student's copy of the loss can neither help nor hurt.
+The worker runs the course's whole training loop in one call
+(`autograder.runtime.layer_probes.logits_training`) and returns the held-out logits after each
+epoch, never seeing their labels; `held_out_report` validates and scores that run here. The loss and
+its gradient are the grader's own (softmax cross-entropy, mean over the batch), so a student's copy
+of the loss can neither help nor hurt.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from autograder.checks.compare import as_array, check, kind_of
-from autograder.runtime.layer_probes import (
-    grad_softmax_crossentropy_with_logits,
-    softmax_crossentropy_with_logits,
-)
+from autograder.runtime.layer_probes import softmax_crossentropy_with_logits
 
 
 def held_out_split(count: int, held_out: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -56,13 +51,6 @@ class TrainingReport:
                 f"loss {curve(self.loss)}; training loss {curve(self.training_loss)}")
 
 
-def logits_of(forward: Callable[[np.ndarray], Any], x: np.ndarray, classes: int, what: str,
-              ) -> np.ndarray:
-    """The network's output for `x`, validated: shape (len(x), classes), all finite."""
-    __tracebackhide__ = True
-    return valid_logits(forward(x), len(x), classes, what)
-
-
 def valid_logits(value: Any, rows: int, classes: int, what: str) -> np.ndarray:
     """`value` as float64 logits of shape (rows, classes), all finite, or a failure saying which."""
     __tracebackhide__ = True
@@ -73,37 +61,6 @@ def valid_logits(value: Any, rows: int, classes: int, what: str) -> np.ndarray:
           f"{what}: the logits hold non-finite values (nan or inf): training diverged.\n  Hint: "
           "check the sign of the update (W = W - learning_rate * grad_W) and the gradients' scale.")
     return logits
-
-
-def train_classifier(forward: Callable[[np.ndarray], Any], backward: Callable[[np.ndarray], Any],
-                     x: np.ndarray, labels: np.ndarray, *, classes: int, batch_size: int,
-                     steps: int, rng: np.random.Generator, window: int) -> Iterator[float]:
-    """Minibatch training for `steps` steps over reshuffled epochs; after every `window` steps (and
-    the last, shorter window), yield the window's mean training loss. The network updates itself
-    inside `backward`."""
-    __tracebackhide__ = True
-    losses: list[float] = []
-    order = np.array([], dtype=np.int64)
-    for step in range(1, steps + 1):
-        if len(order) < batch_size:
-            order = rng.permutation(len(x))
-        batch, order = order[:batch_size], order[batch_size:]
-        logits = logits_of(forward, x[batch], classes, f"forward on training batch #{step} of "
-                           f"shape {x[batch].shape}")
-        losses.append(softmax_crossentropy_with_logits(logits, labels[batch]))
-        backward(grad_softmax_crossentropy_with_logits(logits, labels[batch]))
-        if step % window == 0 or step == steps:
-            yield float(np.mean(losses))
-            losses = []
-
-
-def evaluate(forward: Callable[[np.ndarray], Any], x: np.ndarray, labels: np.ndarray, *,
-             classes: int) -> tuple[float, float]:
-    """(accuracy, mean cross-entropy) on held-out examples, in one forward call."""
-    __tracebackhide__ = True
-    logits = logits_of(forward, x, classes, f"forward on the held-out examples, shape {x.shape}")
-    return (float(np.mean(logits.argmax(axis=-1) == labels)),
-            softmax_crossentropy_with_logits(logits, labels))
 
 
 def held_out_report(run: Any, labels: np.ndarray, *, classes: int, window: int,
