@@ -6,6 +6,7 @@ pytest itself, so the markers read here are the ones grading reads."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,10 +41,18 @@ class Collector:
 
 
 def collect(folder: Path) -> list[Collected]:
+    """The tests in `folder`, collected as grading collects them (rooted at the assignment's
+    folder, so every assignment's test modules get the same names: `tests.public.test_training`);
+    their modules are forgotten afterwards, so the next assignment's are imported afresh."""
     collector = Collector()
-    exit_code = pytest.main([str(folder), "-q", "-p", "no:cacheprovider", "--import-mode=importlib",
-                             "-c", str(PYTEST_INI), "--rootdir", str(folder.parent.parent)],
-                            plugins=[collector])
+    try:
+        exit_code = pytest.main([str(folder), "-q", "-p", "no:cacheprovider",
+                                 "--import-mode=importlib", "-c", str(PYTEST_INI),
+                                 "--rootdir", str(folder.parent.parent)], plugins=[collector])
+    finally:
+        for name in [name for name, module in sys.modules.items()
+                     if Path(getattr(module, "__file__", None) or "/").is_relative_to(folder)]:
+            del sys.modules[name]
     assert exit_code in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED), exit_code
     return [Collected(item.originalname, task_of(item),  # type: ignore[attr-defined]
                       frozenset(m.name for m in item.iter_markers()),

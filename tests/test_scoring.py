@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
@@ -122,6 +123,6 @@ def test_robustness_deduction_is_off_unless_the_assignment_turns_it_on(tmp_path,
 def test_the_robustness_marker_makes_a_finding_unless_the_assignment_deducts(deducts, kind) -> None:
     class Item:
         def get_closest_marker(self, name: str):
-            return (pytest.Mark("robustness", (), {"advice": "numerically unstable"})
+            return (SimpleNamespace(kwargs={"advice": "numerically unstable"})
                     if name == "robustness" else None)
     assert plugin.kind_of(Item(), deducts) == (kind, "numerically unstable")  # type: ignore[arg-type]
