@@ -125,6 +125,18 @@ def test_the_key_changes_with_the_code_the_time_and_the_tasks_asked_for(tmp_path
     assert key != resume.submission_key(tmp_path / "a", ASSIGNMENT, when, frozenset())
 
 
+def test_the_grader_hash_changes_with_a_template_notebook_whose_given_code_grading_runs(tmp_path):
+    kit, template = tmp_path / "autograder", tmp_path / "assignments" / "engine" / "notebook.ipynb"
+    kit.mkdir()
+    (kit / "config.py").write_text("x = 1\n")
+    template.parent.mkdir(parents=True)
+    template.write_text('{"cells": []}')
+    before = resume.grader_hash(kit)
+    template.write_text('{"cells": [1]}')
+    resume.grader_hash.cache_clear()
+    assert resume.grader_hash(kit) != before
+
+
 def test_a_stored_result_reads_back_equal_to_the_graded_one(uninterrupted):
     for path in uninterrupted.glob(f"*/{resume.RESULT_FILE}"):
         stored = json.loads(path.read_text())

@@ -55,10 +55,12 @@ def content_hash(path: Path) -> str:
 
 
 @functools.cache
-def grader_hash() -> str:
-    """The hash of the grading code and every assignment's tests and settings (once a process)."""
+def grader_hash(kit: Path = Path(autograder.__file__).parent) -> str:
+    """The hash of the grading code and every assignment's tests and settings, and of the student
+    versions' notebooks, whose given code a notebook is graded with (once a process)."""
     digest = hashlib.sha256()
-    _hash_tree(digest, Path(autograder.__file__).parent, GRADER_SUFFIXES)
+    _hash_tree(digest, kit, GRADER_SUFFIXES)
+    _hash_tree(digest, kit.parent / "assignments", (".ipynb",))
     return digest.hexdigest()
 
 
