@@ -535,8 +535,9 @@ def test_a_fork_bomb_costs_only_its_task_and_the_next_task_starts_at_once(sandbo
                     "workers their own uid")
     with pytest.raises((StudentError, WorkerCrashed, WorkerTimeout, WorkerProtocolError)):
         sandbox.student_for("first").module("modules.layers").fork_bomb()
-    first = sandbox.current[1]
     for task in ("second", "third"):
         assert_works(sandbox, task)
-    assert sandbox.current[1].zygote is not first.zygote
+    # Whether the next task's zygote is new depends on whether the bomb's processes had all ended
+    # when its task did (they stop at RLIMIT_NPROC and unwind on their own): the zygote's clean
+    # check decides, and test_processes_left_behind_are_gone_... proves it with processes that stay.
 
