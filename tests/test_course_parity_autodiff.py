@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from course_parity import declared_miss_holds, parity_violations
 
 from autograder import config
 from autograder.build.samples import load_samples
@@ -37,6 +38,7 @@ SAMPLES = [sample.name for sample in load_samples(SPEC)]
 COURSE_TEST = {"Linear": "linear", "BatchNormalization": "bn", "Dropout": "dropout",
                "Activations": "activations", "Sequential": "sequential",
                "Criterions": "criterions", "Optimizers": "optimizers", "DataLoader": "dataloader"}
+CHECKS_OF_TASK = {task: (test,) for task, test in COURSE_TEST.items()}
 
 
 @pytest.fixture(scope="module")
@@ -49,11 +51,6 @@ def course(graded_samples) -> dict[str, dict[str, str]]:
         parts = list(pool.map(lambda group: course_verdicts([folder / name for name in group]),
                               groups))
     return {root.name: verdict for part in parts for root, verdict in part.items()}
-
-
-def public_failures(task) -> set[str]:
-    """The public tests a task failed, by function name (parameters left out)."""
-    return {t.name.split("[")[0] for t in task.graded if not t.passed and t.visibility == "public"}
 
 
 def test_every_task_is_decided_by_one_test_of_the_course() -> None:
@@ -70,19 +67,8 @@ def test_the_course_passes_the_reference_and_fails_the_untouched_template(course
 
 @pytest.mark.parametrize("sample", SAMPLES)
 def test_the_kit_awards_every_task_the_course_passes(graded_samples, course, sample) -> None:
-    graded = graded_samples[ASSIGNMENT]
-    declared = graded.samples[sample]
-    unfair = []
-    for task in graded.results[sample].tasks:
-        if course[sample][COURSE_TEST[task.name]] or task.points == task.max_points:
-            continue
-        if not (declared.course_misses and declared.shown_by in public_failures(task)):
-            failed = [f"{t.name}: {t.message[:160]}" for t in task.graded if not t.passed]
-            unfair.append(f"{task.name} ({task.points}/{task.max_points}), which the course's "
-                          f"test_{COURSE_TEST[task.name]} passes: {failed}")
-    assert not unfair, (f"{sample}: the kit takes points the course's own tests give, and the "
-                        f"sample declares no bug the course misses shown by the failed public "
-                        f"test: {unfair}")
+    unfair = parity_violations(graded_samples[ASSIGNMENT], sample, CHECKS_OF_TASK, course[sample])
+    assert not unfair, f"{sample}: the kit takes points the course's own tests give: {unfair}"
 
 
 @pytest.mark.parametrize("sample", [s.name for s in load_samples(SPEC) if s.course_misses])
@@ -90,11 +76,5 @@ def test_a_bug_the_course_misses_passes_the_course_and_fails_its_public_test(
         graded_samples, course, sample) -> None:
     """A declaration that no longer holds (the course catches the bug after all, or the public
     test no longer shows it) is stale: it must go."""
-    graded = graded_samples[ASSIGNMENT]
-    declared = graded.samples[sample]
-    missed = [task.name for task in graded.results[sample].tasks
-              if not course[sample][COURSE_TEST[task.name]] and task.points < task.max_points
-              and declared.shown_by in public_failures(task)]
-    assert missed, (f"{sample}: declared as a bug the course misses, shown by "
-                    f"{declared.shown_by}, but no task passes the course's tests and fails that "
-                    f"public test: course {course[sample]}")
+    assert declared_miss_holds(graded_samples[ASSIGNMENT], sample, CHECKS_OF_TASK, course[sample]), \
+        f"{sample}: declared as a bug the course misses, but it is not one: course {course[sample]}"

@@ -1,5 +1,5 @@
 """Course parity, engine (seed 004): the notebook's own checks, run on every sample, agree with the
-kit's verdicts (see notebook_parity for the rule).
+kit's verdicts (see course_parity for the rule).
 
 The seed's checks are the asserts in its code cells, kept verbatim in the reference notebook and so
 in every sample (tests/test_course_notebook_tests.py counts them), and its train loop's expectation:
@@ -22,7 +22,12 @@ from typing import Any
 import nbformat
 import numpy as np
 import pytest
-from notebook_parity import course_verdicts, parity_violations, sample_namespace
+from course_parity import (
+    course_verdicts,
+    declared_miss_holds,
+    parity_violations,
+    sample_namespace,
+)
 from threadpoolctl import threadpool_limits
 
 from autograder import config
@@ -114,3 +119,11 @@ def test_the_declared_misses_are_bugs_the_courses_checks_really_pass(graded_samp
         lost = [t.name for t in graded.results[sample.name].tasks if t.points < t.max_points]
         assert lost and all(not verdicts[check] for task in lost for check in CHECKS_OF_TASK[task]), (
             sample.name, verdicts)
+
+
+@pytest.mark.parametrize("sample", [s.name for s in load_samples(SPEC) if s.course_misses])
+def test_a_declared_bug_the_course_misses_still_passes_its_checks_and_fails_its_public_test(
+        graded_samples, mnist_cache, sample) -> None:
+    graded = graded_samples["engine"]
+    verdicts = verdicts_of(graded.folder / sample)
+    assert declared_miss_holds(graded, sample, CHECKS_OF_TASK, verdicts), verdicts

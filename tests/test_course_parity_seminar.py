@@ -1,5 +1,5 @@
 """Course parity, seminar (seed 000): the seminar's own checks, run on every sample, agree with the
-kit's verdicts (see notebook_parity for the rule).
+kit's verdicts (see course_parity for the rule).
 
 The seminar's notebook has exactly two checks, both on the network as a whole:
 - `assert len(activations) == len(self.layers)` in the given `NeuralNetwork.forward`, run here on
@@ -22,7 +22,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from notebook_parity import course_verdicts, parity_violations, sample_namespace
+from course_parity import (
+    course_verdicts,
+    declared_miss_holds,
+    parity_violations,
+    sample_namespace,
+)
 
 from autograder import config
 from autograder.build.samples import load_samples
@@ -93,3 +98,11 @@ def test_a_task_the_seminars_checks_pass_earns_its_points_unless_a_declared_miss
 def test_the_reference_passes_the_seminars_own_checks(graded_samples, mnist_cache) -> None:
     notebook = sample_namespace(SPEC, graded_samples["seminar"].folder / "reference")
     assert course_verdicts(COURSE_CHECKS, notebook) == dict.fromkeys(COURSE_CHECKS, "")
+
+
+@pytest.mark.parametrize("sample", [s.name for s in load_samples(SPEC) if s.course_misses])
+def test_a_declared_bug_the_course_misses_still_passes_its_checks_and_fails_its_public_test(
+        graded_samples, mnist_cache, sample) -> None:
+    graded = graded_samples["seminar"]
+    verdicts = course_verdicts(COURSE_CHECKS, sample_namespace(SPEC, graded.folder / sample))
+    assert declared_miss_holds(graded, sample, CHECKS_OF_TASK, verdicts), verdicts
