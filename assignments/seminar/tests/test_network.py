@@ -1,6 +1,7 @@
 """Task 4: NeuralNetwork with the grader's known-good layers (y = x * scale + shift, recording
 their calls) and the grader's softmax cross-entropy, so that only the container is graded."""
 
+import numpy as np
 import pytest
 
 from autograder.checks.sgd_layers import check_network
@@ -15,5 +16,8 @@ HINTS = {
 
 
 @pytest.mark.task("NeuralNetwork")
-def test_network_forward_predict_and_backward_with_known_good_layers(student, rng):
-    check_network(student, rng, layer_count=3, batch=6, features=5, hints=HINTS)
+@pytest.mark.parametrize("labels", [np.int64, np.uint8])
+def test_network_forward_predict_and_backward_with_known_good_layers(student, rng, labels):
+    """Labels as integers, and as uint8, the dtype of MNIST's labels in the seminar's own loop."""
+    check_network(student, rng, layer_count=3, batch=6, features=5, hints=HINTS,
+                  label_dtype=labels)

@@ -52,3 +52,8 @@ def test_classification_losses_match_torch(student, rng):
     check_loss_and_grad(notebook, "BCE", "BCELoss", rng.uniform(0.05, 0.95, 10),
                         rng.integers(0, 2, 10).astype(float),
                         case="10 probabilities and 0/1 targets", hints=HINTS["BCE"])
+    # torch.nn.BCELoss, the prototype, takes targets anywhere in [0, 1] and any shape
+    check_loss_and_grad(notebook, "BCE", "BCELoss", rng.uniform(0.05, 0.95, (3, 2)),
+                        rng.uniform(0, 1, (3, 2)),
+                        case="probabilities of shape (3, 2) and targets in [0, 1]",
+                        hints=HINTS["BCE"])

@@ -1,6 +1,7 @@
 """Task 3: softmax_crossentropy_with_logits and grad_softmax_crossentropy_with_logits against
 torch.nn.functional.cross_entropy (mean over the batch) and its autograd gradient."""
 
+import numpy as np
 import pytest
 
 from autograder.checks.sgd_layers import check_softmax_crossentropy
@@ -13,9 +14,11 @@ HINTS = {
 
 
 @pytest.mark.task("Softmax cross-entropy")
-@pytest.mark.parametrize("batch, classes", [(8, 10), (32, 3)])
-def test_softmax_crossentropy_and_gradient_match_torch(student, rng, batch, classes):
+@pytest.mark.parametrize("batch, classes, labels", [(8, 10, np.int64), (32, 3, np.uint8)])
+def test_softmax_crossentropy_and_gradient_match_torch(student, rng, batch, classes, labels):
+    """Labels as integers, and as uint8, the dtype of MNIST's labels in the seminar's own loop."""
     logits = rng.standard_normal((batch, classes)) * 3
     check_softmax_crossentropy(student.module("notebook"), logits,
-                               rng.integers(0, classes, batch),
-                               case=f"logits of shape {logits.shape}", hints=HINTS)
+                               rng.integers(0, classes, batch).astype(labels),
+                               case=f"logits of shape {logits.shape}, {np.dtype(labels)} labels",
+                               hints=HINTS)
