@@ -37,6 +37,12 @@ class TestRecord:
         return self.kind == "requirement"
 
     @property
+    def is_finding(self) -> bool:
+        """A failed probe beyond what the course requires, of code that exists (a probe of a
+        method not written yet finds nothing about it)."""
+        return not self.counts and not self.passed and NOT_IMPLEMENTED not in self.message
+
+    @property
     def passed(self) -> bool:
         return self.outcome == "passed"
 
@@ -57,10 +63,8 @@ class TaskResult:
 
     @property
     def findings(self) -> tuple[TestRecord, ...]:
-        """The failed tests that cost nothing: probes beyond what the course requires, of code
-        that exists (a probe of a method not written yet finds nothing about it)."""
-        return tuple(t for t in self.tests
-                     if not t.counts and not t.passed and NOT_IMPLEMENTED not in t.message)
+        """The failed tests that cost nothing: probes beyond what the course requires."""
+        return tuple(t for t in self.tests if t.is_finding)
 
     @property
     def passed(self) -> int:

@@ -21,7 +21,7 @@ from test_speed import write_assignment
 from autograder import config
 from autograder.grading.runner import grade_submission
 from autograder.intake import notebook as notebook_intake
-from autograder.intake import prepare, scan
+from autograder.intake import prepare_for, scan
 from autograder.reports import feedback, files, flags, gradescope, terminal
 from autograder.results import Finding
 
@@ -105,7 +105,7 @@ HONEST_CELLS = [
 
 def scanned(path: Path, spec: config.AssignmentSpec) -> tuple[Finding, ...]:
     """The findings in `path`, scanned as the grader scans it: in the code intake read."""
-    bundle = prepare(path, spec.package, spec.notebook, spec.answers)
+    bundle = prepare_for(path, spec)
     try:
         return scan.scan_submission(bundle, spec)
     finally:

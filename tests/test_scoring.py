@@ -125,4 +125,14 @@ def test_the_robustness_marker_makes_a_finding_unless_the_assignment_deducts(ded
         def get_closest_marker(self, name: str):
             return (SimpleNamespace(kwargs={"advice": "numerically unstable"})
                     if name == "robustness" else None)
-    assert plugin.kind_of(Item(), deducts) == (kind, "numerically unstable")  # type: ignore[arg-type]
+    assert plugin.test_kind(Item(), deducts) == (kind, "numerically unstable")  # type: ignore[arg-type]
+
+
+def test_a_probe_of_code_not_written_yet_is_no_finding() -> None:
+    unwritten = TestRecord("test_huge_logits", "Activations", "error",
+                           "Softmax.forward is not implemented yet (it raised NotImplementedError)",
+                           kind="finding")
+    assert not unwritten.is_finding and not unwritten.counts
+    assert dataclasses.replace(unwritten, message="got nan").is_finding
+    task = {t.name: t for t in policy.score_tasks(SPEC, [unwritten])}["Activations"]
+    assert task.findings == () and task.points == 0.0

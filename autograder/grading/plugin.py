@@ -51,7 +51,7 @@ def task_of(item: pytest.Item) -> str:
     return str(marker.args[0])
 
 
-def kind_of(item: pytest.Item, robustness_deducts: bool) -> tuple[Kind, str]:
+def test_kind(item: pytest.Item, robustness_deducts: bool) -> tuple[Kind, str]:
     """Whether the test decides points, and the course's advice it rests on."""
     marker = item.get_closest_marker("robustness")
     if marker is None:
@@ -148,7 +148,7 @@ class GradingPlugin:
                 self.aborted[task] = f"an earlier test of {task} timed out"
         visibility = "public" if Path(str(item.fspath)).resolve().is_relative_to(
             self.public_dir) else "private"
-        kind, advice = kind_of(item, self.robustness_deducts)
+        kind, advice = test_kind(item, self.robustness_deducts)
         self.records[item.nodeid] = TestRecord(
             name=item.name, task=task, outcome=result, message=message,
             visibility=visibility, seconds=round(call.duration, 4), kind=kind, advice=advice)

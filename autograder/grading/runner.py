@@ -90,8 +90,7 @@ def grade_submission(path: Path, spec: AssignmentSpec, *, student: str,
     tasks = scored_tasks(spec, [], {})
     dirs = test_dirs or list(spec.test_dirs.values())
     try:
-        bundle = intake.prepare(path, spec.package, spec.notebook, spec.answers,
-                                intake.given_prelude(spec))
+        bundle = intake.prepare_for(path, spec)
     except intake.IntakeError as exc:
         messages = [str(exc)]
     else:

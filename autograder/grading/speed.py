@@ -38,8 +38,7 @@ def reference_submission(spec: AssignmentSpec) -> Path:
 def reference_seconds(spec: AssignmentSpec, measure: Measure, task: str) -> float:
     """The worker time of one task's tests on the reference, measured once per grading process
     (keyed by the reference's code, so an edited reference is timed again)."""
-    bundle = intake.prepare(reference_submission(spec), spec.package, spec.notebook, spec.answers,
-                            intake.given_prelude(spec))
+    bundle = intake.prepare_for(reference_submission(spec), spec)
     try:
         key = (spec.name, bundle.fingerprint, task)
         if key not in _reference_times:

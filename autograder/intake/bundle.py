@@ -77,6 +77,12 @@ def prepare(path: Path, package: str = "", notebook_name: str = "",
     return bundle
 
 
+def prepare_for(path: Path, spec: AssignmentSpec) -> SourceBundle:
+    """`prepare` a submission of `spec`'s assignment as grading does: its package or notebook, its
+    answers, and for a notebook the kit's copy of the given code first."""
+    return prepare(path, spec.package, spec.notebook, spec.answers, given_prelude(spec))
+
+
 def given_prelude(spec: AssignmentSpec) -> list[notebook.Statement]:
     """The kit's copy of a notebook assignment's given classes and functions (`given` in
     assignment.toml), from its student-version notebook, the course's template; nothing for a

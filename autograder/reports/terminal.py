@@ -58,7 +58,7 @@ def print_check(result: SubmissionResult, only: frozenset[str]) -> None:
     console.print(table)
     for task in result.tasks:
         for test in task.tests:
-            if not test.passed and (not only or task.name in only):
+            if ((not test.passed and test.counts) or test.is_finding) and (not only or task.name in only):
                 label = "" if test.counts else " (a finding beyond the course: costs no points)"
                 console.print(f"[bold]{escape(task.name)}[/bold] {escape(test.name)}{label}:\n"
                               f"{escape(test.message)}\n", highlight=False)
