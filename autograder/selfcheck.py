@@ -104,10 +104,6 @@ def _given_code(spec: config.AssignmentSpec) -> dict[str, Any]:
     return given
 
 
-def _refuse_objects(value: Any) -> wire.Handle:
-    raise TypeError(f"cannot send a {type(value).__name__} to the student's code")
-
-
 class InProcessWorker:
     """Answers the proxies' requests in this process, as the sandboxed worker would."""
 
@@ -116,11 +112,14 @@ class InProcessWorker:
         self.worker = Worker(str(frames_root or root), -1, -1)
         self.modules = modules
         self.call_seconds = call_seconds
+        self.offered = wire.OfferedFunctions()
 
     def request(self, what: str, op: str, timeout: float | None = None, **fields: Any) -> Any:
-        """Decode the request as the worker would, run it, and encode the answer as it would."""
-        tree, buffers = wire.encode({"op": op, **fields}, _refuse_objects)
-        request = wire.decode(tree, buffers, self.worker.handles.get)
+        """Decode the request as the worker would, run it, and encode the answer as it would; a
+        grader function arrives as itself (this process is the grader's)."""
+        tree, buffers = wire.encode({"op": op, **fields}, self.offered.offer)
+        request = wire.decode(tree, buffers, self.worker.handles.get,
+                              lambda callback: self.offered.get(callback.id))
         try:
             with deadline(timeout or self.call_seconds, what):
                 answer = self._dispatch(request)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from autograder.checks.known_good import softmax_crossentropy_step
 from autograder.checks.sgd_linear import check_activation_pass, check_linear_step
 from autograder.checks.training import held_out_report, held_out_split
 from autograder.failures import CheckFailed
@@ -91,7 +92,7 @@ def test_the_workers_training_loop_measures_every_epoch_and_the_grader_scores_it
     x, y = blobs(rng, 600)
     np.random.seed(0)
     run = logits_training(SoftmaxRegression(2, 3, learning_rate=0.1), x[:500], y[:500], x[500:],
-                          batch_size=32, epochs=3, seed=7, classes=3)
+                          batch_size=32, epochs=3, seed=7, classes=3, loss=softmax_crossentropy_step)
     assert run["stopped"] == "" and len(run["held_out"]) == len(run["training_loss"]) == 3
     report = held_out_report(run, y[500:], classes=3, window=16, what="a run")
     assert report.best_accuracy > 0.95 and report.best_loss < 0.3
@@ -101,7 +102,7 @@ def test_the_workers_training_loop_measures_every_epoch_and_the_grader_scores_it
 def test_logits_of_the_wrong_shape_stop_the_workers_loop_and_fail_with_where() -> None:
     x, y = blobs(np.random.default_rng(8), 100)
     run = logits_training(SoftmaxRegression(2, 2), x, y, x, batch_size=32, epochs=2, seed=0,
-                          classes=3)
+                          classes=3, loss=softmax_crossentropy_step)
     assert run["held_out"] == [] and "returned shape (32, 2), expected (32, 3)" in run["stopped"]
     with pytest.raises(CheckFailed, match=r"stopped: epoch 1, training batch #1: network.forward"):
         held_out_report(run, y, classes=3, window=4, what="The course's train loop")
@@ -111,7 +112,8 @@ def test_a_diverging_run_stops_at_the_first_non_finite_logits() -> None:
     x, y = blobs(np.random.default_rng(9), 100)
     model = SoftmaxRegression(2, 3)
     model.b = np.array([0.0, np.nan, 0.0])
-    run = logits_training(model, x, y, x, batch_size=32, epochs=2, seed=0, classes=3)
+    run = logits_training(model, x, y, x, batch_size=32, epochs=2, seed=0, classes=3,
+                          loss=softmax_crossentropy_step)
     assert "non-finite logits (nan or inf): training diverged" in run["stopped"]
 
 

@@ -355,3 +355,24 @@ def test_a_frame_is_exactly_header_json_and_length_prefixed_buffers():
     body = json.dumps(tree, separators=(",", ":")).encode()
     expected = wire._HEADER.pack(len(body), 1) + body + wire._LENGTH.pack(2) + b"\x01\x02"
     assert raw == expected
+
+
+def test_a_grader_function_travels_as_a_numbered_callback_and_only_the_worker_accepts_one():
+    offered = wire.OfferedFunctions()
+    loss = wire.GraderFunction("the loss", lambda x: x)
+    tree, buffers = wire.encode({"f": loss, "again": loss}, offered.offer)
+    stubs = wire.decode(tree, buffers, lambda handle: handle, lambda callback: callback)
+    assert stubs["f"] == wire.Callback(1, "the loss") and offered.get(2) is loss
+    with pytest.raises(wire.WireError):  # the grader never takes a callback from a worker
+        wire.decode(tree, buffers, lambda handle: handle)
+
+
+@pytest.mark.parametrize("number", [0, 1, -1, "1", 1.0, None])
+def test_a_call_of_a_grader_function_never_offered_is_a_protocol_error(number):
+    with pytest.raises(wire.WireError):
+        wire.OfferedFunctions().get(number)
+
+
+def test_only_grader_functions_may_be_offered_to_a_worker():
+    with pytest.raises(TypeError):
+        wire.encode([object()], wire.OfferedFunctions().offer)

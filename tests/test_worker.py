@@ -12,6 +12,7 @@ import pytest
 from sandbox_helpers import FOLDER_FUNCTIONS, open_sandbox, write_package
 
 from autograder.failures import StudentError, WorkerCrashed, WorkerProtocolError, WorkerTimeout
+from autograder.runtime.wire import GraderFunction
 from autograder.sandbox import isolation
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.proxy import RemoteObject
@@ -175,6 +176,17 @@ def kill_parent():
 def fork_bomb():
     while True:
         os.fork()
+
+
+def call(function, *args):
+    try:
+        return function(*args)
+    except (TypeError, ValueError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def call_with_a_linear(function):
+    return call(function, Linear(2, 3))
 ''' + FOLDER_FUNCTIONS
 
 
@@ -232,6 +244,41 @@ def test_attributes_set_and_get_round_trip(layers):
     assert layer.name == {"a": (1, None, [2.5])}
     layer.child = layers.Linear(2, 1)
     np.testing.assert_array_equal(layer.child_forward(np.ones((1, 2))), [[1.0]])
+
+
+def test_a_grader_function_computes_in_the_grader_on_what_the_students_code_passes(layers):
+    seen = []
+
+    def scaled_sum(x, scale=1.0):
+        seen.append((x.copy(), scale))
+        return {"sum": float(x.sum()) * scale, "shape": x.shape}
+
+    offered = GraderFunction("scaled_sum", scaled_sum)
+    assert layers.call(offered, np.ones((2, 3))) == {"sum": 6.0, "shape": (2, 3)}
+    assert len(seen) == 1 and seen[0][0].shape == (2, 3)  # it ran here, in the grader
+    layers.stored = offered
+    assert layers.call(layers.stored, np.arange(4.0)) == {"sum": 6.0, "shape": (4,)}
+
+
+def test_a_grader_functions_error_is_raised_in_the_students_code_and_the_worker_goes_on(layers):
+    def refuse(x):
+        raise ValueError(f"expected 2-d logits, got shape {np.shape(x)}")
+
+    answer = layers.call(GraderFunction("the loss", refuse), np.ones(3))
+    assert answer == "ValueError: the loss: expected 2-d logits, got shape (3,)"
+    assert layers.count(3) is not None  # the same worker still answers
+
+
+def test_a_grader_function_gets_plain_data_never_a_worker_object(layers):
+    received = []
+
+    def first_value(x):
+        received.append(type(x))
+        return float(np.asarray(x, dtype=np.float64).ravel()[0])
+
+    answer = layers.call_with_a_linear(GraderFunction("first_value", first_value))
+    assert received and all(kind is not RemoteObject for kind in received)
+    assert answer.startswith("TypeError")
 
 
 def test_an_exception_in_student_code_names_the_call_the_type_the_message_and_the_line(layers):

@@ -364,17 +364,19 @@ class Scanner(ast.NodeVisitor):
 
     # -- reporting ---------------------------------------------------------------------------------
 
-    def report(self, kind: str, node: ast.AST, *, least: str = GRADED) -> None:
+    def report(self, kind: str, node: ast.AST, *, least: str = GRADED,
+               tasks: tuple[str, ...] = ()) -> None:
         """Report `kind` at `node` if the current place is looked at at least as closely as `least`
-        (TASK: only in a task's code; GRADED: in graded code; OTHER: anywhere)."""
+        (TASK: only in a task's code; GRADED: in graded code; OTHER: anywhere), under the place's
+        tasks, or under `tasks` when given (what the node defines belongs to them)."""
         order = (TASK, GRADED, OTHER)
-        if order.index(self.place.level) > order.index(least):
+        if not tasks and order.index(self.place.level) > order.index(least):
             return
         line = getattr(node, "lineno", 1)
         text = self.lines[line - 1].strip() if line <= len(self.lines) else ""
         if len(text) > CONSTRUCT_CHARS:
             text = text[:CONSTRUCT_CHARS - 3] + "..."
-        for task in self.place.tasks:
+        for task in tasks or self.place.tasks:
             self.findings.append(Finding(kind, task, self.source.where,
                                          line + self.source.line_offset, text))
 
@@ -392,13 +394,16 @@ class Scanner(ast.NodeVisitor):
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         if not node.level and node.module:  # a relative import is of the student's own modules
             for alias in node.names:
-                self._imported(node, node.module, f"{node.module}.{alias.name}")
+                self._imported(node, node.module, f"{node.module}.{alias.name}",
+                               alias.asname or alias.name)
 
-    def _imported(self, node: ast.stmt, module: str, name: str) -> None:
+    def _imported(self, node: ast.stmt, module: str, name: str, bound: str = "") -> None:
         """`import module` or `from module import name` (a top-level import of a library in a
-        notebook is reported where task code uses the name, see `visit_Name`)."""
+        notebook is reported where task code uses the name, see `visit_Name`). An import of the
+        grader's own modules that binds a name a task grades is that task's."""
         if _is_grader_internal(name):
-            self.report("grader-internals", node, least=OTHER)
+            self.report("grader-internals", node, least=OTHER,
+                        tasks=self.namespace.owner(bound) if bound else ())
         kind = self._library_kind(module)
         if kind:
             self.report(kind, node)
@@ -426,6 +431,8 @@ class Scanner(ast.NodeVisitor):
     def _internal_reference(self, dotted: str, node: ast.expr) -> None:
         if dotted in INTERPRETER_INTERNALS:
             self.report("grader-internals", node, least=OTHER)
+        elif _is_grader_internal(dotted):  # the import itself is reported wherever it is
+            self.report("grader-internals", node)
         elif dotted == "sys.modules" and id(node) not in self.skipped:
             self.report("grader-internals", node)  # reading it: in graded code only
 

@@ -4,8 +4,10 @@ In that course a layer returns per-sample Jacobians: `grad_x(x)` of shape (batch
 `grad_param(x)`, a list of (batch, out, n_param) arrays; `backward(x)` returns both, and
 `backward(x, grad_output)` the chain rule applied to them. A student's `Network` is graded with
 these probes as its layers and loss, so that a bug in the student's own `DenseLayer` or `Softmax`
-costs only the part that layer belongs to. They are deliberately not the course's layers: an
-elementwise affine map, a fixed projection, tanh, and two losses.
+costs only the part that layer belongs to. They are deliberately not the course's layers and compute
+nothing an assignment grades: an elementwise affine map and softsign. The known-good losses and the
+fixed projection (a linear map's Jacobian is a dense layer's) stay in the grader
+(`checks.known_good`), offered to the worker as grader functions.
 """
 
 from __future__ import annotations
@@ -73,64 +75,17 @@ class ScaleShift(ProbeLayer):
         self.shift -= learning_rate * np.mean(grads[1], axis=0).reshape(self.shift.shape)
 
 
-class Projection(ProbeLayer):
-    """y = x @ matrix with a fixed matrix (no parameters): changes the width of the data."""
+class Softsign(ProbeLayer):
+    """x / (1 + |x|) elementwise: a smooth nonlinearity that no assignment grades."""
 
-    name = "Projection"
-
-    def __init__(self, matrix: np.ndarray) -> None:
-        self.matrix = np.array(matrix, dtype=np.float64)
+    name = "Softsign"
 
     def forward(self, input_data: Any) -> np.ndarray:
-        return _flat(input_data) @ self.matrix
+        x = np.asarray(input_data, dtype=np.float64)
+        return x / (1 + np.abs(x))
 
     def grad_x(self, input_data: Any) -> np.ndarray:
-        return np.broadcast_to(self.matrix.T, (len(input_data),) + self.matrix.T.shape).copy()
-
-
-class Tanh(ProbeLayer):
-    name = "Tanh"
-
-    def forward(self, input_data: Any) -> np.ndarray:
-        return np.tanh(np.asarray(input_data, dtype=np.float64))
-
-    def grad_x(self, input_data: Any) -> np.ndarray:
-        return _diagonal(1 - np.tanh(_flat(input_data)) ** 2)
-
-
-class HalfSquaredError:
-    """Per-sample loss 0.5 * sum((x - labels)^2); grad_x = x - labels."""
-
-    name = "HalfSquaredError"
-
-    def forward(self, input_data: Any, labels: Any) -> np.ndarray:
-        return 0.5 * np.sum((_flat(input_data) - _flat(labels)) ** 2, axis=1)
-
-    def calculate_loss(self, input_data: Any, labels: Any) -> np.ndarray:
-        return self.forward(input_data, labels)
-
-    def grad_x(self, input_data: Any, labels: Any) -> np.ndarray:
-        return _flat(input_data) - _flat(labels)
-
-
-class SoftmaxCrossEntropy:
-    """Cross-entropy of softmax(logits) per sample, for one-hot labels: grad_x = softmax - labels."""
-
-    name = "SoftmaxCrossEntropy"
-
-    def forward(self, input_data: Any, labels: Any) -> np.ndarray:
-        logits = _flat(input_data)
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        return -np.sum(_flat(labels) * log_p, axis=1)
-
-    def calculate_loss(self, input_data: Any, labels: Any) -> np.ndarray:
-        return self.forward(input_data, labels)
-
-    def grad_x(self, input_data: Any, labels: Any) -> np.ndarray:
-        logits = _flat(input_data)
-        p = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return p / p.sum(axis=1, keepdims=True) - _flat(labels)
+        return _diagonal(1 / (1 + np.abs(_flat(input_data))) ** 2)
 
 
 def takes_grad_output(layer: Any) -> bool:
@@ -147,9 +102,6 @@ def takes_grad_output(layer: Any) -> bool:
 
 PROBES = {
     "jacobian.scale_shift": ScaleShift,
-    "jacobian.projection": Projection,
-    "jacobian.tanh": Tanh,
-    "jacobian.half_squared_error": HalfSquaredError,
-    "jacobian.softmax_cross_entropy": SoftmaxCrossEntropy,
+    "jacobian.softsign": Softsign,
     "jacobian.takes_grad_output": takes_grad_output,
 }

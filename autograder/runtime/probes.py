@@ -52,7 +52,21 @@ def affine_probe(scale: np.ndarray, shift: np.ndarray) -> Any:
     return AffineProbe()
 
 
-PROBES = {"affine": affine_probe, **layer_probes.PROBES, **jacobian_probes.PROBES}
+class GraderObject:
+    """A known-good layer or loss of the grader's (`checks.known_good`) as the student's code sees it:
+    its methods are grader functions (`runtime.worker.GraderFunctionStub`), which compute in the
+    grader; its plain attributes (a `name`) are copies."""
+
+    def __init__(self, type_name: str, members: dict[str, Any]) -> None:
+        self.__dict__.update(members)
+        self.type_name = type_name
+
+    def __repr__(self) -> str:
+        return f"<grader's {self.type_name}>"
+
+
+PROBES = {"affine": affine_probe, "grader_object": GraderObject, **layer_probes.PROBES,
+          **jacobian_probes.PROBES}
 
 
 def build(name: str, *args: Any, **kwargs: Any) -> Any:

@@ -8,6 +8,12 @@ sizes are checked against the bytes received, and depth, element counts and byte
 
 A frame on the pipe is: 8 bytes (JSON length, buffer count), the JSON, then each buffer as an
 8-byte length followed by its bytes.
+
+A worker may need the grader's known-good code while it runs the student's (a loss a container is
+graded with, the loss of a training loop): such code never enters the worker, where a submission
+could import it as its own answer. The grader offers it as a `GraderFunction`, which travels as a
+numbered `Callback`; calling it in the worker sends the arguments to the grader, which computes the
+result on them (plain data both ways) and sends it back.
 """
 
 from __future__ import annotations
@@ -60,8 +66,48 @@ class Handle:
     type_name: str
 
 
-def encode(value: Any, to_handle: Callable[[Any], Handle]) -> tuple[Any, list[bytes]]:
-    """Encode a value as a JSON tree and its array buffers; other objects become handles."""
+@dataclass(frozen=True)
+class Callback:
+    """A reference to a grader function offered to the worker: its number and name travel."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class GraderFunction:
+    """A function of the grader's that the worker may call (it travels as a `Callback`); called in
+    the grader's own process (a self-check), it is the function itself."""
+
+    name: str
+    function: Callable[..., Any]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.function(*args, **kwargs)
+
+
+class OfferedFunctions:
+    """The grader functions offered to one worker, numbered in the order they were first sent."""
+
+    def __init__(self) -> None:
+        self.functions: list[GraderFunction] = []
+
+    def offer(self, value: Any) -> Callback:
+        """`encode`'s hook on the grader's side: only grader functions may travel as objects."""
+        if not isinstance(value, GraderFunction):
+            raise TypeError(f"cannot send a {type(value).__name__} to the student's code")
+        self.functions.append(value)
+        return Callback(len(self.functions), value.name)
+
+    def get(self, number: Any) -> GraderFunction:
+        if type(number) is not int or not 0 < number <= len(self.functions):
+            raise WireError("a call of a grader function that was never offered")
+        return self.functions[number - 1]
+
+
+def encode(value: Any, to_handle: Callable[[Any], Handle | Callback]) -> tuple[Any, list[bytes]]:
+    """Encode a value as a JSON tree and its array buffers; other objects become what `to_handle`
+    makes of them: a handle (the worker's objects) or a callback (a grader function)."""
     buffers: list[bytes] = []
     count = 0
 
@@ -90,14 +136,20 @@ def encode(value: Any, to_handle: Callable[[Any], Handle]) -> tuple[Any, list[by
             return {"$d": [[k, walk(v, depth + 1)] for k, v in item.items()]}
         if kind is Handle:
             return {"$h": item.id, "type": item.type_name}
-        handle = to_handle(item)
-        return {"$h": handle.id, "type": handle.type_name}
+        if kind is Callback:
+            return {"$c": item.id, "name": item.name}
+        reference = to_handle(item)
+        if type(reference) not in (Handle, Callback):
+            raise WireError(f"cannot send a {kind.__name__}")
+        return walk(reference, depth)
 
     return walk(value, 0), buffers
 
 
-def decode(tree: Any, buffers: list[bytes], from_handle: Callable[[Handle], Any]) -> Any:
-    """Rebuild a value from a JSON tree and raw buffers, validating every part of it."""
+def decode(tree: Any, buffers: list[bytes], from_handle: Callable[[Handle], Any],
+           from_callback: Callable[[Callback], Any] | None = None) -> Any:
+    """Rebuild a value from a JSON tree and raw buffers, validating every part of it; callbacks are
+    accepted only where `from_callback` is given (by the worker, from the grader)."""
     count = 0
 
     def walk(item: Any, depth: int) -> Any:
@@ -128,6 +180,8 @@ def decode(tree: Any, buffers: list[bytes], from_handle: Callable[[Handle], Any]
             return {k: walk(v, depth + 1) for k, v in pairs}
         if "$h" in item and type(item["$h"]) is int and type(item.get("type")) is str:
             return from_handle(Handle(item["$h"], item["type"][:200]))
+        if "$c" in item and from_callback and type(item["$c"]) is int and type(item.get("name")) is str:
+            return from_callback(Callback(item["$c"], item["name"][:200]))
         raise WireError("unknown tag in message")
 
     return walk(tree, 0)

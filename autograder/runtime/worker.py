@@ -21,15 +21,19 @@ import numpy as np
 
 from autograder.runtime import notebook, probes, wire
 
-FORBIDDEN_PACKAGES = ("torch", "tensorflow", "keras", "jax", "autograder.sandbox",
-                      "autograder.grading", "autograder.checks", "autograder.assignments")
+# The deep-learning libraries would compute the answers. The kit's own modules (`autograder`) are the
+# worker's, not the submission's: they hold no answer (see `probes`), but importing them is none.
+FORBIDDEN_PACKAGES = ("torch", "tensorflow", "keras", "jax")
 MAX_MESSAGE_CHARS = 2000
 
 
 class ForbiddenImportBlocker(importlib.abc.MetaPathFinder):
-    """Refuses the deep-learning libraries and the grader's own internals to student code."""
+    """Refuses the deep-learning libraries and the kit's own modules to student code."""
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
+        if fullname.partition(".")[0] == "autograder":
+            raise ImportError(f"'{fullname}' is the grader's own code, not available to "
+                              "submissions while grading: write the code yourself, with numpy")
         if any(fullname == name or fullname.startswith(name + ".") for name in FORBIDDEN_PACKAGES):
             raise ImportError(f"'{fullname}' is not available to submissions in the grader: "
                               "implement it with numpy")
@@ -53,6 +57,25 @@ class HandleTable:
         return self.objects[handle.id]
 
 
+# The exceptions a grader function's failure raises in the worker, by the name the grader sends.
+GRADER_FUNCTION_ERRORS: dict[str, type[Exception]] = {"TypeError": TypeError,
+                                                       "ValueError": ValueError}
+
+
+class GraderFunctionStub:
+    """A grader function offered to the worker (`wire.GraderFunction`), such as the known-good loss
+    a container is graded with: calling it asks the grader, which computes it on the arguments."""
+
+    def __init__(self, worker: Worker, callback: wire.Callback) -> None:
+        self.worker, self.callback = worker, callback
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.worker.call_grader(self.callback, list(args), kwargs)
+
+    def __repr__(self) -> str:
+        return f"<grader function {self.callback.name}>"
+
+
 class Worker:
     """Answers requests: import, attribute access, calls, iteration, probes, seeding."""
 
@@ -70,7 +93,7 @@ class Worker:
                 return
             request_id = None
             try:
-                request = wire.decode(tree, buffers, self.handles.get)
+                request = wire.decode(tree, buffers, self.handles.get, self.stub)
                 request_id = request["id"]
                 response: Any = {"id": request_id, "ok": self.dispatch(request)}
             except BaseException as exc:  # the student's exceptions, SystemExit included
@@ -81,6 +104,23 @@ class Worker:
                 body, out_buffers = wire.encode(
                     {"id": request_id, "error": self.describe(exc)}, self.handles.add)
             wire.write_message(self.response_fd, body, out_buffers)
+
+    def stub(self, callback: wire.Callback) -> GraderFunctionStub:
+        return GraderFunctionStub(self, callback)
+
+    def call_grader(self, callback: wire.Callback, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        """Call a grader function: its arguments go to the grader (plain data, or handles of this
+        worker's objects, which it refuses) and its result or error comes back, while the request
+        that led the student's code here is still being answered."""
+        body, buffers = wire.encode({"callback": callback.id, "args": args, "kwargs": kwargs},
+                                    self.handles.add)
+        wire.write_message(self.response_fd, body, buffers)
+        tree, reply_buffers = wire.read_message(self.request_fd)
+        reply = wire.decode(tree, reply_buffers, self.handles.get)
+        if "raise" in reply:
+            error = GRADER_FUNCTION_ERRORS.get(reply["raise"]["type"], RuntimeError)
+            raise error(reply["raise"]["message"])
+        return reply["return"]
 
     def dispatch(self, request: dict[str, Any]) -> Any:
         op = request["op"]
@@ -150,6 +190,8 @@ def prepare_imports(root: str, package: str | None) -> None:
     """Set up how the student's code is found: the notebook module, the refused packages, the
     submission's folder first on the path, a package whose __init__.py is not run."""
     notebook.install(root)
+    for name in [name for name in sys.modules if name.partition(".")[0] == "autograder"]:
+        del sys.modules[name]  # so that an import of them asks the blocker (the worker keeps its own)
     sys.meta_path.insert(0, ForbiddenImportBlocker())
     sys.path.insert(0, root)
     if package:

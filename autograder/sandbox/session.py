@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from autograder.runtime import wire
 from autograder.sandbox import isolation as isolation_module
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.proxy import RemoteObject, describe_call, unwrap, wrap
@@ -29,6 +30,19 @@ class Student:
                                     name=name, args=[unwrap(a) for a in args],
                                     kwargs={k: unwrap(v) for k, v in kwargs.items()})
         return wrap(self.worker, reply, name)
+
+    def known_good(self, obj: Any) -> RemoteObject:
+        """Offer one of the grader's known-good layers or losses (`checks.known_good`) to the
+        student's code: in the worker it is an object whose methods run here, in the grader, on the
+        plain data the student's code passes; only its plain attributes (a name) are copied there."""
+        members: dict[str, Any] = {}
+        for name in dir(obj):
+            value = None if name.startswith("_") else getattr(obj, name)
+            if callable(value):
+                members[name] = wire.GraderFunction(f"{type(obj).__name__}.{name}", value)
+            elif isinstance(value, (str, int, float, bool)):
+                members[name] = value
+        return self.probe("grader_object", type(obj).__name__, members)
 
     def seed(self, seed: int) -> None:
         """Seed numpy's and random's global generators in the worker."""

@@ -39,7 +39,7 @@ from typing import IO, Any
 from autograder.failures import StudentError, WorkerCrashed, WorkerProtocolError, WorkerTimeout
 from autograder.intake.bundle import unlistable_parent
 from autograder.runtime import wire
-from autograder.runtime.zygote import NOT_PRELOADED, wanted_imports
+from autograder.runtime.zygote import NOT_PRELOADED, SHARED_TMP_FOLDERS, wanted_imports
 from autograder.sandbox import limits as limits_module
 from autograder.sandbox.isolation import (
     SANDBOX_TASK_FOLDERS,
@@ -83,19 +83,26 @@ class Zygote:
         self.limits, self.isolation = limits, isolation
         self.uid = worker_uid(isolation.switch_user)
         self.scratch = self.private_folder()
+        if self.uid is not None:  # the spool: root's, readable by this zygote's group only
+            os.chown(code_root, -1, self.uid)
         self.output = tempfile.TemporaryFile(prefix="autograder-zygote-")  # noqa: SIM115 - closed in close()
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         args = ["--control-fd", str(theirs.fileno())] + (["--package", package] if package else [])
         argv, fds = isolation.worker_argv(code_root, args, (theirs.fileno(),))
-        with theirs:
+        try:
             self.process = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=self.output, stderr=subprocess.STDOUT,
                 pass_fds=fds, cwd=self.scratch.name,
-                env={**WORKER_ENV, "HOME": self.scratch.name, "TMPDIR": self.scratch.name},
+                env={**WORKER_ENV, "HOME": self.scratch.name, "TMPDIR": self.scratch.name,
+                     **isolation.worker_env(code_root)},
                 start_new_session=True, user=self.uid, group=self.uid,
                 extra_groups=[] if self.uid is not None else None,
                 preexec_fn=lambda: limits_module.apply(limits, isolation.own_network),
             )
+        finally:
+            for fd in fds:  # the zygote's end of the socket, and bubblewrap's arguments' pipe
+                os.close(fd)
+            theirs.detach()
         LIVE_ZYGOTES.add(self.process.pid)
         self.swept = False
 
@@ -104,8 +111,9 @@ class Zygote:
         return not self.swept and self.process.poll() is None
 
     def private_folder(self) -> tempfile.TemporaryDirectory:
-        """A folder for the sandbox's temporary files, its own uid's only."""
-        folder = tempfile.TemporaryDirectory(prefix="autograder-worker-")
+        """A folder for the sandbox's temporary files, its own uid's only, where no other uid can
+        list it (and not in /tmp itself, where anything of this uid's is a task's leftover)."""
+        folder = tempfile.TemporaryDirectory(prefix="autograder-worker-", dir=unlistable_parent())
         if self.uid is not None:
             os.chown(folder.name, self.uid, self.uid)
         return folder
@@ -155,6 +163,8 @@ class Zygote:
         LIVE_ZYGOTES.discard(self.process.pid)
         if self.isolation.mode != "bubblewrap":  # there, no orphan can leave the pid namespace
             sweep_orphans(self.isolation.switch_user)
+            if self.uid is not None:
+                sweep_files(self.uid)
 
     def close(self) -> None:
         self.kill()
@@ -183,6 +193,7 @@ class WorkerProcess:
         self.next_id = 0
         self.busy_seconds = 0.0  # wall time spent in request() round trips (but UNTIMED_OPS)
         self.ended = False
+        self.offered = wire.OfferedFunctions()
 
     @property
     def alive(self) -> bool:
@@ -202,15 +213,17 @@ class WorkerProcess:
 
     def _round_trip(self, what: str, op: str, timeout: float | None, fields: dict[str, Any]) -> Any:
         self.next_id += 1
-        tree, buffers = wire.encode({"id": self.next_id, "op": op, **fields}, _no_foreign_objects)
+        tree, buffers = wire.encode({"id": self.next_id, "op": op, **fields}, self.offered.offer)
         try:
             wire.write_message(self.request_fd, tree, buffers)
         except OSError:
             raise self._crashed(what) from None
         deadline = time.monotonic() + (timeout or self.limits.call_seconds)
         try:
-            reply_tree, reply_buffers = wire.read_message(self.response_fd, deadline)
-            reply = wire.decode(reply_tree, reply_buffers, lambda handle: handle)
+            reply = self._read_reply(deadline)
+            while isinstance(reply, dict) and "callback" in reply:
+                wire.write_message(self.request_fd, *self._run_grader_function(reply))
+                reply = self._read_reply(deadline)
         except wire.WireTimeout:
             self.kill()
             raise WorkerTimeout(
@@ -230,6 +243,24 @@ class WorkerProcess:
             raise StudentError(what, str(error.get("type")), str(error.get("message")),
                                list(error.get("frames", [])))
         return reply.get("ok")
+
+    def _read_reply(self, deadline: float) -> Any:
+        tree, buffers = wire.read_message(self.response_fd, deadline)
+        return wire.decode(tree, buffers, lambda handle: handle)
+
+    def _run_grader_function(self, call: dict[str, Any]) -> tuple[Any, list[bytes]]:
+        """Compute a grader function the worker called, on the arguments it sent (plain data: a
+        handle of a worker object arrives as a `wire.Handle`, which the function refuses); its
+        error, if any, goes back to be raised in the worker."""
+        function, args, kwargs = self.offered.get(call.get("callback")), call.get("args"), call.get("kwargs")
+        if type(args) is not list or type(kwargs) is not dict:
+            raise wire.WireError("a malformed call of a grader function")
+        try:
+            return wire.encode({"return": function(*args, **kwargs)}, _no_foreign_objects)
+        except Exception as exc:  # the known-good code refusing what the student's code passed
+            kind = type(exc).__name__ if isinstance(exc, (TypeError, ValueError)) else "ValueError"
+            return wire.encode({"raise": {"type": kind, "message": f"{function.name}: {exc}"[:2000]}},
+                               _no_foreign_objects)
 
     def _crashed(self, what: str) -> WorkerCrashed:
         ending = None if self.ended else self._end()
@@ -288,7 +319,7 @@ class Zygotes:
         # the grader's own (a task never writes it), readable by the workers' uids, and like every
         # submission's folder, out of sight of other grading processes' workers
         self.spool = Path(tempfile.mkdtemp(prefix="spool-", dir=unlistable_parent()))
-        self.spool.chmod(0o755)
+        self.spool.chmod(0o750)  # the group: each zygote's uid in turn (`Zygote`)
         self.current: Zygote | None = None
         self.served = 0
         self.spool_key: PreloadKey = frozenset()  # what a zygote started now would preload
@@ -413,6 +444,21 @@ def _children(parent: int) -> list[tuple[int, int]]:
         if int(fields.get("PPid", "0")) == parent:
             found.append((int(entry.name), int(fields["Uid"].split()[0])))
     return found
+
+
+def sweep_files(uid: int) -> None:
+    """Remove what a dead sandbox's uid left in the shared temporary folders (the fallback's: a
+    worker without Landlock may write there, and its files must not outlive its task)."""
+    for folder in SHARED_TMP_FOLDERS:
+        with contextlib.suppress(OSError), os.scandir(folder) as entries:
+            for entry in entries:
+                with contextlib.suppress(OSError):
+                    if entry.stat(follow_symlinks=False).st_uid != uid:
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path)
+                    else:
+                        os.unlink(entry.path)
 
 
 def sweep_orphans(switch_user: bool) -> None:

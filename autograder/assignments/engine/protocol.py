@@ -6,8 +6,9 @@ course's batch size and epochs, the split, the thresholds and how they were cali
 The course's protocol throughout: `Linear(784, 40)` and so on with the default learning rate 0.1
 and the given initialisation (`randn * 0.01`, zero biases), batches of 32, 10 epochs, the softmax
 cross-entropy (the grader's known-good copy, so that a student's altered copy neither helps nor
-hurts). The loop runs in the worker as one call (`autograder.runtime.layer_probes.logits_training`)
-and sends back the held-out logits of each epoch; their labels stay in the grader.
+hurts, and which computes in the grader: the loop calls it once per batch). The loop runs in the
+worker as one call (`autograder.runtime.layer_probes.logits_training`) and sends back the held-out
+logits of each epoch; their labels stay in the grader.
 
 `python -m autograder.assignments.engine.protocol [RUNS] [VARIANT]` runs the same loop in-process
 on the reference notebook's classes, or on VARIANT, one of the samples' single-layer bugs (named
@@ -26,9 +27,11 @@ from typing import Any
 
 import numpy as np
 
+from autograder.checks.known_good import softmax_crossentropy_step
 from autograder.checks.training import TrainingReport, held_out_report, held_out_split
 from autograder.datasets import load
 from autograder.runtime.layer_probes import logits_training
+from autograder.runtime.wire import GraderFunction
 
 HERE = Path(__file__).parent
 PROTOCOL: dict[str, Any] = tomllib.loads((HERE / "assignment.toml").read_text())["training"]
@@ -59,7 +62,8 @@ def run(notebook: Any, seed: int, train: Callable[..., Any] = logits_training) -
     __tracebackhide__ = True
     x_train, y_train, x_held, y_held = data()
     outcome = train(seed_network(notebook), x_train, y_train, x_held, PROTOCOL["batch_size"],
-                    PROTOCOL["epochs"], seed, CLASSES)
+                    PROTOCOL["epochs"], seed, CLASSES,
+                    GraderFunction("the softmax cross-entropy", softmax_crossentropy_step))
     return held_out_report(outcome, y_held, classes=CLASSES,
                            window=-(-len(x_train) // PROTOCOL["batch_size"]),
                            what=f"The course's train loop on {ARCHITECTURE}")

@@ -1,12 +1,13 @@
 """Part 2.5: Network.grad_x, the derivative of each sample's loss with respect to its input,
 (batch, in_dim). Graded with the grader's own known-good layers and losses (elementwise affine
-maps, tanh, a fixed projection, squared error, softmax cross-entropy), so that only your Network
+maps, softsign, a fixed projection, squared error, softmax cross-entropy), so that only your Network
 is tested here. It loses points beyond the course's own tolerance (sum of absolute errors < 0.01);
 the finer elementwise check is reported as a finding, costing nothing."""
 
 import numpy as np
 import pytest
 
+from autograder.checks.known_good import HalfSquaredError, Projection, SoftmaxCrossEntropy
 from autograder.checks.jacobians import TOLERANCE_PARAMS, compare_gradient, loss_gradient
 
 TASK = "Network.grad_x"
@@ -17,15 +18,16 @@ HINT = ("run the input forward remembering each layer's input, start from loss.g
 
 def probe_network(student, nb, rng, loss):
     layers = [student.probe("jacobian.scale_shift", rng.uniform(0.5, 1.5, 3), rng.standard_normal(3)),
-              student.probe("jacobian.tanh"),
-              student.probe("jacobian.projection", rng.standard_normal((3, 4))),
+              student.probe("jacobian.softsign"),
+              student.known_good(Projection(rng.standard_normal((3, 4)))),
               student.probe("jacobian.scale_shift", rng.uniform(0.5, 1.5, 4), rng.standard_normal(4))]
-    return nb.Network(layers, loss=student.probe(loss))
+    return nb.Network(layers, loss=student.known_good(loss()))
 
 
 @pytest.mark.task(TASK)
 @pytest.mark.parametrize("tolerance", TOLERANCE_PARAMS)
-@pytest.mark.parametrize("loss", ["jacobian.half_squared_error", "jacobian.softmax_cross_entropy"])
+@pytest.mark.parametrize("loss", [HalfSquaredError, SoftmaxCrossEntropy],
+                         ids=["half_squared_error", "softmax_cross_entropy"])
 def test_network_grad_x_on_the_course_inputs(student, rng, loss, tolerance):
     nb = student.module("notebook")
     net = probe_network(student, nb, rng, loss)
@@ -33,6 +35,6 @@ def test_network_grad_x_on_the_course_inputs(student, rng, loss, tolerance):
     labels = np.array([[0.3, 0.2, 0.2, 0.3], [0.1, 0.2, 0.3, 0.4]])
     expected = loss_gradient(lambda v: net.calculate_loss(v, labels), x, "Network.calculate_loss")
     compare_gradient(net.grad_x(x, labels), expected,
-                     "Network([ScaleShift, Tanh, Projection(3->4), ScaleShift]).grad_x(x, labels) "
+                     "Network([ScaleShift, Softsign, Projection(3->4), ScaleShift]).grad_x(x, labels) "
                      "for x of shape (2, 3)", against="central finite differences of calculate_loss",
                      tolerance=tolerance, hint=HINT)
