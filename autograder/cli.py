@@ -11,15 +11,23 @@ from autograder import config
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from autograder.grading.batch import grade_folder
+    from autograder.grading.batch import grade_batch
     from autograder.grading.runner import worker_count
-    from autograder.reports.terminal import print_gradebook
+    from autograder.reports.escape import strip_controls
+    from autograder.reports.terminal import print_deadlines, print_gradebook
 
     spec = config.load(args.assignment)
-    results = grade_folder(Path(args.submissions), args.assignment, Path(args.out),
-                           worker_count(args.jobs), show_progress=not args.quiet)
+    course = Path(args.course) if args.course else Path(args.submissions) / config.COURSE_FILE
+    offering = config.offering(args.assignment, course, required=bool(args.course),
+                               soft=args.soft_deadline, hard=args.hard_deadline)
+    report = grade_batch(Path(args.submissions), args.assignment, Path(args.out),
+                         worker_count(args.jobs), show_progress=not args.quiet, offering=offering)
+    results = report.results
     print_gradebook(f"{spec.title}: {len(results)} submission(s)",
                     [t.name for t in spec.tasks], results)
+    print_deadlines(report.deadlines, results)
+    for problem in (*report.conflicts, *report.manifest_problems):
+        print(f"note: {strip_controls(problem.sentence)}")
     modes = sorted({r.isolation for r in results if r.isolation})
     print(f"isolation: {'; '.join(modes) or 'none'}")
     print(f"written: {Path(args.out) / 'index.html'} (the instructor's page), gradebook.csv, "
@@ -84,11 +92,12 @@ def cmd_samples(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from autograder.sandbox.isolation import FORCE_ENV, doctor
+    from autograder.sandbox.isolation import FORCE_ENV, LANDLOCK_ENV, doctor
 
     for capability, available, detail in doctor():
         print(f"{'yes' if available else 'NO ':>4}  {capability:<38} {detail}")
-    print(f"(set {FORCE_ENV}=fallback to force the fallback mode)")
+    print(f"(set {FORCE_ENV}=fallback to force the fallback mode, and {LANDLOCK_ENV}=off to run "
+          "it without Landlock, as on an older kernel)")
     return 0
 
 
@@ -108,6 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("-j", "--jobs", type=int, default=None,
                        help="submissions graded in parallel (default: all cores)")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade.add_argument("--course", metavar="FILE",
+                       help=f"the course file with this offering's deadlines (default: "
+                            f"{config.COURSE_FILE} beside the submissions, if there is one)")
+    grade.add_argument("--soft-deadline", metavar="TIME",
+                       help=f"the late penalty runs from TIME (e.g. {config.DEADLINE_EXAMPLE}), "
+                            "in place of the course file's")
+    grade.add_argument("--hard-deadline", metavar="TIME",
+                       help="submissions after TIME score zero, in place of the course file's")
     grade.set_defaults(run=cmd_grade)
 
     check = commands.add_parser("check", help="a student's self-check with the public tests")
@@ -119,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(run=cmd_check)
 
     ci = commands.add_parser("ci", help="grade the repository a CI job runs in (GitHub Actions, "
-                             "GitLab CI) and write reports for it")
+                             "GitLab CI) and write reports for it: advisory raw scores, no late "
+                             "penalty")
     ci.add_argument("path", nargs="?", default=".", help="the student's code (default: .)")
     ci.add_argument("--assignment", choices=config.available(),
                     help="default: the assignment whose package or notebook the path holds")

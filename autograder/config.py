@@ -1,14 +1,20 @@
-"""Assignment specifications: tasks, points, policy, deadlines and limits, read from TOML.
+"""Assignment specifications: tasks, points, policy, late-penalty formula and limits, read from
+TOML; and what a course offering sets for them (deadlines, feedback language), read from its
+`course.toml`.
 
 Each assignment lives in `autograder/assignments/<name>/` with an `assignment.toml` and its tests in
-`tests/public` (shipped to students) and `tests/private` (never leaves the grader).
+`tests/public` (shipped to students) and `tests/private` (never leaves the grader). Deadlines are
+not the kit's: they change every term, so a kit that shipped them would give every student of the
+next term a zero (see `Offering`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import re
 import tomllib
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Literal
 
@@ -17,6 +23,11 @@ from autograder.sandbox.limits import Limits
 ASSIGNMENTS_DIR = Path(__file__).parent / "assignments"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 Policy = Literal["all_or_nothing", "fraction"]
+# The course file an instructor puts beside the submissions (or names with `grade --course`).
+COURSE_FILE = "course.toml"
+DEADLINE_EXAMPLE = "2026-10-04T23:59:00+03:00"
+# A feedback language: a two-letter ISO 639-1 code ("en", "ru").
+LANGUAGE = re.compile(r"[a-z]{2}")
 
 
 class ConfigError(Exception):
@@ -37,8 +48,24 @@ class TaskSpec:
 
 @dataclass(frozen=True)
 class Deadlines:
+    """An offering's deadlines for one assignment: the late penalty runs from `soft`, and a
+    submission after `hard` scores zero. Neither set: no late penalty at all."""
+
     soft: datetime | None = None
     hard: datetime | None = None
+
+    @property
+    def is_set(self) -> bool:
+        return self.soft is not None or self.hard is not None
+
+
+@dataclass(frozen=True)
+class Offering:
+    """What one course offering sets for an assignment, from its course file: the deadlines and
+    the language of the feedback (read by the feedback writers; "en" by default)."""
+
+    deadlines: Deadlines = Deadlines()
+    lang: str = "en"
 
 
 @dataclass(frozen=True)
@@ -58,15 +85,30 @@ class SpeedSpec:
 
 
 @dataclass(frozen=True)
+class AnswerTableSpec:
+    """An answer the course has students fill in as a markdown table (autograder.intake.
+    answer_table), from an [[answer_tables]] entry: a real notebook of the course has no variable
+    for it, so intake reads the table into the answer `name` when no code cell assigns `name`."""
+
+    name: str
+    # the exercise's heading as the kit's and the course's notebooks write it ("Exercise 1")
+    headings: tuple[str, ...]
+    columns: int
+    # the leading columns the template fills in: a table with nothing more is not filled in
+    given_columns: int = 0
+
+
+@dataclass(frozen=True)
 class AssignmentSpec:
     name: str
     title: str
     policy: Policy
     tasks: tuple[TaskSpec, ...]
-    deadlines: Deadlines
     limits: Limits
     package: str
     directory: Path
+    # The course's late penalty: final = raw * late_base^(t/1440), t minutes after the soft
+    # deadline (the deadlines themselves come from the course file: `Offering`).
     late_base: float = 0.85
     # Notebook assignments name the notebook students hand in instead of a package, and the
     # top-level names holding numeric answers (kept by intake besides definitions).
@@ -80,6 +122,8 @@ class AssignmentSpec:
     # hands students written. Never a test's subject; the student version keeps it as the course
     # wrote it (tests/test_given_code.py), and a notebook gets the kit's copy before its own cells.
     given: tuple[str, ...] = ()
+    # Answers the course's notebook has students fill in as markdown tables ([[answer_tables]]).
+    answer_tables: tuple[AnswerTableSpec, ...] = ()
 
     @property
     def max_points(self) -> float:
@@ -165,8 +209,10 @@ def load(name: str) -> AssignmentSpec:
     policy = data.get("policy", "all_or_nothing")
     if policy not in ("all_or_nothing", "fraction"):
         raise ConfigError(f"{path}: policy must be 'all_or_nothing' or 'fraction'")
-    raw_deadlines = data.get("deadlines", {})
-    deadlines = Deadlines(*(_parse_time(raw_deadlines.get(k), path, k) for k in ("soft", "hard")))
+    if "deadlines" in data:
+        raise ConfigError(f"{path}: [deadlines] belongs to a course offering, not to the kit: put "
+                          f"soft and hard under [{name}] in {COURSE_FILE} beside the submissions "
+                          "(or pass --course FILE, --soft-deadline, --hard-deadline)")
     raw_limits = data.get("limits", {})
     limits = Limits(
         memory_bytes=int(raw_limits.get("memory_mb", 2048)) * 2**20,
@@ -184,13 +230,33 @@ def load(name: str) -> AssignmentSpec:
         raise ConfigError(f"{path}: given must be a list of names (Class, Class.method, function)")
     return AssignmentSpec(
         name=name, title=str(need(data, "title", str, "")), policy=policy, tasks=tuple(tasks),
-        deadlines=deadlines, limits=limits, package=str(data.get("package", "")),
+        limits=limits, package=str(data.get("package", "")),
         directory=path.parent, late_base=float(data.get("late_base", 0.85)),
         notebook=str(data.get("notebook", "")), answers=frozenset(answers),
         speed=_speed(data.get("speed", {}), path),
         robustness_deducts=_robustness_deducts(data.get("robustness", {}), path),
         given=tuple(given),
+        answer_tables=_answer_tables(data.get("answer_tables", []), path, frozenset(answers)),
     )
+
+
+def _answer_tables(entries: object, path: Path, answers: frozenset[str]
+                   ) -> tuple[AnswerTableSpec, ...]:
+    """The [[answer_tables]] entries: each names one of the `answers`, its headings and columns."""
+    keys = {"name", "headings", "columns", "given_columns"}
+    tables = []
+    for index, entry in enumerate(entries if isinstance(entries, list) else [None]):
+        headings = entry.get("headings") if isinstance(entry, dict) else None
+        if not (isinstance(entry, dict) and set(entry) <= keys and entry.get("name") in answers
+                and isinstance(headings, list) and headings
+                and all(isinstance(h, str) and h for h in headings)
+                and isinstance(entry.get("columns"), int) and entry["columns"] > 0
+                and isinstance(entry.get("given_columns", 0), int)):
+            raise ConfigError(f"{path}: answer_tables[{index}] takes name (one of answers), "
+                              "headings (a list of texts), columns and given_columns (counts)")
+        tables.append(AnswerTableSpec(entry["name"], tuple(headings), entry["columns"],
+                                      entry.get("given_columns", 0)))
+    return tuple(tables)
 
 
 def _robustness_deducts(table: object, path: Path) -> bool:
@@ -221,10 +287,77 @@ def _speed(table: object, path: Path) -> SpeedSpec:
                         for key, value in vars(speed).items()})
 
 
-def _parse_time(value: object, path: Path, key: str) -> datetime | None:
+def deadline(value: object, where: str) -> datetime | None:
+    """A deadline as a TOML date-time or an ISO 8601 text (a quoted value, a command-line option),
+    with a time zone: without one, the same file means another moment on another machine."""
     if value is None:
         return None
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):  # not a time: reported below, quoted
+            value = datetime.fromisoformat(value)
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value
-    raise ConfigError(f"{path}: deadlines.{key} must be a date-time with a time zone, "
-                      "e.g. 2026-10-04T23:59:00+03:00")
+    if isinstance(value, datetime):
+        got = f"{value.isoformat()}, which has none"
+    else:  # a TOML date or time of day, or anything else
+        got = value.isoformat() if isinstance(value, date | time) else repr(value)
+    raise ConfigError(f"{where} must be a date-time with a time zone, e.g. {DEADLINE_EXAMPLE} "
+                      f"(got {got})")
+
+
+def _checked(deadlines: Deadlines, where: str) -> Deadlines:
+    if deadlines.soft and deadlines.hard and deadlines.hard < deadlines.soft:
+        raise ConfigError(f"{where}: the hard deadline ({deadlines.hard.isoformat()}) is before the "
+                          f"soft one ({deadlines.soft.isoformat()})")
+    return deadlines
+
+
+def load_course(path: Path) -> dict[str, Offering]:
+    """Every assignment's settings in the course file at `path`: one table per assignment,
+
+        [autodiff]
+        soft = 2026-10-04T23:59:00+03:00   # the late penalty runs from here
+        hard = 2026-10-11T23:59:00+03:00   # after this, zero
+        lang = "en"                        # the feedback's language
+
+    every key optional. Anything else is an error naming the file and the key."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    offerings = {}
+    for name, table in data.items():
+        if not (ASSIGNMENTS_DIR / name / "assignment.toml").is_file():
+            raise ConfigError(f"{path}: [{name}] is not an assignment of this kit: the file holds "
+                              f"one table per assignment ({', '.join(available())})")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: {name} must be a table, [{name}], of soft, hard and lang")
+        unknown = set(table) - {"soft", "hard", "lang"}
+        if unknown:
+            raise ConfigError(f"{path}: [{name}] {', '.join(sorted(unknown))}: unknown key "
+                              "(known: soft, hard, lang)")
+        lang = table.get("lang", "en")
+        if not (isinstance(lang, str) and LANGUAGE.fullmatch(lang)):
+            raise ConfigError(f"{path}: [{name}] lang must be a two-letter language code such as "
+                              f"\"en\" or \"ru\" (got {lang!r})")
+        deadlines = Deadlines(*(deadline(table.get(key), f"{path}: [{name}] {key}")
+                                for key in ("soft", "hard")))
+        offerings[name] = Offering(_checked(deadlines, f"{path}: [{name}]"), lang)
+    return offerings
+
+
+def offering(assignment: str, course_file: Path, *, required: bool = False,
+             soft: str | None = None, hard: str | None = None) -> Offering:
+    """The offering of `assignment`: its table of `course_file` (none if the file does not exist,
+    unless `required`), with the deadlines `soft` and `hard` (ISO 8601 texts, the command line's
+    --soft-deadline and --hard-deadline) put in place of the file's."""
+    if course_file.is_file() or required:
+        found = load_course(course_file).get(assignment, Offering())
+    else:
+        found = Offering()
+    given = {key: deadline(value, f"--{key}-deadline")
+             for key, value in (("soft", soft), ("hard", hard)) if value is not None}
+    where = f"{course_file} with the command line's deadlines" if given else str(course_file)
+    return replace(found, deadlines=_checked(replace(found.deadlines, **given), where))

@@ -116,6 +116,9 @@ class SubmissionResult:
     timings: dict[str, float] = field(default_factory=dict, compare=False)
     findings: tuple[Finding, ...] = ()
     slow: tuple[SpeedCheck, ...] = ()
+    # the submission time could not be known (a bad manifest.csv row): no late penalty applied,
+    # the instructor is told (grading.roster)
+    lateness_unknown: bool = False
 
     @property
     def max_points(self) -> float:
@@ -132,6 +135,38 @@ class SubmissionResult:
     def from_dict(cls, data: dict[str, Any]) -> SubmissionResult:
         """The inverse of `to_dict` (how a resumed batch reads back what it stored)."""
         return _rebuild(cls, data)
+
+
+@dataclass(frozen=True)
+class EntryConflict:
+    """Entries of a submissions folder that name one student (`alice.zip` beside `alice/`, or two
+    Unicode spellings of one name): only the newest, `graded`, is graded (grading.roster)."""
+
+    student: str
+    graded: str
+    ignored: tuple[str, ...]
+
+    @property
+    def sentence(self) -> str:
+        others = ", ".join(self.ignored)
+        return (f"{len(self.ignored) + 1} entries of the submissions folder are named after "
+                f"{self.student}: {self.graded} was graded (the newest), not {others}")
+
+
+@dataclass(frozen=True)
+class ManifestProblem:
+    """What in `manifest.csv` could not be used, at its line (1 is the header; 0, the file could
+    not be read at all). `student` is the student the row names, if any; `lateness_unknown` says
+    that that student's submission time (with no `student`, everyone's) is not known."""
+
+    line: int
+    message: str
+    student: str = ""
+    lateness_unknown: bool = False
+
+    @property
+    def sentence(self) -> str:
+        return f"manifest.csv{f' line {self.line}' if self.line else ''}: {self.message}"
 
 
 def _rebuild(hint: Any, value: Any) -> Any:

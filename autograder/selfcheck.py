@@ -22,12 +22,11 @@ import contextlib
 import functools
 import importlib
 import io
+import linecache
 import os
 import random
-import signal
 import sys
 import tempfile
-import threading
 import types
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,9 +40,12 @@ from autograder import config, intake
 from autograder.failures import StudentError, WorkerTimeout
 from autograder.grading.plugin import GradingPlugin
 from autograder.grading.runner import PYTEST_ARGS, PYTEST_INI
+from autograder.intake import scan
+from autograder.intake.notebook import Source
 from autograder.reports.selfcheck import check_html, check_rows, check_text
-from autograder.results import SubmissionResult, TestRecord
+from autograder.results import Finding, SubmissionResult, TestRecord
 from autograder.runtime import wire
+from autograder.runtime.notebook import time_limit
 from autograder.runtime.worker import Worker
 from autograder.sandbox.session import Student
 from autograder.scoring import policy
@@ -59,23 +61,12 @@ class DeadlinePassed(BaseException):
 @contextlib.contextmanager
 def deadline(seconds: float, what: str) -> Iterator[None]:
     """Stop a call after `seconds` with the grader's timeout failure (main thread only: signals)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(signum: int, frame: Any) -> None:
-        raise DeadlinePassed()
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        yield
+        with time_limit(seconds, DeadlinePassed):
+            yield
     except DeadlinePassed:
         raise WorkerTimeout(f"{what} did not finish within {seconds:g} s (an infinite loop, or very "
                             "slow code?)") from None
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 class NotebookNamespace(types.ModuleType):
@@ -264,8 +255,42 @@ def check(*tasks: str, assignment: str | None = None, path: str | os.PathLike[st
     raw = round(sum(t.points for t in scored), 2)
     result = SubmissionResult(student="self-check", assignment=spec.name, tasks=scored, raw=raw,
                               multiplier=1.0, final=raw,
-                              isolation=InProcessSandbox.isolation.description)
+                              isolation=InProcessSandbox.isolation.description,
+                              findings=library_uses(spec, root, namespace))
     return CheckReport(result, frozenset(tasks))
+
+
+def library_uses(spec: config.AssignmentSpec, root: Path,
+                 namespace: dict[str, Any] | None) -> tuple[Finding, ...]:
+    """Where a task's code uses a deep-learning library. Here, in the student's process, torch is
+    real and the tests pass; when graded, the worker has only inert stand-ins
+    (`runtime.stand_ins`) and that task scores 0, which the self-check must say (`check_rows`)."""
+    if namespace is None:
+        bundle = intake.prepare_for(root, spec)
+        sources = bundle.code
+        bundle.cleanup()
+    else:
+        sources = notebook_sources(namespace)
+    return tuple(f for f in scan.scan_sources(sources, scan.code_owners(spec),
+                                              is_notebook=namespace is not None)
+                 if f.kind == "forbidden-import" and f.task)
+
+
+def notebook_sources(namespace: dict[str, Any]) -> list[Source]:
+    """The cells that define the notebook's functions and classes (IPython keeps each cell's text
+    under the file name its code carries), after the imports that bound its modules."""
+    imports = [f"import {value.__name__} as {name}" for name, value in namespace.items()
+               if isinstance(value, types.ModuleType) and not name.startswith("_")]
+    cells: dict[str, None] = {}
+    for value in namespace.values():
+        if getattr(value, "__module__", None) != "__main__":
+            continue  # imported, not written in the notebook
+        members = vars(value).values() if isinstance(value, type) else [value]
+        for function in members:
+            if isinstance(function, types.FunctionType):
+                cells.setdefault(function.__code__.co_filename)
+    return [Source("imports", "\n".join(imports)),
+            *(Source("notebook cell", "".join(linecache.getlines(cell))) for cell in cells)]
 
 
 def checker(assignment: str) -> functools.partial[CheckReport]:

@@ -3,9 +3,13 @@ from kinks, random-slope statistics, and the worker-side training loop of the se
 
 from __future__ import annotations
 
+import tomllib
+
+import nbformat
 import numpy as np
 import pytest
 
+from autograder import config
 from autograder.checks import answers
 from autograder.checks.layer_parity import away_from
 from autograder.checks.random_slopes import check_random_slopes
@@ -13,6 +17,8 @@ from autograder.failures import CheckFailed, StudentError
 from autograder.runtime import layer_probes
 
 TOLERANCE = answers.HandTolerance(atol=0.002, rtol=0.01)
+LECTURE_KEYS = tomllib.loads((config.ASSIGNMENTS_DIR / "lecture" / "assignment.toml").read_text())[
+    "answer_keys"]
 
 
 class Missing:
@@ -32,7 +38,7 @@ def test_a_missing_answer_is_reported_as_not_implemented_yet():
     ([[1, 2]] * 3, "row 1: expected 3 numbers"),
     ([[1, 2, 3]] * 2, "expected a list of 3 rows"),
     ([[1, None, 3]] * 3, "row 1, column b: expected a number, got None (fill it in)"),
-    ([[1, "0.9", 3]] * 3, "row 1, column b: expected a number, got a str"),
+    ([[1, "2,5,1", 3]] * 3, "row 1, column b: expected a number, got the text '2,5,1'"),
     ([[1, float("nan"), 3]] * 3, "expected a finite number"),
     ([[1, True, 3]] * 3, "expected a number, got a bool"),
 ])
@@ -47,10 +53,60 @@ def test_a_table_may_be_an_array_and_comes_back_as_floats():
 
 
 def test_entries_need_every_key_and_ignore_others():
-    with pytest.raises(CheckFailed, match="'dMSE/dw' are missing"):
+    with pytest.raises(CheckFailed, match="no key for 'dMSE/dw'"):
         answers.entries({"MSE": 7.5}, "linreg", ["MSE", "dMSE/dw"])
     assert answers.entries({"MSE": 7.5, "dMSE/dw": -15, "note": "x"}, "linreg",
                            ["MSE", "dMSE/dw"]) == {"MSE": 7.5, "dMSE/dw": -15.0}
+
+
+LINREG_KEYS = LECTURE_KEYS["linreg"]
+
+
+@pytest.mark.parametrize("gradient", ["dMSE/dw", "dmse_dw", "dMSE_dw", "d MSE / d w", "DMSE-DW",
+                                      "dw", "grad_w", "dL/dw"])
+def test_entries_accept_the_spellings_a_student_would_write(gradient):
+    assert answers.entries({"mse": 7.5, gradient: -15.0}, "linreg", LINREG_KEYS) == \
+        {"MSE": 7.5, "dMSE/dw": -15.0}
+
+
+def test_the_exact_key_wins_over_another_spelling_of_it():
+    assert answers.entries({"MSE": 7.5, "dMSE/dw": -15.0, "dw": 3.0}, "linreg",
+                           LINREG_KEYS)["dMSE/dw"] == -15.0
+
+
+def test_a_missing_key_is_named_with_its_spellings_and_the_keys_found():
+    with pytest.raises(CheckFailed) as failure:
+        answers.entries({"MSE": 7.5, "derivative": -15.0}, "linreg", LINREG_KEYS)
+    message = str(failure.value)
+    assert "linreg: no key for 'dMSE/dw'" in message and "'dMSE/dw' may also be 'dw'" in message
+    assert "found the keys 'MSE', 'derivative'" in message and "Hint:" in message
+
+
+def test_two_spellings_of_one_key_are_ambiguous_and_named():
+    with pytest.raises(CheckFailed, match="'dw', 'grad' all stand for 'dMSE/dw'"):
+        answers.entries({"MSE": 7.5, "dw": -15.0, "grad": -15.0}, "linreg", LINREG_KEYS)
+
+
+def test_the_lecture_notebook_names_every_expected_key_beside_its_exercise():
+    cells = nbformat.read(config.load("lecture").student_dir / "notebook.ipynb", as_version=4).cells
+    for name, keys in LECTURE_KEYS.items():
+        # the exercise's code cell, the markdown cell before it (the exercise's text)
+        code = next(i for i, c in enumerate(cells) if c.cell_type == "code" and
+                    f"# {name} = {{" in c.source)
+        text = cells[code - 1].source
+        for key in keys:
+            assert f"'{key}'" in text and f'"{key}"' in cells[code].source, (name, key)
+
+
+def test_a_table_cell_left_as_text_is_named_with_its_text_and_how_to_write_a_number():
+    with pytest.raises(CheckFailed, match=r"column b: expected a number, got the text 'n/a'\.\n"
+                                          r"  Hint: write one number, e\.g\. 0\.924, 0,924"):
+        answers.table([[1, "n/a", 3]], "t", ("a", "b", "c"), rows=1)
+
+
+def test_a_missing_answer_says_the_hint_the_test_gives():
+    with pytest.raises(CheckFailed, match="Hint: fill in the table under Exercise 1"):
+        answers.fetch(Missing(), "exercise1_table", "fill in the table under Exercise 1")
 
 
 def test_the_hand_tolerance_allows_rounding_to_three_digits_and_no_more():

@@ -4,6 +4,7 @@ and the worker builds the `notebook` module from them one statement at a time.""
 from __future__ import annotations
 
 import json
+import textwrap
 import zipfile
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from autograder.intake.notebook import (
     kept_statements,
     strip_ipython,
 )
+from autograder.runtime import notebook as runtime_notebook
 from autograder.runtime.notebook import STATEMENTS_FILE, defined_names
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.session import Sandbox
@@ -38,9 +40,11 @@ def write_notebook(path: Path, *sources: str, markdown: str = "# Homework") -> P
 
 
 def kept(path: Path, answers: frozenset[str] = frozenset()) -> tuple[list[dict], list[str]]:
+    """The statements the worker runs (the file's entries with a source), and intake's notes."""
     bundle = prepare(path, notebook_name=NAME, answers=answers)
     try:
-        return json.loads((bundle.root / STATEMENTS_FILE).read_text()), bundle.messages
+        entries = json.loads((bundle.root / STATEMENTS_FILE).read_text())
+        return [e for e in entries if "source" in e], bundle.messages
     finally:
         bundle.cleanup()
 
@@ -229,13 +233,12 @@ def missing_message(module, name: str) -> str:
 
 
 def test_a_failing_statement_costs_only_what_depends_on_it(notebook_module):
-    module = notebook_module("import torch", "import numpy as np\n\ndef relu(x):\n"
+    module = notebook_module("import helpers_left_at_home", "import numpy as np\n\ndef relu(x):\n"
                              "    return np.maximum(x, 0)", "class Broken(Missing):\n    pass")
     assert module.relu(-3.0) == 0.0
-    message = missing_message(module, "torch")
-    assert "your notebook defines no 'torch'" in message
-    assert "code cell 1, line 1: ImportError" in message
-    assert "implement it with numpy" in message
+    message = missing_message(module, "helpers_left_at_home")
+    assert "your notebook defines no 'helpers_left_at_home'" in message
+    assert "code cell 1, line 1: ModuleNotFoundError" in message
     assert "code cell 3, line 1: NameError: name 'Missing' is not defined" in missing_message(
         module, "Broken")
 
@@ -289,6 +292,75 @@ def test_a_failure_names_the_right_line_of_a_cell_with_several_statements(notebo
     with pytest.raises(StudentError) as caught:
         module.first()
     assert "raise ValueError('boom')" in str(caught.value)
+
+
+def test_top_level_helpers_are_there_for_the_code_that_reads_them(notebook_module):
+    module = notebook_module("import math\nimport numpy as np",
+                             "FLOAT = np.float64\nerf = np.vectorize(math.erf)\n"
+                             "h1 = 1 * 0.45 + 0 * -0.12\npositive = lambda x: x > 0",
+                             "class GELU:\n    def forward(self, x):\n        return (0.5 * x * "
+                             "(1 + erf(x / math.sqrt(2)))).astype(FLOAT) + h1 * positive(x)")
+    assert module.GELU().forward(np.array([0.0, 1.0])).tolist() == pytest.approx(
+        [0.0, 0.8413447 + 0.45])
+
+
+def test_a_name_only_a_statement_the_grader_does_not_run_defines_says_which_and_why(
+        notebook_module):
+    module = notebook_module("class Net:\n    def forward(self, x):\n        return x * SCALE",
+                             "SCALE = 2.0\nmodel = Net()\nfor epoch in range(10 ** 9):\n"
+                             "    model.forward(epoch)")
+    assert module.Net().forward(3.0) == 6.0
+    message = missing_message(module, "model")
+    assert ("model is defined in code cell 2 by a statement the grader does not run (a call to "
+            "Net, which builds an object of a class of the notebook)") in message
+    assert "defines no" not in message and "Hint:" in message
+    assert "(a loop)" in missing_message(module, "epoch")
+
+
+def test_a_class_in_a_cell_with_a_syntax_error_is_explained_by_the_error(notebook_module):
+    module = notebook_module("import numpy as np", "class Dense:\n    def forward(self, x)\n"
+                             "        return x", "class ReLU:\n    pass")
+    assert module.ReLU is not None
+    message = missing_message(module, "Dense")
+    assert "Dense is defined in code cell 2, which has a syntax error at line 2: expected ':'" in (
+        message)
+    assert "defines no" not in message and "Hint: fix the error" in message
+
+
+def test_a_computation_that_overruns_costs_only_the_names_it_defines(notebook_module):
+    module = notebook_module("import numpy as np\nFAST = np.float64(1.0)\nSLOW = count(10 ** 12)",
+                             "def count(n):\n    total = 0\n    for i in range(n):\n"
+                             "        total += i\n    return total",
+                             "class Layer:\n    fast = FAST\n\ndef slow():\n    return SLOW")
+    assert module.Layer.fast == 1.0
+    with pytest.raises(StudentError) as caught:
+        module.slow()
+    assert "NameError" in str(caught.value)
+    message = missing_message(module, "SLOW")
+    assert "code cell 1, line 3: stopped after 2 s" in message
+
+
+def test_the_notebooks_computations_share_one_budget(monkeypatch, tmp_path):
+    """In-process (on the main thread, as in the worker), with the budget shrunk: a computation
+    past the notebook's budget is not run, and the rest of the notebook still is."""
+    monkeypatch.setattr(runtime_notebook, "STATEMENT_SECONDS", 0.2)
+    monkeypatch.setattr(runtime_notebook, "NOTEBOOK_SECONDS", 0.3)
+    spin = "import time\nstart = time.monotonic()\nwhile time.monotonic() < start + 5:\n    pass"
+    statements = [{"cell": 1, "line": 1, "source": f"def spin():\n{textwrap.indent(spin, '    ')}"},
+                  {"cell": 2, "line": 1, "source": "A = spin()", "timed": True},
+                  {"cell": 3, "line": 1, "source": "B = spin()", "timed": True},
+                  {"cell": 4, "line": 1, "source": "C = spin()", "timed": True},
+                  {"cell": 5, "line": 1, "source": "class D:\n    pass"}]
+    namespace: dict = {}
+    failures = runtime_notebook.run_statements(namespace, statements, str(tmp_path))
+    assert "D" in namespace and not {"A", "B", "C"} & set(namespace)
+    first, second, third = (f.text for f in failures)
+    assert first == ("code cell 2, line 1: stopped after 0.2 s (the grader gives a top-level "
+                     "computation 0.2 s, and all of them 0.3 s): compute it inside the function or "
+                     "class that needs it")
+    assert second.startswith("code cell 3, line 1: stopped after 0.")  # what was left: about 0.1 s
+    assert third == ("code cell 4, line 1: not run: the notebook's top-level computations used up "
+                     "their 0.3 s")
 
 
 TEMPLATE = ("%matplotlib inline\nimport matplotlib.pyplot as plt\nimport numpy as np",

@@ -132,7 +132,7 @@ def test_grading_writes_every_report_for_the_class_and_each_student(graded_sampl
     graded = graded_samples[assignment]
     missing = [name for name in CLASS_FILES if not (graded.out / name).is_file()]
     missing += [f"{student}/{name}" for student in graded.results for name in STUDENT_FILES
-                if not (graded.out / student / name).is_file()]
+                if not (graded.out / files.safe_name(student) / name).is_file()]
     assert not missing
 
 

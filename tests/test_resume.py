@@ -17,7 +17,7 @@ import pytest
 
 from autograder import config
 from autograder.build.samples import write_samples
-from autograder.grading import resume
+from autograder.grading import batch, resume
 from autograder.grading.batch import grade_folder
 from autograder.reports.files import safe_name
 
@@ -149,3 +149,12 @@ def test_a_stored_result_reads_back_equal_to_the_graded_one(uninterrupted):
 def test_a_damaged_result_file_means_grading_again_not_a_crash(tmp_path):
     (tmp_path / resume.RESULT_FILE).write_text('{"key": "k", "result": {"student": ')
     assert resume.load(tmp_path, "k") is None
+
+
+def test_a_submission_the_grader_failed_on_counts_one_grader_error_per_task():
+    """The gradebook's grader_errors column and `grade`'s exit status must see a grader crash."""
+    spec = config.load("autodiff")
+    failed = batch.failed_result(spec, "alice")
+    assert failed.raw == 0 and failed.grader_errors == len(spec.tasks)
+    assert all(t.outcome == "grader-error" and "not your fault" in t.message
+               for task in failed.tasks for t in task.tests)

@@ -9,6 +9,7 @@ from reports_helpers import statement_lines
 
 from autograder import cli, config
 from autograder.build.samples import load_samples
+from autograder.reports import files
 from autograder.reports.instructor import TIMED_FILES
 
 CASES = [(name, sample.name) for name in config.available()
@@ -43,7 +44,7 @@ def test_sample_has_exactly_its_expected_robustness_findings(graded_samples, ass
 @pytest.mark.parametrize("assignment, sample", CASES)
 def test_sample_causes_no_grader_error(graded_samples, assignment, sample) -> None:
     result = graded_samples[assignment].results[sample]
-    log = graded_samples[assignment].out / sample / "grader-errors.log"
+    log = graded_samples[assignment].out / files.safe_name(sample) / "grader-errors.log"
     assert result.grader_errors == 0 and not log.exists(), log.read_text() if log.exists() else ""
 
 

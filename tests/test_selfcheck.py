@@ -149,6 +149,24 @@ def test_public_tests_passing_is_never_reported_as_all_tests_passing(samples) ->
     assert "every one of the 4 public tests passed. " + PUBLIC_ONLY in run.stdout
 
 
+def test_a_task_using_torch_passes_here_but_the_check_says_it_will_score_0_when_graded(samples):
+    """This process has torch; the grader's worker has only inert stand-ins for it."""
+    run = run_python("from autograder.selfcheck import check\nr = check('Activations', 'Linear')\n"
+                     "print(r.passed)\nprint(r)", samples / "torch-used-in-sigmoid")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("False\n")
+    activations = next(line for line in run.stdout.splitlines() if line.startswith("Activations"))
+    assert "this will score 0 when graded" in activations and "activations.py, line" in activations
+    assert "to fix: Activations." in run.stdout
+
+
+def test_an_unused_torch_import_passes_the_self_check_as_it_passes_grading(samples) -> None:
+    run = run_python("from autograder.selfcheck import check\nprint(check('Linear').passed)",
+                     samples / "unused-torch-import")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "True\n"
+
+
 def engine_reference_cells() -> list[str]:
     """The engine reference notebook as a student would have run it: its definitions, cell by cell."""
     spec = config.load("engine")
@@ -161,15 +179,20 @@ def test_check_in_a_notebook_tests_the_classes_defined_in_it_right_now(tmp_path)
              "from autograder.selfcheck import checker\ncheck = checker('engine')",
              "check('ReLU', 'Linear')",
              "class ReLU(ReLU):\n    def forward(self, x):\n        return x  # forgot the max",
+             "check('ReLU')",
+             "import torch\nclass ReLU(ReLU):\n    def forward(self, x):\n"
+             "        return torch.relu(torch.from_numpy(x)).numpy()",
              "check('ReLU')"]
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     NotebookClient(notebook, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
-    first, second = (cell.outputs[0]["data"] for cell in notebook.cells[-3::2])
+    first, second, third = (cell.outputs[0]["data"] for cell in notebook.cells[-5::2])
     assert 'class="autograder-check"' in first["text/html"]
     assert "every one of the" in first["text/plain"] and PUBLIC_ONLY in first["text/plain"]
     assert "&#10008;</span> ReLU" in second["text/html"]  # the cross: what the student sees
     assert "to fix: ReLU" in second["text/plain"] and "negative values" in second["text/plain"]
+    assert "to fix: ReLU" in third["text/plain"]  # torch works here; the grader has none
+    assert "this will score 0 when graded" in third["text/plain"]
 
 
 def test_autograder_check_grades_a_notebook_file_from_the_shell(tmp_path) -> None:

@@ -88,6 +88,32 @@ def use(name):
     importlib.import_module(name)
 
 
+def torch_relu(x):
+    import torch
+    from torch import nn
+    return torch.relu(torch.from_numpy(x)).numpy()  # TORCH-LINE
+
+
+def torch_kept_but_unused(x):
+    import torch.nn.functional as F
+    from scipy import special
+    class Net(F.Module):
+        pass
+    return special.log_softmax(x, axis=-1), repr(F.relu), Net.__name__
+
+
+def torch_isinstance(x):
+    import torch
+    return isinstance(x, torch.Tensor)
+
+
+def torch_subclass_built():
+    import torch
+    class Net(torch.nn.Module):
+        pass
+    return Net()
+
+
 def connect(port):
     import socket
     with socket.create_connection(("127.0.0.1", port), timeout=2):
@@ -352,12 +378,36 @@ def test_printing_a_megabyte_does_not_corrupt_the_protocol(sandbox):
     assert student.worker.output_tail().endswith("e" * 100)
 
 
-@pytest.mark.parametrize("name", ["torch", "torch.nn", "autograder.checks", "autograder.sandbox"])
-def test_importing_torch_or_grader_internals_fails_with_a_hint_to_use_numpy(layers, name):
+@pytest.mark.parametrize("name", ["autograder", "autograder.checks", "autograder.runtime.probes",
+                                  "autograder.runtime.wire"])
+def test_importing_the_kits_own_modules_fails_with_a_hint_to_write_the_code(layers, name):
     with pytest.raises(StudentError) as caught:
         layers.use(name)
     assert caught.value.type_name == "ImportError"
-    assert "numpy" in caught.value.message
+    assert "the grader's own code" in caught.value.message and "numpy" in caught.value.message
+
+
+@pytest.mark.parametrize("name", ["torch", "torch.nn", "keras.layers", "tensorflow", "jax.numpy"])
+def test_a_deep_learning_library_imports_as_an_inert_stand_in(layers, name):
+    assert layers.use(name) is None
+
+
+def test_naming_torch_costs_nothing_and_scipy_still_works_beside_it(layers):
+    x = np.array([[1.0, 2.0, 3.0]])
+    log_p, shown, name = layers.torch_kept_but_unused(x)
+    np.testing.assert_allclose(np.exp(log_p).sum(), 1.0)
+    assert "not available while grading" in shown and name == "Net"
+
+
+@pytest.mark.parametrize(("function", "used"), [
+    ("torch_relu", "torch.from_numpy"), ("torch_isinstance", "torch.Tensor"),
+    ("torch_subclass_built", "torch.nn.Module")])
+def test_using_a_stand_in_fails_naming_the_library_and_the_students_line(layers, function, used):
+    with pytest.raises(StudentError) as caught:
+        getattr(layers, function)(*([np.ones(2)] if function != "torch_subclass_built" else []))
+    assert caught.value.type_name == "LibraryUnavailable"
+    assert f"torch is not available while grading ({used}); used at modules/layers.py line" \
+        in caught.value.message
 
 
 def test_a_socket_connect_to_localhost_fails_in_every_isolation_mode(layers):
@@ -543,6 +593,12 @@ def test_a_task_cannot_read_the_zygote_that_forked_it(layers, what):
 
 def test_a_task_that_kills_its_zygote_costs_only_that_task(sandbox):
     student = sandbox.student_for("first")
+    if sandbox.isolation.mode == "fallback" and sandbox.isolation.landlock >= 6:
+        # Landlock's signal scoping: a worker cannot even signal its zygote
+        with pytest.raises(StudentError, match="PermissionError"):
+            student.module("modules.layers").kill_parent()
+        assert_works(sandbox, "second")
+        return
     with pytest.raises(WorkerCrashed, match="killed by SIGKILL"):
         student.module("modules.layers").kill_parent()
     assert_works(sandbox, "second")

@@ -4,11 +4,14 @@ numbers), checked cell by cell.
 An answer is fetched from the student's `notebook` module (a missing one is "not implemented yet"),
 validated as numbers of the expected layout, and compared with a tolerance suited to numbers
 computed by hand. A failure names every wrong cell with a hint; a private check never shows the
-right value, so that the message cannot be copied back into the notebook.
+right value, so that the message cannot be copied back into the notebook. A dict's keys are
+matched as a student would spell them: case and everything but letters and digits are ignored
+('dMSE/dw' is 'dmse_dw'), and each key may list other spellings ('dw').
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Real
@@ -38,22 +41,26 @@ class HandTolerance:
         return f"{self.atol:g}{relative}"
 
 
-def fetch(module: Any, name: str) -> Any:
-    """The value of `name` in the student's notebook module; missing means not implemented yet."""
+def fetch(module: Any, name: str, hint: str = "") -> Any:
+    """The value of `name` in the student's notebook module; missing means not implemented yet
+    (`hint`: what to do then, when there is more than filling in the variable's cell)."""
     __tracebackhide__ = True
     try:
         return getattr(module, name)
     except StudentError as exc:
         if exc.type_name != "AttributeError":
             raise
-        raise CheckFailed(
-            f"{name} {NOT_IMPLEMENTED}, or its cell failed: {exc.message[:400]}.\n  Hint: "
-            f"fill in its cell, keeping the name {name}, with numbers, and run the cell to see "
-            "that it works.") from None
+        hint = hint or (f"fill in its cell, keeping the name {name}, with numbers, and run the "
+                        "cell to see that it works")
+        raise CheckFailed(f"{name} {NOT_IMPLEMENTED}, or its cell failed: {exc.message[:400]}.\n"
+                          f"  Hint: {hint}.") from None
 
 
 def _number(value: Any, where: str) -> float:
     __tracebackhide__ = True
+    if isinstance(value, str):  # a table cell that does not read as a number keeps its text
+        raise CheckFailed(f"{where}: expected a number, got the text {value[:60]!r}.\n  Hint: "
+                          "write one number, e.g. 0.924, 0,924 or $0{,}924$")
     if isinstance(value, bool) or not isinstance(value, (Real, np.integer, np.floating)):
         raise CheckFailed(f"{where}: expected a number, got {kind_of(value)}"
                           + (" (fill it in)" if value is None or value is Ellipsis else ""))
@@ -83,17 +90,42 @@ def table(value: Any, name: str, columns: Sequence[str], rows: int) -> list[list
     return result
 
 
-def entries(value: Any, name: str, keys: Sequence[str]) -> dict[str, float]:
-    """`value` as a dict holding a number under each of `keys` (other keys are ignored)."""
+def spelling(key: object) -> str:
+    """A key as compared: case and everything but letters and digits ignored."""
+    return re.sub(r"[\W_]+", "", str(key)).casefold()
+
+
+def entries(value: Any, name: str,
+            keys: Sequence[str] | Mapping[str, Sequence[str]]) -> dict[str, float]:
+    """`value` as a dict holding a number under each of `keys` (other keys are ignored), by the
+    expected keys. A key is found under its own name, else under one spelling of it (see
+    `spelling`; a Mapping lists each key's other spellings); two spellings of one key, or none,
+    fail with the keys expected and the keys found."""
     __tracebackhide__ = True
+    others: Mapping[str, Sequence[str]] = keys if isinstance(keys, Mapping) else {}
+    expected = ", ".join(map(repr, keys))
     if not isinstance(value, dict):
-        raise CheckFailed(f"{name}: expected a dict with the keys {', '.join(map(repr, keys))}, "
-                          f"got {kind_of(value)}")
-    missing = [key for key in keys if key not in value]
-    if missing:
-        raise CheckFailed(f"{name}: the keys {', '.join(map(repr, missing))} are missing "
-                          f"(expected {', '.join(map(repr, keys))})")
-    return {key: _number(value[key], f"{name}[{key!r}]") for key in keys}
+        raise CheckFailed(f"{name}: expected a dict with the keys {expected}, got {kind_of(value)}")
+    found, missing, doubled = {}, [], []
+    for key in keys:
+        accepted = {spelling(s) for s in (key, *others.get(key, ()))}
+        matches = [k for k in value if spelling(k) in accepted]
+        if key in value or len(matches) == 1:
+            found[key] = key if key in value else matches[0]
+        elif matches:
+            doubled.append(f"{', '.join(map(repr, matches))} all stand for {key!r}")
+        else:
+            missing.append(key)
+    if missing or doubled:
+        problems = ([f"no key for {', '.join(map(repr, missing))}"] if missing else []) + doubled
+        spelled = "; ".join(f"{key!r} may also be {', '.join(map(repr, others[key]))}"
+                            for key in missing if others.get(key))
+        raise CheckFailed(
+            f"{name}: {'; '.join(problems)}. Expected the keys {expected} (case, spaces and "
+            f"'_', '/', '-' do not matter{'; ' + spelled if spelled else ''}); found the keys "
+            f"{', '.join(map(repr, list(value)[:20])) or 'none (an empty dict)'}.\n  Hint: name "
+            "each value with its key, as the notebook does beside the exercise.")
+    return {key: _number(value[k], f"{name}[{k!r}]") for key, k in found.items()}
 
 
 def check_cells(got: Mapping[str, float], expected: Mapping[str, float], *, what: str,

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from autograder.runtime.jacobian_probes import ProbeLayer
+
 
 def _float_rows(values: Any) -> np.ndarray:
     """(batch, ...) -> (batch, features) as float64; refuses what is not an array of numbers."""
@@ -86,10 +88,10 @@ class SoftmaxCrossEntropy:
         return np.exp(_log_softmax(_float_rows(input_data))) - _float_rows(labels)
 
 
-class Projection:
+class Projection(ProbeLayer):
     """The "Jacobian" interface's y = x @ matrix with a fixed matrix (no parameters), which changes
-    the width of the data: grad_x is the per-sample Jacobian, (batch, out, in); `backward(x)`
-    returns [grad_x, []] and `backward(x, grad_output)` [grad_output @ matrix.T, []]."""
+    the width of the data: grad_x is the per-sample Jacobian, (batch, out, in); `backward` is the
+    probes' chain rule."""
 
     name = "Projection"
 
@@ -101,15 +103,3 @@ class Projection:
 
     def grad_x(self, input_data: Any) -> np.ndarray:
         return np.broadcast_to(self.matrix.T, (len(input_data),) + self.matrix.T.shape).copy()
-
-    def grad_param(self, input_data: Any) -> list[np.ndarray]:
-        return []
-
-    def update_param(self, grads: list[np.ndarray], learning_rate: float) -> None:
-        return None
-
-    def backward(self, input_data: Any, grad_output: Any = None) -> list[Any]:
-        if grad_output is None:
-            return [self.grad_x(input_data), []]
-        grad_input = _float_rows(grad_output) @ self.matrix.T
-        return [grad_input.reshape(np.shape(input_data)), []]

@@ -1,50 +1,47 @@
-"""Grade a folder of submissions in parallel; every submission gets a result, whatever happens."""
+"""Grade a folder of submissions in parallel; every submission gets a result, whatever happens.
+
+Results are graded and stored raw; the late penalty of the course offering (its `course.toml`) is
+applied as each is reported, so a batch re-run with other deadlines only reports again."""
 
 from __future__ import annotations
 
-import csv
 import gc
 import multiprocessing
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.progress import Progress
 
 from autograder import config
-from autograder.grading import resume
+from autograder.grading import resume, roster
+from autograder.grading.roster import MANIFEST, Handin
 from autograder.grading.runner import grade_submission
 from autograder.reports import files
-from autograder.results import SubmissionResult, TaskResult
+from autograder.results import (
+    EntryConflict,
+    ManifestProblem,
+    SubmissionResult,
+    TaskResult,
+    TestRecord,
+)
 from autograder.sandbox import isolation
+from autograder.scoring import policy
 
-MANIFEST = "manifest.csv"
-
-
-def discover(folder: Path) -> dict[str, Path]:
-    """Each entry of `folder` (a sub-folder, a .zip, a notebook, or anything else handed in, which
-    intake then explains) is one student's submission, named after it without its suffix."""
-    found = {}
-    for entry in sorted(folder.iterdir()):
-        if entry.name.startswith(".") or entry.name == MANIFEST:
-            continue
-        name = entry.stem if entry.is_file() else entry.name
-        found[name if name not in found else entry.name] = entry
-    return found
+__all__ = ["MANIFEST", "BatchReport", "failed_result", "grade_batch", "grade_folder"]
 
 
-def submission_times(folder: Path, submissions: dict[str, Path]) -> dict[str, datetime]:
-    """From `manifest.csv` (student, submitted_at) where present, else the file's time."""
-    times = {student: datetime.fromtimestamp(path.stat().st_mtime, UTC)
-             for student, path in submissions.items()}
-    manifest = folder / MANIFEST
-    if manifest.is_file():
-        with open(manifest, newline="") as stream:
-            for row in csv.DictReader(stream):
-                stamp = datetime.fromisoformat(row["submitted_at"])
-                times[row["student"]] = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
-    return times
+@dataclass(frozen=True)
+class BatchReport:
+    """A graded folder: one result per student (by identity), and what the folder's names and
+    manifest got wrong, for the instructor (also on the instructor's page)."""
+
+    results: list[SubmissionResult]
+    conflicts: tuple[EntryConflict, ...]
+    manifest_problems: tuple[ManifestProblem, ...]
+    # the deadlines the results were reported under
+    deadlines: config.Deadlines = config.Deadlines()
 
 
 def _init_grader_process() -> None:
@@ -62,52 +59,66 @@ def _freeze_long_lived_objects() -> None:
     gc.freeze()
 
 
-def _grade_one(path: Path, assignment: str, student: str, submitted_at: datetime | None,
-               only_tasks: frozenset[str], out_dir: Path, wait: bool) -> SubmissionResult | None:
-    """Grade one submission and write its files, unless it was graded unchanged before (then its
-    stored result); None if another grader holds it and `wait` is off."""
+def _grade_one(handin: Handin, assignment: str, only_tasks: frozenset[str], out_dir: Path,
+               wait: bool, deadlines: config.Deadlines) -> SubmissionResult | None:
+    """Grade one submission, unless it was graded unchanged before (then its stored result), and
+    write its files with the late penalty under `deadlines`; None if another grader holds it and
+    `wait` is off. The result is stored raw, before the penalty."""
     spec = config.load(assignment)
-    folder = out_dir / files.safe_name(student)
-    key = resume.submission_key(path, assignment, submitted_at, only_tasks)
+    folder = out_dir / files.safe_name(handin.student)
+    key = resume.submission_key(handin.path, assignment, handin.submitted_at, only_tasks,
+                                student=handin.student, notes=handin.notes)
     with resume.claimed(folder, wait) as ours:
         if not ours:
             return None
         stored = resume.load(folder, key)
-        if stored is not None:
-            return stored
-        _freeze_long_lived_objects()
-        try:
-            result, internal = grade_submission(path, spec, student=student,
-                                                submitted_at=submitted_at, only_tasks=only_tasks)
-        except Exception:
-            result, internal = failed_result(spec, student), [traceback.format_exc()]
-        files.write_submission(out_dir, spec, result, internal)
-        if not internal:  # a grader error is ours to fix: grade it again next time
+        result, internal = stored, []
+        if result is None:
+            _freeze_long_lived_objects()
+            try:
+                result, internal = grade_submission(handin.path, spec, student=handin.student,
+                                                    only_tasks=only_tasks)
+            except Exception:
+                result, internal = failed_result(spec, handin.student), [traceback.format_exc()]
+            result = handin.annotate(result)
+        # a stored result is reported again too: the deadlines may have changed since
+        shown = policy.reported(result, deadlines, handin.submitted_at, spec.late_base)
+        files.write_submission(out_dir, spec, shown, internal)
+        if stored is None and not internal:  # a grader error is ours to fix: grade it again
             resume.save(folder, key, result)
-        return result
+        return shown
 
 
 def failed_result(spec: config.AssignmentSpec, student: str) -> SubmissionResult:
-    """The result recorded when the grader itself failed on a submission: zero, and flagged."""
-    tasks = tuple(TaskResult(t.name, 0.0, t.points, ()) for t in spec.tasks)
+    """The result recorded when the grader itself failed on a submission: zero, and flagged (each
+    task holds one grader error, so the gradebook counts them and `grade` exits non-zero)."""
+    failure = "the grader itself failed on this submission (not your fault); the instructor has been told"
+    tasks = tuple(TaskResult(t.name, 0.0, t.points,
+                             (TestRecord("grading", t.name, "grader-error", failure),))
+                  for t in spec.tasks)
     return SubmissionResult(student=student, assignment=spec.name, tasks=tasks, raw=0.0,
                             multiplier=1.0, final=0.0,
                             intake_messages=("the grader failed on this submission; "
                                              "the instructor has been told",))
 
 
-def grade_folder(folder: Path, assignment: str, out_dir: Path, jobs: int,
-                 use_file_times: bool = True, show_progress: bool = True,
-                 only_tasks: frozenset[str] = frozenset()) -> list[SubmissionResult]:
-    """Grade every submission in `folder`, writing its files as it finishes, then the gradebook.
+def grade_batch(folder: Path, assignment: str, out_dir: Path, jobs: int,
+                use_file_times: bool = True, show_progress: bool = True,
+                only_tasks: frozenset[str] = frozenset(),
+                offering: config.Offering | None = None) -> BatchReport:
+    """Grade every student of `folder` (see `roster`: who, and when), writing their files as each
+    finishes, then the gradebook.
 
     Submissions graded unchanged by an earlier run (one that was killed, say) keep their results;
-    those another grader is busy with are waited for after the rest (see `resume`)."""
+    those another grader is busy with are waited for after the rest (see `resume`). A student the
+    manifest does not time is timed by their entry's modification time if `use_file_times`. The
+    late penalty follows `offering`'s deadlines, by default those of the folder's course file."""
     spec = config.load(assignment)
+    deadlines = (offering or config.offering(assignment, folder / config.COURSE_FILE)).deadlines
+    class_list = roster.read(folder, use_file_times)
+    submissions = class_list.handins
     out_dir.mkdir(parents=True, exist_ok=True)
     isolation.detect().hide(folder, out_dir)
-    submissions = discover(folder)
-    times = submission_times(folder, submissions) if use_file_times else {}
     results: list[SubmissionResult] = []
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context,
@@ -116,8 +127,8 @@ def grade_folder(folder: Path, assignment: str, out_dir: Path, jobs: int,
         bar = progress.add_task(f"grading {assignment}", total=len(submissions))
         pending = list(submissions)
         for wait in (False, True):
-            futures = {pool.submit(_grade_one, submissions[student], assignment, student,
-                                   times.get(student), only_tasks, out_dir, wait): student
+            futures = {pool.submit(_grade_one, submissions[student], assignment, only_tasks,
+                                   out_dir, wait, deadlines): student
                        for student in pending}
             pending = []
             for future in as_completed(futures):
@@ -125,12 +136,22 @@ def grade_folder(folder: Path, assignment: str, out_dir: Path, jobs: int,
                 try:
                     result = future.result()
                 except Exception:
-                    result = failed_result(spec, student)
+                    result = submissions[student].annotate(failed_result(spec, student))
                     files.write_submission(out_dir, spec, result, [traceback.format_exc()])
                 if result is None:
                     pending.append(student)
                     continue
                 results.append(result)
                 progress.advance(bar)
-    files.write_class(out_dir, spec, results)
-    return sorted(results, key=lambda r: r.student)
+    files.write_class(out_dir, spec, results, conflicts=class_list.conflicts,
+                      manifest_problems=class_list.manifest_problems, deadlines=deadlines)
+    return BatchReport(sorted(results, key=lambda r: r.student), class_list.conflicts,
+                       class_list.manifest_problems, deadlines)
+
+
+def grade_folder(folder: Path, assignment: str, out_dir: Path, jobs: int,
+                 use_file_times: bool = True, show_progress: bool = True,
+                 only_tasks: frozenset[str] = frozenset()) -> list[SubmissionResult]:
+    """`grade_batch`'s results alone, one per student, by identity."""
+    return grade_batch(folder, assignment, out_dir, jobs, use_file_times, show_progress,
+                       only_tasks).results

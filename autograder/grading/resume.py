@@ -2,11 +2,13 @@
 
 A submission's result is kept next to its feedback as `result.json`, written last and atomically:
 its presence means every file of that submission is complete. It carries a key, a hash of all the
-score depends on (the submission's bytes, the grader's code and the assignment's tests and settings,
-the submission time, the tasks asked for), so an unchanged submission is not graded again and a
-changed one, or one graded by a changed grader, is. A lock per submission keeps two graders started
-on the same folder from grading the same submission at once: the second one waits for the first
-one's result instead.
+result depends on (the student, the submission's bytes, the grader's code and the assignment's
+tests and settings, the submission time, the tasks asked for, the batch's notes), so an unchanged
+submission is not graded again and a changed one, or one graded by a changed grader, is. The
+deadlines are not in it: a result is stored raw and the late penalty applied when it is reported
+(grading.batch), so grading again with other deadlines only reports again. A lock
+per submission keeps two graders started on the same folder from grading the same submission at
+once: the second one waits for the first one's result instead.
 """
 
 from __future__ import annotations
@@ -65,10 +67,16 @@ def grader_hash(kit: Path = Path(autograder.__file__).parent) -> str:
 
 
 def submission_key(path: Path, assignment: str, submitted_at: datetime | None,
-                   only_tasks: frozenset[str]) -> str:
+                   only_tasks: frozenset[str], *, student: str = "",
+                   notes: tuple[str, ...] = ()) -> str:
+    """What a stored result must have been graded under to be reused. It names the student:
+    two students who hand in the same bytes at the same time are two results, and a result never
+    reads back under another student's name. `notes` are what the batch tells the student beside
+    the grading (grading.roster: a conflict, an unusable manifest row), which the result carries."""
     parts = [content_hash(path), grader_hash(), assignment,
-             submitted_at.isoformat() if submitted_at else "", ",".join(sorted(only_tasks))]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+             submitted_at.isoformat() if submitted_at else "", ",".join(sorted(only_tasks)),
+             student, *notes]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
 def load(folder: Path, key: str) -> SubmissionResult | None:

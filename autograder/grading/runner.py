@@ -9,7 +9,6 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -72,10 +71,11 @@ def scored_tasks(spec: AssignmentSpec, records: list[TestRecord],
 
 
 def grade_submission(path: Path, spec: AssignmentSpec, *, student: str,
-                     submitted_at: datetime | None = None, test_dirs: list[Path] | None = None,
-                     only_tasks: frozenset[str] = frozenset()
+                     test_dirs: list[Path] | None = None, only_tasks: frozenset[str] = frozenset()
                      ) -> tuple[SubmissionResult, list[str]]:
-    """Grade one submission; never raises for anything the submission does.
+    """Grade one submission, raw: no late penalty, which depends on the course offering's deadlines
+    and is applied when the result is reported (policy.reported); never raises for anything the
+    submission does.
 
     `test_dirs` defaults to the public and private tests; `only_tasks`, if given, limits the run
     to those tasks (a student's self-check of one task). Only a grading with every test is timed
@@ -110,11 +110,8 @@ def grade_submission(path: Path, spec: AssignmentSpec, *, student: str,
             bundle.cleanup()
     tasks = speed.deducted(tasks, slow)
     raw = round(sum(t.points for t in tasks), 2)
-    multiplier = policy.late_multiplier(spec.deadlines, submitted_at, spec.late_base)
     result = SubmissionResult(
-        student=student, assignment=spec.name, tasks=tasks, raw=raw,
-        multiplier=round(multiplier, 6), final=policy.final_score(raw, multiplier),
-        late_minutes=round(policy.minutes_late(spec.deadlines, submitted_at), 2),
+        student=student, assignment=spec.name, tasks=tasks, raw=raw, multiplier=1.0, final=raw,
         isolation=isolation, intake_messages=tuple(messages), fingerprint=fingerprint,
         timings={"total": round(time.perf_counter() - started, 3),
                  "intake": round(intake_seconds, 3), "speed": round(speed_seconds, 3)},

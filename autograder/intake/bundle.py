@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from autograder.intake import notebook
+from autograder.intake import answer_table, notebook
 from autograder.intake.errors import IntakeError
 from autograder.runtime.notebook import STATEMENTS_FILE
 
 if TYPE_CHECKING:
-    from autograder.config import AssignmentSpec
+    from autograder.config import AnswerTableSpec, AssignmentSpec
 
 MAX_FILE_BYTES = 5 * 2**20
 # Notebooks carry their outputs (plots, logs); they are read, and the outputs thrown away.
@@ -51,18 +51,21 @@ class SourceBundle:
 
 def prepare(path: Path, package: str = "", notebook_name: str = "",
             answers: frozenset[str] = frozenset(),
-            prelude: Sequence[notebook.Statement] = ()) -> SourceBundle:
+            prelude: Sequence[notebook.Statement] = (),
+            tables: Sequence[AnswerTableSpec] = ()) -> SourceBundle:
     """Run the intake steps on one submission for an assignment that asks either for a package
     (a folder of .py files) or for a notebook (`notebook_name`, e.g. "notebook.ipynb"). A
-    notebook's statements follow `prelude`, the kit's copy of its given code (`given_prelude`)."""
+    notebook's statements follow `prelude`, the kit's copy of its given code (`given_prelude`),
+    and the answers read from its filled-in markdown `tables` (`answer_table`)."""
     messages: list[str] = []
     try:
         if notebook_name:
             files = read_files(path, (".ipynb",), messages)
             chosen, data = notebook.choose_notebook(files, notebook_name, messages)
             statements, code = notebook.read_notebook(data, chosen.name, answers, messages)
+            read = answer_table.table_statements(data, tables, code, messages)
             files = {PurePosixPath(STATEMENTS_FILE):
-                     notebook.statements_file([*prelude, *statements])}
+                     notebook.statements_file([*prelude, *read, *statements])}
         else:
             files = locate_package(read_files(path, (".py",), messages), package, messages)
             code = [notebook.Source(str(name), data.decode("utf-8", errors="replace"))
@@ -79,8 +82,10 @@ def prepare(path: Path, package: str = "", notebook_name: str = "",
 
 def prepare_for(path: Path, spec: AssignmentSpec) -> SourceBundle:
     """`prepare` a submission of `spec`'s assignment as grading does: its package or notebook, its
-    answers, and for a notebook the kit's copy of the given code first."""
-    return prepare(path, spec.package, spec.notebook, spec.answers, given_prelude(spec))
+    answers (its markdown answer tables too), and for a notebook the kit's copy of the given code
+    first."""
+    return prepare(path, spec.package, spec.notebook, spec.answers, given_prelude(spec),
+                   spec.answer_tables)
 
 
 def given_prelude(spec: AssignmentSpec) -> list[notebook.Statement]:

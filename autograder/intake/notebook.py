@@ -1,18 +1,28 @@
 """Intake of a notebook: pick the notebook, read it leniently, keep only the code the tests need.
 
 Nothing is executed here. A notebook is a script full of side effects (data downloads, training
-runs, plots, `!pip install`) that a grader must not replay: it keeps the top-level imports, `def`s,
-`class`es, assignments of literal constants and assignments to the assignment's answer names, and
-hands them to the worker as separate statements in a JSON file, which the worker runs one by one
-(see `autograder.runtime.notebook`), so one broken statement costs only what depends on it.
+runs, plots, `!pip install`) that a grader must not replay. It keeps, in notebook order, the
+top-level imports, `def`s, `class`es, lambdas, assignments of literal constants and assignments to
+the assignment's answer names; and, because graded code reads top-level helpers (`erf =
+np.vectorize(math.erf)`, `FLOAT = np.float64`, a worked step `h1 = 1 * 0.45 + 0 * -0.12`), every
+assignment to a global name that kept code reads, transitively, when what it computes calls only
+builtins, numpy, math, scipy and the notebook's own functions and lambdas (`select`). Never a loop,
+a `with`, `if` or `try` block, a bare expression, a data load or an object built from one of the
+notebook's classes (`model = NeuralNetwork(layers)` is where training starts). The statements go to
+the worker as a JSON file, and it runs them one by one (see `autograder.runtime.notebook`), so one
+broken statement costs only what depends on it; every statement left out that defines a name, and
+every cell that does not parse, is listed there too (`Unrun`), so that a test asking for that name
+learns why it is missing.
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 import json
 import re
-from collections.abc import Iterable
+import symtable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import PurePosixPath
 
@@ -27,6 +37,20 @@ IPYTHON_LINE = re.compile(r"^(\s*)(?:[%!?]|\w+\s*=\s*[%!]|\S+\?\s*$)")
 MAX_CELL_CHARS = 200_000
 DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 KEPT_NODES = (ast.Import, ast.ImportFrom, *DEFINITIONS)
+ASSIGNMENTS = (ast.Assign, ast.AugAssign, ast.AnnAssign)
+# What a kept computation may call besides the notebook's own functions and lambdas.
+PURE_MODULES = frozenset({"numpy", "math", "scipy"})
+# ... except what reads or writes files: a data load never runs.
+DATA_LOADS = ("numpy.load", "numpy.loadtxt", "numpy.genfromtxt", "numpy.fromfile", "numpy.fromregex",
+              "numpy.memmap", "numpy.save", "numpy.savetxt", "numpy.savez", "numpy.savez_compressed",
+              "numpy.lib", "numpy.DataSource", "scipy.io", "scipy.datasets", "scipy.misc")
+UNSAFE_BUILTINS = frozenset({"open", "input", "exec", "eval", "compile", "__import__", "breakpoint",
+                             "help", "exit", "quit", "globals", "locals", "vars", "setattr",
+                             "delattr"})
+BUILTINS = frozenset(dir(builtins))
+# The names a cell that does not parse seems to define, at the start of a line of its own.
+DEFINED_AT_LINE_START = re.compile(
+    r"^(?:(?:async\s+)?def|class)\s+([A-Za-z_]\w*)|^([A-Za-z_]\w*)\s*(?::[^=\n]*)?=(?!=)", re.M)
 
 
 @dataclass(frozen=True)
@@ -36,6 +60,19 @@ class Statement:
     cell: int
     line: int
     source: str
+    # computed (not an import, a definition or a lambda): run within the time budget
+    timed: bool = False
+
+
+@dataclass(frozen=True)
+class Unrun:
+    """A top-level statement, or a whole cell, the worker does not run, with the names it defines:
+    `why` completes "<name> ..." in the message of a test that asks for one of them."""
+
+    cell: int
+    line: int
+    defines: tuple[str, ...]
+    why: str
 
 
 def choose_notebook(files: dict[PurePosixPath, bytes], expected: str,
@@ -113,9 +150,41 @@ def strip_ipython(source: str) -> str | None:
                      for line in lines)
 
 
-def kept_statements(source: str, cell: int, answers: frozenset[str],
-                    messages: list[str]) -> list[Statement]:
-    """The statements of one cell the worker should run (see the module docstring)."""
+@dataclass(frozen=True)
+class _TopLevel:
+    """A top-level statement of a cell, with the global names it binds and reads."""
+
+    cell: int
+    node: ast.stmt
+    source: str
+    binds: frozenset[str]
+    reads: frozenset[str]
+
+    def as_statement(self) -> Statement:
+        node = self.node
+        computed = isinstance(node, ASSIGNMENTS) and not (
+            node.value is None or isinstance(node.value, ast.Lambda) or _is_literal(node.value))
+        return Statement(self.cell, _first_line(node), self.source, timed=computed)
+
+    def unrun(self, reason: str) -> Unrun:
+        """Left out: because of what it is (`reason`), or, with no reason, because nothing kept
+        reads it."""
+        where = f"is defined in code cell {self.cell} by a statement the grader does not run"
+        if not reason:
+            why = (f"{where}: it runs a top-level computation only when a function, class or "
+                   "answer of the notebook reads its result.\n  Hint: compute it inside the "
+                   "function or class that needs it, or define it as a function.")
+        else:
+            why = (f"{where} ({reason}). The grader runs a notebook's imports, functions, classes "
+                   "and the assignments they read, never its loops, data loads, plots or the "
+                   "objects it builds from its classes.\n  Hint: define it at the top level of a "
+                   "cell, from numbers, numpy, math, scipy or your own functions.")
+        return Unrun(self.cell, _first_line(self.node), tuple(sorted(self.binds)), why)
+
+
+def parse_cell(source: str, cell: int, messages: list[str]) -> list[_TopLevel] | Unrun:
+    """The top-level statements of one cell (as Python), or, when it does not parse, what the
+    cell seems to define and why it is skipped."""
     if len(source) > MAX_CELL_CHARS:
         messages.append(f"code cell {cell}: longer than {MAX_CELL_CHARS} characters, skipped")
         return []
@@ -124,24 +193,42 @@ def kept_statements(source: str, cell: int, answers: frozenset[str],
     except SyntaxError as exc:
         messages.append(f"code cell {cell}: syntax error at line {exc.lineno}: {exc.msg}. This cell "
                         "was skipped; the rest of the notebook was graded.")
-        return []
+        names = {a or b for a, b in DEFINED_AT_LINE_START.findall(source)}
+        return Unrun(cell, exc.lineno or 1, tuple(sorted(names)),
+                     f"is defined in code cell {cell}, which has a syntax error at line "
+                     f"{exc.lineno}: {exc.msg}. The grader skipped that cell.\n  Hint: fix the "
+                     "error (running the cell shows it), run the cell again and hand the notebook "
+                     "in again.")
     except (RecursionError, MemoryError, ValueError) as exc:
         messages.append(f"code cell {cell}: could not be parsed ({type(exc).__name__}), skipped")
         return []
     lines = source.splitlines()
     shared_lines = _lines_with_several_statements(tree.body)
-    kept = []
+    statements = []
     for node in tree.body:
-        if not _is_kept(node, answers):
-            continue
-        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-        last = node.end_lineno or node.lineno
+        first, last = _first_line(node), node.end_lineno or node.lineno
         if shared_lines & set(range(first, last + 1)):
             text = ast.unparse(node)
         else:
             text = "\n".join(lines[first - 1:last])
-        kept.append(Statement(cell, first, text))
-    return kept
+        binds, reads = _global_names(text)
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            reads |= {node.target.id}  # `x += 1` reads x, which symtable does not say
+        statements.append(_TopLevel(cell, node, text, binds, reads))
+    return statements
+
+
+def kept_statements(source: str, cell: int, answers: frozenset[str],
+                    messages: list[str]) -> list[Statement]:
+    """The statements of one cell the worker should run, the cell read as a whole notebook."""
+    parsed = parse_cell(source, cell, messages)
+    if isinstance(parsed, Unrun):
+        return []
+    return [s for s in select(parsed, answers) if isinstance(s, Statement)]
+
+
+def _first_line(node: ast.stmt) -> int:
+    return min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
 
 
 def _lines_with_several_statements(body: list[ast.stmt]) -> set[int]:
@@ -152,18 +239,218 @@ def _lines_with_several_statements(body: list[ast.stmt]) -> set[int]:
     return {line for line, count in seen.items() if count > 1}
 
 
-def _is_kept(node: ast.stmt, answers: frozenset[str]) -> bool:
-    if isinstance(node, KEPT_NODES):
-        return True
+def _global_names(source: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The global names a top-level statement binds and those it reads, in the bodies of its
+    functions, classes, lambdas and comprehensions too (Python's own scoping, by `symtable`)."""
+    try:
+        table = symtable.symtable(source, "<cell>", "exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return frozenset(), frozenset()
+    binds = {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
+    reads = {s.get_name() for s in table.get_symbols() if s.is_referenced()}
+    scopes = list(table.get_children())
+    while scopes:
+        scope = scopes.pop()
+        scopes += scope.get_children()
+        for symbol in scope.get_symbols():
+            if symbol.is_global() and symbol.is_referenced():
+                reads.add(symbol.get_name())
+            if symbol.is_declared_global() and symbol.is_assigned():
+                binds.add(symbol.get_name())
+    return frozenset(binds), frozenset(reads)
+
+
+def select(statements: list[_TopLevel], answers: frozenset[str]) -> list[Statement | Unrun]:
+    """What of the notebook's top-level statements runs, in notebook order (the module docstring
+    says which), and, for each statement left out that defines names, why."""
+    notebook = _Notebook(statements, answers)
+    always = {i for i, s in enumerate(statements) if notebook.always(s)}
+    refused = {i: reason for i, s in enumerate(statements)
+               if i not in always and (reason := notebook.refusal(s))}
+    computed = set(range(len(statements))) - always - set(refused)
+    binders: dict[str, list[int]] = {}
+    for i, statement in enumerate(statements):
+        for name in statement.binds:
+            binders.setdefault(name, []).append(i)
+    while True:  # a computation that reads what a statement left out defines is left out too
+        more = {i: f"it reads {name}, which a statement the grader does not run defines"
+                for i in computed
+                if (name := _unrun_read(i, statements[i].reads, binders, refused))}
+        if not more:
+            break
+        refused.update(more)
+        computed -= set(more)
+    kept, needed = set(always), {n for i in always for n in statements[i].reads} | answers
+    grown = True
+    while grown:  # what kept code reads, transitively
+        grown = False
+        for i in sorted(computed - kept):
+            if statements[i].binds & needed:
+                kept.add(i)
+                needed |= statements[i].reads
+                grown = True
+    selected: list[Statement | Unrun] = []
+    for i, statement in enumerate(statements):
+        if i in kept:
+            selected.append(statement.as_statement())
+        elif statement.binds:
+            selected.append(statement.unrun(refused.get(i, "")))
+    return selected
+
+
+def _unrun_read(index: int, reads: frozenset[str], binders: dict[str, list[int]],
+                refused: dict[int, str]) -> str:
+    """A name statement `index` reads whose value comes from a statement left out: the last one
+    binding it before `index` in notebook order (`X_train = X_train.reshape(...)` after a data
+    load), or, when none comes before (cells run out of order), every one binding it."""
+    for name in sorted(reads):
+        others = [i for i in binders.get(name, ()) if i != index]
+        before = [i for i in others if i < index]
+        if (before and before[-1] in refused) or (others and not before
+                                                  and all(i in refused for i in others)):
+            return name
+    return ""
+
+
+class _Notebook:
+    """What `select` needs to know of the whole notebook: its imports, functions and classes."""
+
+    def __init__(self, statements: list[_TopLevel], answers: frozenset[str]) -> None:
+        self.answers = answers
+        self.modules: dict[str, str] = {}  # name -> the module or module member it was imported as
+        self.functions: dict[str, _TopLevel] = {}
+        self.classes: set[str] = set()
+        self.assigned: set[str] = set()
+        for statement in statements:
+            node = statement.node
+            if isinstance(node, ast.Import):
+                self.modules.update({a.asname or a.name.partition(".")[0]:
+                                     a.name if a.asname else a.name.partition(".")[0]
+                                     for a in node.names})
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                self.modules.update({a.asname or a.name: f"{node.module}.{a.name}"
+                                     for a in node.names})
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.functions[node.name] = statement
+            elif isinstance(node, ast.ClassDef):
+                self.classes.add(node.name)
+            else:  # what calling it computes is judged where it is bound (`select`)
+                self.assigned |= statement.binds
+
+    def always(self, statement: _TopLevel) -> bool:
+        """Imports, definitions, lambdas, literal constants and answers run whoever reads them."""
+        node = statement.node
+        if isinstance(node, KEPT_NODES):
+            return True
+        if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+            return False
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if not all(isinstance(t, ast.Name) for t in targets):
+            return False
+        return (any(t.id in self.answers for t in targets)  # type: ignore[attr-defined]
+                or isinstance(node.value, ast.Lambda) or _is_literal(node.value))
+
+    def refusal(self, statement: _TopLevel) -> str:
+        """Why a statement that is no import, definition, lambda, literal or answer never runs,
+        or "" for a computation the worker runs when kept code reads what it binds."""
+        node = statement.node
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            return "a loop"
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            return "a `with` block"
+        if not isinstance(node, ASSIGNMENTS):
+            return _kind(node)
+        if node.value is None or not all(_names_only(t) for t in _targets(node)):
+            return "an assignment to something other than a name"
+        for call in _calls(node.value):
+            reason = self.call_refusal(call.func, set())
+            if reason:
+                return reason
+        return ""
+
+    def call_refusal(self, func: ast.expr, visiting: set[str]) -> str:
+        """Why calling `func` at the top level is not run, or "" (a call on a computed value, such
+        as `np.arange(3).reshape(...)`, is judged by what computed it)."""
+        dotted = _dotted(func)
+        if dotted is None:
+            return ""
+        root, _, rest = dotted.partition(".")
+        if root in self.classes:
+            return f"a call to {dotted}, which builds an object of a class of the notebook"
+        if root in self.modules:
+            qualified = ".".join(filter(None, (self.modules[root], rest)))
+            if qualified.partition(".")[0] not in PURE_MODULES:
+                return f"a call to {dotted}"
+            if any(qualified == d or qualified.startswith(d + ".") for d in DATA_LOADS):
+                return f"a data load: {dotted}"
+            return ""
+        if root in self.functions:
+            inner = "" if root in visiting else self.function_refusal(self.functions[root],
+                                                                       visiting | {root})
+            return f"a call to {root}, which makes {inner}" if inner else ""
+        if root in self.assigned:
+            return ""
+        if root in BUILTINS and root not in UNSAFE_BUILTINS:
+            return ""
+        return f"a call to {dotted}"
+
+    def function_refusal(self, function: _TopLevel, visiting: set[str]) -> str:
+        """Why calling one of the notebook's functions is not run: what it calls of the global
+        names it reads (a data load, another library, one of the notebook's classes)."""
+        for call in ast.walk(function.node):
+            if isinstance(call, ast.Call):
+                dotted = _dotted(call.func)
+                if dotted and dotted.partition(".")[0] in function.reads:
+                    reason = self.call_refusal(call.func, visiting)
+                    if reason:
+                        return reason
+        return ""
+
+
+def _kind(node: ast.stmt) -> str:
+    kinds = {ast.Expr: "a bare expression", ast.If: "an `if` block", ast.Try: "a `try` block",
+             ast.Match: "a `match` block", ast.Delete: "a `del`"}
+    return next((text for kind, text in kinds.items() if isinstance(node, kind)),
+                f"a top-level `{type(node).__name__.lower()}`")
+
+
+def _targets(node: ast.stmt) -> list[ast.expr]:
     if isinstance(node, ast.Assign):
-        targets, value = node.targets, node.value
-    elif isinstance(node, ast.AnnAssign) and node.value is not None:
-        targets, value = [node.target], node.value
-    else:
-        return False
-    if not all(isinstance(t, ast.Name) for t in targets):
-        return False
-    return any(t.id in answers for t in targets) or _is_literal(value)
+        return node.targets
+    return [node.target]  # type: ignore[attr-defined]
+
+
+def _names_only(target: ast.expr) -> bool:
+    """A name, or names to unpack into (`W, b = ...`)."""
+    if isinstance(target, ast.Name):
+        return True
+    if isinstance(target, ast.Starred):
+        return _names_only(target.value)
+    return isinstance(target, (ast.Tuple, ast.List)) and all(map(_names_only, target.elts))
+
+
+def _calls(value: ast.expr) -> Iterator[ast.Call]:
+    """The calls evaluating `value` makes (a lambda's body runs only when it is called)."""
+    stack: list[ast.AST] = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Call):
+            yield node
+        if isinstance(node, ast.Lambda):
+            stack += node.args.defaults + [d for d in node.args.kw_defaults if d is not None]
+        else:
+            stack += ast.iter_child_nodes(node)
+
+
+def _dotted(func: ast.expr) -> str | None:
+    """`np.random.normal` for a call of a name or of attributes of a name, else None."""
+    parts = []
+    while isinstance(func, ast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if not isinstance(func, ast.Name):
+        return None
+    return ".".join([func.id, *reversed(parts)])
 
 
 def _is_literal(value: ast.expr) -> bool:
@@ -185,29 +472,36 @@ class Source:
 
 
 def read_notebook(data: bytes, name: str, answers: frozenset[str],
-                  messages: list[str]) -> tuple[list[Statement], list[Source]]:
-    """Every statement of the notebook the worker should run, in notebook order, and every code
-    cell the student wrote (for the scan), from one reading of the notebook."""
-    statements: list[Statement] = []
+                  messages: list[str]) -> tuple[list[Statement | Unrun], list[Source]]:
+    """Every statement of the notebook the worker should run, in notebook order, with what it
+    does not run and why (`select`), and every code cell the student wrote (for the scan), from
+    one reading of the notebook."""
+    statements: list[_TopLevel] = []
+    unparsed: list[Unrun] = []
     cells: list[Source] = []
     for cell, source in enumerate(read_cells(data, name, messages), start=1):
         python = strip_ipython(source)
         if python is None:
             messages.append(f"code cell {cell}: a cell magic ({source.split(maxsplit=1)[0]}), skipped")
             continue
-        statements += kept_statements(python, cell, answers, messages)
+        parsed = parse_cell(python, cell, messages)
+        if isinstance(parsed, Unrun):
+            unparsed.append(parsed)
+        else:
+            statements += parsed
         if len(source) <= MAX_CELL_CHARS:  # a cell magic's line is dropped, a line magic's kept
             cells.append(Source(f"cell {cell}", python,
                                 len(source.splitlines()) - len(python.splitlines())))
-    if not statements:
+    selected = select(statements, answers)
+    if not any(isinstance(s, Statement) for s in selected):
         messages.append(f"{name}: no imports, functions or classes were found in its code cells")
-    return statements, cells
+    return [*selected, *unparsed], cells
 
 
 def notebook_statements(data: bytes, name: str, answers: frozenset[str],
                         messages: list[str]) -> list[Statement]:
     """Every statement of the notebook the worker should run, in notebook order."""
-    return read_notebook(data, name, answers, messages)[0]
+    return [s for s in read_notebook(data, name, answers, messages)[0] if isinstance(s, Statement)]
 
 
 # The cell number of the kit's copy of the given code, which runs before the notebook's first cell.
@@ -248,6 +542,7 @@ def given_statements(template: bytes, name: str, given: Iterable[str]) -> list[S
     return statements
 
 
-def statements_file(statements: list[Statement]) -> bytes:
-    """The file the worker reads (plain JSON: the worker never unpickles, neither do we)."""
+def statements_file(statements: Iterable[Statement | Unrun]) -> bytes:
+    """The file the worker reads (plain JSON: the worker never unpickles, neither do we): the
+    statements to run, and those it does not run (no "source"), for its explanations."""
     return json.dumps([asdict(s) for s in statements], indent=1).encode()

@@ -30,6 +30,7 @@ from typing import Any
 
 from autograder.atomic import write_atomic
 from autograder.config import AssignmentSpec
+from autograder.reports.escape import md_text, strip_controls
 from autograder.reports.files import write_feedback
 from autograder.reports.selfcheck import check_rows, verdict
 from autograder.results import SubmissionResult, TaskResult
@@ -53,7 +54,8 @@ def student_name(env: Mapping[str, str], path: Path) -> str:
 
 
 def _task_message(task: TaskResult) -> str:
-    """What happened to a task's tests, naming which tests they were (public, or all)."""
+    """What happened to a task's tests, naming which tests they were (public, or all), without
+    control characters: the reporter prints it to the job's log, JUnit carries it in XML."""
     kind = "public tests" if all(t.visibility == "public" for t in task.tests) else "tests"
     failed = [t for t in task.graded if not t.passed]
     findings = (f"; {len(task.findings)} finding(s) beyond the course, costing nothing"
@@ -63,8 +65,8 @@ def _task_message(task: TaskResult) -> str:
     if not failed:
         return f"{len(task.graded)} {kind} passed{findings}"
     first = failed[0].message.strip().splitlines()[0] if failed[0].message else failed[0].outcome
-    return (f"{len(failed)} of {len(task.graded)} {kind} failed; first: {failed[0].name}: {first}"
-            f"{findings}")
+    return strip_controls(f"{len(failed)} of {len(task.graded)} {kind} failed; first: "
+                          f"{failed[0].name}: {first}{findings}")
 
 
 def classroom_payload(result: SubmissionResult) -> dict[str, Any]:
@@ -95,31 +97,29 @@ def classroom_output(result: SubmissionResult) -> str:
     return f"result={encoded}\n"
 
 
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
-
-
 def step_summary(spec: AssignmentSpec, result: SubmissionResult, scope: str = "public") -> str:
-    """Markdown for $GITHUB_STEP_SUMMARY (and summary.md): a table of the tasks and their points."""
+    """Markdown for $GITHUB_STEP_SUMMARY (and summary.md): a table of the tasks and their points,
+    what the student controls escaped (reports/escape.py) so that it stays in its cell as text."""
     rows = check_rows(result)
     lines = [f"### {spec.title}", "",
              f"**{result.raw:g} / {result.max_points:g} points** from the {scope} tests. {ADVISORY}",
              "", "| task | points | tests passed | first problem |", "|---|---:|---:|---|"]
     for task, row in zip(result.tasks, rows, strict=True):
         mark = "✅" if row.ok else "❌"
-        lines.append(f"| {mark} {_cell(task.name)} | {task.points:g} / {task.max_points:g} | "
-                     f"{row.passed} / {row.total} | {_cell(row.problem)} |")
+        lines.append(f"| {mark} {md_text(task.name)} | {task.points:g} / {task.max_points:g} | "
+                     f"{row.passed} / {row.total} | {md_text(row.problem)} |")
     lines += ["", verdict(rows) if scope == "public" else ALL_TESTS_NOTE, "",
               f"Sandbox: {result.isolation or 'not started'}."]
     if result.isolation.startswith("fallback"):
         lines.append(FALLBACK_NOTE)
-    lines += [f"> Note: {_cell(message)}" for message in result.intake_messages]
+    lines += [f"> Note: {md_text(message)}" for message in result.intake_messages]
     return "\n".join(lines) + "\n"
 
 
 def junit_xml(spec: AssignmentSpec, result: SubmissionResult, scope: str = "public") -> str:
     """One testsuite per task: a `points` case that fails when the task lost points, then one case
-    per test (hidden ones marked so) with what failed as the failure's text."""
+    per test (hidden ones marked so) with what failed as the failure's text (without the control
+    characters XML cannot hold; ElementTree escapes the rest)."""
     root = ET.Element("testsuites", name=f"autograder {spec.name} ({scope} tests)",
                       time=f"{sum(t.seconds for task in result.tasks for t in task.tests):.3f}")
     for task in result.tasks:
@@ -135,12 +135,13 @@ def junit_xml(spec: AssignmentSpec, result: SubmissionResult, scope: str = "publ
             name = test.name if test.visibility == "public" else f"{test.name} (hidden)"
             case = ET.SubElement(suite, "testcase", classname=task.name, name=name,
                                  time=f"{test.seconds:.3f}")
+            message = strip_controls(test.message)
             if test.is_finding:
-                ET.SubElement(case, "system-out").text = f"finding, costing nothing: {test.message}"
+                ET.SubElement(case, "system-out").text = f"finding, costing nothing: {message}"
             elif not test.passed and not test.counts:  # a probe of code not written yet
-                ET.SubElement(case, "skipped", message=test.message.splitlines()[0])
+                ET.SubElement(case, "skipped", message=message.splitlines()[0])
             elif not test.passed:
-                problem = test.message or test.outcome
+                problem = message or test.outcome
                 ET.SubElement(case, JUNIT_OUTCOMES[test.outcome], type=test.outcome,
                               message=problem.splitlines()[0]).text = problem
     ET.indent(root)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from autograder.intake.scan import HINTS, KINDS
+from autograder.reports.escape import md_code, md_fence, md_text
 from autograder.reports.html import render
 from autograder.results import SpeedCheck, SubmissionResult, TaskResult, TestRecord
 
@@ -60,10 +61,11 @@ class Notice:
     code: str
     text: str
 
-    def sentence(self, code: Callable[[str], str] = str) -> str:
-        """One line: the label, where, the code (as `code` formats it) and what it means."""
-        where = f"{self.place}: {code(self.code)}: " if self.place else ""
-        return f"{NOTICE_LABELS[self.kind]}: {where}{self.text}"
+    def sentence(self, code: Callable[[str], str] = str, text: Callable[[str], str] = str) -> str:
+        """One line: the label, where, the code (as `code` formats it) and what it means (the
+        place and the meaning as `text` formats them: both may quote what the student wrote)."""
+        where = f"{text(self.place)}: {code(self.code)}: " if self.place else ""
+        return f"{NOTICE_LABELS[self.kind]}: {where}{text(self.text)}"
 
 
 @dataclass(frozen=True)
@@ -140,10 +142,6 @@ def feedback_view(result: SubmissionResult, descriptions: Mapping[str, str]) -> 
             for task in result.tasks]
 
 
-def _inline_code(text: str) -> str:
-    return f"`` {text} ``" if "`" in text else f"`{text}`"
-
-
 def score_line(result: SubmissionResult) -> str:
     line = f"{result.final:g} / {result.max_points:g}"
     if result.multiplier != 1:
@@ -153,34 +151,36 @@ def score_line(result: SubmissionResult) -> str:
 
 
 def feedback_markdown(result: SubmissionResult, descriptions: Mapping[str, str] | None = None) -> str:
-    """The feedback as Markdown: readable as plain text, rendered by GitHub and GitLab."""
-    lines = [f"# Feedback: {result.assignment}, {result.student}", "",
+    """The feedback as Markdown: readable as plain text, rendered by GitHub and GitLab. What a
+    student controls (their name, file names, messages, output) is escaped or fenced
+    (reports/escape.py), so it renders as written and never as headings, links or HTML."""
+    lines = [f"# Feedback: {md_text(result.assignment)}, {md_text(result.student)}", "",
              f"**Score: {score_line(result)}**", ""]
-    lines += [f"- Note: {message}" for message in result.intake_messages]
+    lines += [f"- Note: {md_text(message)}" for message in result.intake_messages]
     overall = notices(result, "")
     if overall:
         lines += ["", f"In your code as a whole ({FINDINGS_CAVEAT}):", ""]
-        lines += [f"- {notice.sentence(_inline_code)}" for notice in overall]
+        lines += [f"- {notice.sentence(md_code, md_text)}" for notice in overall]
     for task in feedback_view(result, descriptions or {}):
-        lines += ["", f"## {task.name}: {task.points:g} / {task.max_points:g}", ""]
+        lines += ["", f"## {md_text(task.name)}: {task.points:g} / {task.max_points:g}", ""]
         if task.description:
-            lines += [f"_{task.description}_", ""]
+            lines += [f"_{md_text(task.description)}_", ""]
         if not task.total:
             lines.append("No test of this task could run (see the notes above).")
         if task.passed:
             lines.append(f"Passed {len(task.passed)} of {task.total} tests: "
-                         + ", ".join(f"`{name}`" for name in task.passed))
+                         + ", ".join(md_code(name) for name in task.passed))
         for failure in task.failures:
-            names = ", ".join(f"`{name}`" for name in failure.tests)
+            names = ", ".join(md_code(name) for name in failure.tests)
             lines += ["", f"- {names} ({VISIBILITY_LABELS[failure.visibility]}"
-                      f"{'s' if len(failure.tests) > 1 else ''}): {failure.outcome}", "", "  ```",
-                      *(f"  {line}" for line in failure.problem.splitlines()), "  ```"]
+                      f"{'s' if len(failure.tests) > 1 else ''}): {failure.outcome}", "",
+                      *md_fence(failure.problem, indent="  ")]
             if failure.hint:
-                lines.append(f"  Hint: {failure.hint}")
+                lines.append(f"  Hint: {md_text(failure.hint)}")
         if task.notices:
             caveat = f" ({FINDINGS_CAVEAT})" if any(n.kind == "finding" for n in task.notices) else ""
             lines += ["", f"Besides the tests{caveat}:", ""]
-            lines += [f"- {notice.sentence(_inline_code)}" for notice in task.notices]
+            lines += [f"- {notice.sentence(md_code, md_text)}" for notice in task.notices]
     return "\n".join(lines) + "\n"
 
 

@@ -2,27 +2,48 @@
 
 from __future__ import annotations
 
-import csv
-import io
+import hashlib
 import json
 import re
 from pathlib import Path
 
+from anyascii import anyascii
+
 from autograder.atomic import write_atomic
-from autograder.config import AssignmentSpec
+from autograder.config import AssignmentSpec, Deadlines
 from autograder.intake.scan import KINDS
 from autograder.reports import lms
+from autograder.reports.escape import csv_cell, csv_text
 from autograder.reports.feedback import feedback_html, feedback_markdown
 from autograder.reports.gradescope import gradescope_json
 from autograder.reports.instructor import index_html
-from autograder.results import SubmissionResult
+from autograder.results import EntryConflict, ManifestProblem, SubmissionResult
+from autograder.scoring.policy import lateness_label
 
-SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+# What write_class writes beside the students' folders, which no student's folder may be named.
+CLASS_FILES = frozenset({"gradebook.csv", "canvas.csv", "moodle.csv", "index.html"})
+NOT_IN_SLUG = re.compile(r"[^a-z0-9._-]+")
+SLUG_LENGTH = 64
+HASH_LENGTH = 12
+HASHED = re.compile(rf"-[0-9a-f]{{{HASH_LENGTH}}}$")
 
 
 def safe_name(student: str) -> str:
-    """A folder name for a student id that cannot escape the output folder."""
-    return SAFE_NAME.sub("_", student).strip("._") or "unnamed"
+    """The folder of the student whose identity is `student` (grading.roster), from it alone, so
+    that it never changes when other students are added and a resumed batch finds its results.
+
+    It is a readable slug: the name transliterated to lower-case ASCII (anyascii: `Иванов` is
+    `ivanov`), with runs of other characters as `_`, no leading or trailing dot, dash or
+    underscore, at most 64 characters. Where the slug is not exactly the identity, a hash of the
+    identity follows it (`ivanov-1f0c...`), so no two identities share a folder, even on a
+    case-insensitive file system (`Alice` is hashed, `alice` is not) or when their slugs agree;
+    a slug that ends like such a hash, or is the name of a class file, is hashed too. The name is
+    never `.`, `..` or empty, holds no `/`, and is at most 77 bytes long."""
+    slug = NOT_IN_SLUG.sub("_", anyascii(student).lower())[:SLUG_LENGTH].strip("._-") or "student"
+    if slug == student and slug not in CLASS_FILES and not HASHED.search(slug):
+        return slug
+    digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:HASH_LENGTH]
+    return f"{slug}-{digest}"
 
 
 def integrity_cell(result: SubmissionResult) -> str:
@@ -42,20 +63,25 @@ def findings_cell(result: SubmissionResult) -> str:
                       for task in result.tasks if task.findings)
 
 
-def gradebook_csv(spec_tasks: list[str], results: list[SubmissionResult]) -> str:
-    """One row per student, one column per task, then raw, late multiplier, final and flags."""
-    stream = io.StringIO()
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(["student", *spec_tasks, "raw", "multiplier", "final", "isolation",
-                     "grader_errors", "integrity", "slow", "beyond_course", "notes"])
+def gradebook_csv(spec_tasks: list[str], results: list[SubmissionResult],
+                  deadlines: Deadlines | None = None) -> str:
+    """One row per student, one column per task, then raw, late multiplier, lateness in words
+    under `deadlines` ("no deadlines set" when there are none; left empty if not given), final
+    and flags.
+
+    The gradebook is read by people, not imported: every text cell, the student's name included,
+    is neutralised so that a spreadsheet shows it and never evaluates it (escape.csv_cell)."""
+    rows = [["student", *spec_tasks, "raw", "multiplier", "lateness", "final", "isolation",
+             "grader_errors", "integrity", "slow", "beyond_course", "notes"]]
     for result in sorted(results, key=lambda r: r.student):
         points = {t.name: t.points for t in result.tasks}
-        writer.writerow([result.student, *(f"{points.get(name, 0.0):g}" for name in spec_tasks),
-                         f"{result.raw:g}", f"{result.multiplier:.4f}", f"{result.final:g}",
-                         result.isolation, result.grader_errors, integrity_cell(result),
-                         slow_cell(result), findings_cell(result),
-                         " | ".join(result.intake_messages)])
-    return stream.getvalue()
+        text = [result.isolation, str(result.grader_errors), integrity_cell(result),
+                slow_cell(result), findings_cell(result), " | ".join(result.intake_messages)]
+        rows.append([csv_cell(result.student), *(f"{points.get(name, 0.0):g}" for name in spec_tasks),
+                     f"{result.raw:g}", f"{result.multiplier:.4f}",
+                     lateness_label(result, deadlines) if deadlines else "", f"{result.final:g}",
+                     *map(csv_cell, text)])
+    return csv_text(rows)
 
 
 def write_feedback(folder: Path, spec: AssignmentSpec, result: SubmissionResult) -> None:
@@ -79,10 +105,18 @@ def write_submission(out_dir: Path, spec: AssignmentSpec, result: SubmissionResu
         log.unlink(missing_ok=True)  # left by an earlier run of a since-fixed grader
 
 
-def write_class(out_dir: Path, spec: AssignmentSpec, results: list[SubmissionResult]) -> None:
-    """The class's files: the gradebook, the instructor's page and the LMS imports."""
-    write_atomic(out_dir / "gradebook.csv", gradebook_csv([t.name for t in spec.tasks], results))
+def write_class(out_dir: Path, spec: AssignmentSpec, results: list[SubmissionResult], *,
+                conflicts: tuple[EntryConflict, ...] = (),
+                manifest_problems: tuple[ManifestProblem, ...] = (),
+                deadlines: Deadlines | None = None) -> None:
+    """The class's files (CLASS_FILES): the gradebook, the instructor's page, which also lists
+    the folder's conflicting entries and unusable manifest rows and the `deadlines` the results
+    were reported under, and the LMS imports."""
+    write_atomic(out_dir / "gradebook.csv",
+                 gradebook_csv([t.name for t in spec.tasks], results, deadlines))
     write_atomic(out_dir / "canvas.csv", lms.canvas_csv(spec.title, results))
     write_atomic(out_dir / "moodle.csv", lms.moodle_csv(spec.title, results))
     links = {r.student: f"{safe_name(r.student)}/feedback.html" for r in results}
-    write_atomic(out_dir / "index.html", index_html(spec, results, links))
+    write_atomic(out_dir / "index.html", index_html(spec, results, links, conflicts=conflicts,
+                                                    manifest_problems=manifest_problems,
+                                                    deadlines=deadlines))

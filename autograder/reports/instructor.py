@@ -1,6 +1,7 @@
 """The instructor's page, `index.html`: one self-contained page per graded folder with the gradebook
-(sortable), the score distribution, the pass rate per task, the slowest submissions and the
-integrity flags. Charts are PNGs embedded as data: URIs; sorting is a few lines of inline script.
+(sortable), the students to enter by hand in the LMS (lms.manual_entry), the score distribution,
+the pass rate per task, the slowest submissions and the integrity flags. Charts are PNGs
+embedded as data: URIs; sorting is a few lines of inline script.
 """
 
 from __future__ import annotations
@@ -8,11 +9,12 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from autograder.config import AssignmentSpec
-from autograder.reports import plots
+from autograder.config import AssignmentSpec, Deadlines
+from autograder.reports import lms, plots
 from autograder.reports.flags import Flag, integrity_flags
 from autograder.reports.html import render
-from autograder.results import SubmissionResult
+from autograder.results import EntryConflict, ManifestProblem, SubmissionResult
+from autograder.scoring import policy
 
 SLOWEST_SHOWN = 5
 # index.html shows grading times, which differ from run to run, and result.json (the stored result
@@ -73,8 +75,14 @@ def summary(spec: AssignmentSpec, results: list[SubmissionResult], flags: list[F
 
 
 def index_html(spec: AssignmentSpec, results: list[SubmissionResult],
-               feedback_links: dict[str, str]) -> str:
-    """The page; `feedback_links` maps each student to their feedback page, relative to it."""
+               feedback_links: dict[str, str], *, conflicts: tuple[EntryConflict, ...] = (),
+               manifest_problems: tuple[ManifestProblem, ...] = (),
+               deadlines: Deadlines | None = None) -> str:
+    """The page; `feedback_links` maps each student to their feedback page, relative to it.
+    `conflicts` and `manifest_problems` (grading.roster) are listed with the students whose
+    lateness is unknown, so the instructor can fix the folder or the manifest and grade again.
+    The `deadlines` the results were reported under head the page ("no deadlines set"), with a
+    loud warning when every submission is past the hard one (another term's deadlines?)."""
     results = sorted(results, key=lambda r: r.student)
     flags = integrity_flags(results)
     stats = task_stats(spec, results)
@@ -88,4 +96,10 @@ def index_html(spec: AssignmentSpec, results: list[SubmissionResult],
         isolation=sorted({r.isolation for r in results if r.isolation}),
         histogram=plots.score_histogram([r.final for r in results], spec.max_points),
         pass_rates=plots.pass_rate_chart([s.name for s in stats], [s.full_rate for s in stats]),
+        manual_entry=lms.manual_entry(results),
+        conflicts=conflicts, manifest_problems=manifest_problems,
+        lateness_unknown=[r.student for r in results if r.lateness_unknown],
+        deadlines=policy.deadlines_sentence(deadlines) if deadlines else "",
+        all_past=(policy.all_past_warning(deadlines)
+                  if deadlines and policy.all_past_hard_deadline(results, deadlines) else ""),
     )

@@ -10,29 +10,35 @@ submissions after the LMS login and these files import as they are.
 - Moodle ("Import grades from CSV", docs.moodle.org/en/Grade_import): any columns; at import, one is
   mapped to a user field (username, ID number or email) and the others to grade items and their
   feedback. Importing feedback without its grade column erases the grades, so both are written.
+
+An identity column is never altered: the import matches it against the LMS's logins. So a student
+whose identity a spreadsheet would evaluate as a formula (escape.starts_formula: `=cmd`, `-x`, `@x`)
+is left out of both files, and the instructor's page lists them for entry by hand
+(`manual_entry`). Free-text cells (the feedback) are neutralised (escape.csv_cell).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-
+from autograder.reports.escape import csv_cell, csv_text, starts_formula
 from autograder.results import SubmissionResult
 
 CANVAS_IDENTITY = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 
 
-def _csv(rows: list[list[str]]) -> str:
-    stream = io.StringIO()
-    csv.writer(stream, lineterminator="\n").writerows(rows)
-    return stream.getvalue()
+def importable(results: list[SubmissionResult]) -> list[SubmissionResult]:
+    """The results an LMS file can carry as they are, by student."""
+    return sorted((r for r in results if not starts_formula(r.student)), key=lambda r: r.student)
+
+
+def manual_entry(results: list[SubmissionResult]) -> list[SubmissionResult]:
+    """The results left out of the LMS files, to be entered by hand, by student."""
+    return sorted((r for r in results if starts_formula(r.student)), key=lambda r: r.student)
 
 
 def canvas_csv(title: str, results: list[SubmissionResult]) -> str:
     rows = [[*CANVAS_IDENTITY, title]]
-    rows += [[r.student, "", "", r.student, "", f"{r.final:g}"]
-             for r in sorted(results, key=lambda r: r.student)]
-    return _csv(rows)
+    rows += [[r.student, "", "", r.student, "", f"{r.final:g}"] for r in importable(results)]
+    return csv_text(rows)
 
 
 def short_feedback(result: SubmissionResult) -> str:
@@ -48,6 +54,5 @@ def short_feedback(result: SubmissionResult) -> str:
 
 def moodle_csv(title: str, results: list[SubmissionResult]) -> str:
     rows = [["Username", title, f"{title} (feedback)"]]
-    rows += [[r.student, f"{r.final:g}", short_feedback(r)]
-             for r in sorted(results, key=lambda r: r.student)]
-    return _csv(rows)
+    rows += [[r.student, f"{r.final:g}", csv_cell(short_feedback(r))] for r in importable(results)]
+    return csv_text(rows)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+from autograder.reports.escape import strip_controls
 from autograder.reports.feedback import split_hint
 from autograder.results import SubmissionResult
 
@@ -18,6 +19,9 @@ PUBLIC_ONLY = ("Public tests only: every property the hidden tests grade has a p
                "predicts your grade, except for bugs that only the hidden tests' other data, shapes "
                "or seeds reveal, and hidden answer values.")
 PROBLEM_CHARS = 160
+# Here, in the student's process, torch is real; the grader's worker has only inert stand-ins.
+LIBRARY_USE = ("uses torch or another deep-learning library: this will score 0 when graded, where "
+               "there is none ({where}, line {line}: {construct})")
 
 
 @dataclass(frozen=True)
@@ -27,10 +31,11 @@ class CheckRow:
     total: int
     problem: str
     hint: str
+    scores_zero: bool = False  # passes here, yet scores 0 when graded (a deep-learning library)
 
     @property
     def ok(self) -> bool:
-        return self.total > 0 and self.passed == self.total
+        return self.total > 0 and self.passed == self.total and not self.scores_zero
 
 
 def check_rows(result: SubmissionResult, only: frozenset[str] = frozenset()) -> list[CheckRow]:
@@ -44,10 +49,16 @@ def check_rows(result: SubmissionResult, only: frozenset[str] = frozenset()) -> 
             problem = f"{len(task.findings)} finding(s) beyond what the course requires (no points taken)"
         if not task.graded:
             problem = "no public test of this task ran"
-        first_line = problem.splitlines()[0] if problem else ""
+        uses = [f for f in result.findings if f.task == task.name and f.kind == "forbidden-import"]
+        if uses:
+            problem, hint = LIBRARY_USE.format(where=uses[0].where, line=uses[0].line,
+                                               construct=uses[0].construct), "implement it with numpy."
+        # without control characters: check_text prints it as it is (an ESC would reach the terminal)
+        first_line = next(iter(strip_controls(problem).splitlines()), "")
         if len(first_line) > PROBLEM_CHARS:
             first_line = first_line[: PROBLEM_CHARS - 3] + "..."
-        rows.append(CheckRow(task.name, task.passed, len(task.graded), first_line, hint))
+        rows.append(CheckRow(task.name, task.passed, len(task.graded), first_line,
+                             strip_controls(hint), scores_zero=bool(uses)))
     return rows
 
 
@@ -55,9 +66,9 @@ def verdict(rows: list[CheckRow]) -> str:
     """One honest sentence about what passed: it names the public tests, never 'all tests'."""
     passed, total = sum(r.passed for r in rows), sum(r.total for r in rows)
     tasks = ", ".join(r.task for r in rows)
-    if total and passed == total:
-        return f"{tasks}: every one of the {total} public tests passed. {PUBLIC_ONLY}"
     failing = ", ".join(r.task for r in rows if not r.ok)
+    if total and passed == total and not failing:
+        return f"{tasks}: every one of the {total} public tests passed. {PUBLIC_ONLY}"
     return f"{passed} of {total} public tests passed; to fix: {failing}. {PUBLIC_ONLY}"
 
 

@@ -1,14 +1,21 @@
-"""The gradebook as a table in the terminal."""
+"""The gradebook and a self-check as tables in the terminal.
+
+Every string a student controls goes through `escape.terminal` (no control characters, Rich
+markup shown as written) and the consoles print without emoji codes, so a name such as
+`[link=...]`, `:skull:` or one holding ESC[2K prints exactly as written and moves no cursor."""
 
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
+from rich.panel import Panel
 from rich.table import Table
 
+from autograder.config import Deadlines
 from autograder.intake.scan import KINDS
+from autograder.reports.escape import terminal
 from autograder.reports.selfcheck import check_rows, verdict
 from autograder.results import SubmissionResult
+from autograder.scoring import policy
 
 
 def gradebook_table(title: str, tasks: list[str], results: list[SubmissionResult]) -> Table:
@@ -33,33 +40,44 @@ def gradebook_table(title: str, tasks: list[str], results: list[SubmissionResult
         if integrity:
             flags.append(f"[yellow]{integrity} scan finding(s)[/yellow]")
         if result.slow:
-            flags.append(f"[yellow]slow: {', '.join(escape(c.task) for c in result.slow)}[/yellow]")
-        table.add_row(result.student, *cells, f"{result.raw:g}", f"{result.final:g}",
+            flags.append(f"[yellow]slow: {', '.join(terminal(c.task) for c in result.slow)}[/yellow]")
+        table.add_row(terminal(result.student), *cells, f"{result.raw:g}", f"{result.final:g}",
                       ", ".join(flags))
     return table
 
 
 def print_gradebook(title: str, tasks: list[str], results: list[SubmissionResult]) -> None:
-    console = Console()
+    console = Console(emoji=False)
     console.width = max(console.width, 150)  # one line per student even in a narrow CI log
     console.print(gradebook_table(title, tasks, results))
 
 
+def print_deadlines(deadlines: Deadlines, results: list[SubmissionResult]) -> None:
+    """The deadlines the gradebook was reported under, and, in a red box, the warning that every
+    submission is past the hard deadline (most likely another term's deadlines)."""
+    console = Console(emoji=False)
+    console.print(f"deadlines: {policy.deadlines_sentence(deadlines)}", highlight=False,
+                  soft_wrap=True)
+    if policy.all_past_hard_deadline(results, deadlines):
+        console.print(Panel(policy.all_past_warning(deadlines), title="WARNING", style="bold red"),
+                      highlight=False)
+
+
 def print_check(result: SubmissionResult, only: frozenset[str]) -> None:
     """A student's self-check: per task, the public tests that passed and why the others failed."""
-    console = Console()
+    console = Console(emoji=False)
     rows = check_rows(result, only)
     table = Table(title="Self-check with the public tests")
     for column in ("task", "public tests passed", "first problem"):
         table.add_column(column)
     for row in rows:
         mark = "[green]ok[/green]" if row.ok else "[red]to fix[/red]"
-        table.add_row(f"{escape(row.task)} {mark}", f"{row.passed} / {row.total}", escape(row.problem))
+        table.add_row(f"{terminal(row.task)} {mark}", f"{row.passed} / {row.total}", terminal(row.problem))
     console.print(table)
     for task in result.tasks:
         for test in task.tests:
             if ((not test.passed and test.counts) or test.is_finding) and (not only or task.name in only):
                 label = "" if test.counts else " (a finding beyond the course: costs no points)"
-                console.print(f"[bold]{escape(task.name)}[/bold] {escape(test.name)}{label}:\n"
-                              f"{escape(test.message)}\n", highlight=False)
-    console.print(verdict(rows), highlight=False)
+                console.print(f"[bold]{terminal(task.name)}[/bold] {terminal(test.name)}{label}:\n"
+                              f"{terminal(test.message)}\n", highlight=False)
+    console.print(terminal(verdict(rows)), highlight=False)

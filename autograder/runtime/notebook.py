@@ -1,26 +1,38 @@
 """The student's notebook as an importable module `notebook`, built statement by statement.
 
-Intake (in the grader) kept the notebook's definitions as separate statements in
-`notebook.cells.json`. Here, in the worker, each runs on its own in the module's namespace: one that
-raises is set aside and retried after the others (cells run out of order), and what still fails is
-listed in the message of any missing name, so a student learns why `Dense` is not there.
+Intake (in the grader) kept the notebook's definitions and the top-level computations they read as
+separate statements in `notebook.cells.json`. Here, in the worker, each runs on its own in the
+module's namespace: one that raises is set aside and retried after the others (cells run out of
+order); a computation gets `STATEMENT_SECONDS`, and all of them `NOTEBOOK_SECONDS` together, so one
+that overruns costs only the names it defines. What still fails, and what intake left out (a loop,
+a data load, a cell with a syntax error), explains any missing name, so a student learns why
+`Dense` is not there.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import difflib
 import importlib.abc
 import importlib.machinery
 import json
 import linecache
 import os
+import signal
 import sys
+import threading
+import time
 import types
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 MODULE_NAME = "notebook"
 STATEMENTS_FILE = "notebook.cells.json"
+# The time a top-level computation may take, and all of them together (issue 12: helpers such as
+# `erf = np.vectorize(math.erf)` take microseconds; a training run hidden in one does not finish).
+STATEMENT_SECONDS = 2.0
+NOTEBOOK_SECONDS = 10.0
 
 
 class NotebookFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -40,9 +52,10 @@ class NotebookFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def exec_module(self, module: types.ModuleType) -> None:
         with open(self.path, encoding="utf-8") as stream:
-            statements = json.load(stream)
-        failures = run_statements(module.__dict__, statements, self.root)
-        module.__dict__.setdefault("__getattr__", _explain_missing(module.__dict__, failures))
+            entries = json.load(stream)
+        failures = run_statements(module.__dict__, entries, self.root)
+        unrun = [entry for entry in entries if "source" not in entry]
+        module.__dict__.setdefault("__getattr__", _explain_missing(module.__dict__, failures, unrun))
 
 
 def _compile(statement: dict[str, Any], root: str) -> types.CodeType:
@@ -83,34 +96,104 @@ def defined_names(source: str) -> frozenset[str]:
     return frozenset(names)
 
 
-def run_statements(namespace: dict[str, Any], statements: list[dict[str, Any]],
+class Overran(BaseException):
+    """A top-level computation ran out of time (not an Exception: a bare `except Exception` in
+    the student's code must not swallow it)."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float, raised: type[BaseException] = Overran) -> Iterator[None]:
+    """Raise `raised` into the code run inside after `seconds` (on the main thread only, which
+    is where the worker imports the notebook; elsewhere, as when calibrating, no limit). Python
+    raises it at the next bytecode: a single C call (a huge `sum(range(...))`) runs to its end,
+    and the grader's own timeout of the import stops it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise raised()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class _Budget:
+    """What is left of NOTEBOOK_SECONDS for the notebook's top-level computations."""
+
+    def __init__(self) -> None:
+        self.left = NOTEBOOK_SECONDS
+
+    def run(self, code: types.CodeType, namespace: dict[str, Any], timed: bool) -> str:
+        """Run `code`; "" when it finished in time, else why it was stopped (its exceptions
+        propagate)."""
+        if not timed:
+            exec(code, namespace)  # noqa: S102 - the worker's whole job
+            return ""
+        seconds = min(STATEMENT_SECONDS, self.left)
+        if seconds <= 0:
+            return (f"not run: the notebook's top-level computations used up their "
+                    f"{NOTEBOOK_SECONDS:g} s")
+        start = time.monotonic()
+        try:
+            with time_limit(seconds):
+                exec(code, namespace)  # noqa: S102 - the worker's whole job
+        except Overran:
+            return (f"stopped after {seconds:.2g} s (the grader gives a top-level computation "
+                    f"{STATEMENT_SECONDS:g} s, and all of them {NOTEBOOK_SECONDS:g} s): compute "
+                    "it inside the function or class that needs it")
+        finally:
+            self.left -= time.monotonic() - start
+        return ""
+
+
+def run_statements(namespace: dict[str, Any], entries: list[dict[str, Any]],
                    root: str) -> list[Failure]:
-    """Run every statement; retry the failed ones while any succeeds; describe those left."""
-    pending = list(statements)
+    """Run every statement (the entries with a "source"); retry the failed ones while any
+    succeeds, except those stopped for time; describe those left."""
+    pending = [entry for entry in entries if "source" in entry]
     errors: dict[int, str] = {}
+    stopped: list[dict[str, Any]] = []
+    budget = _Budget()
     while pending:
         failed = []
         for statement in pending:
+            where = f"code cell {statement['cell']}, line {statement['line']}"
             try:
-                exec(_compile(statement, root), namespace)  # noqa: S102 - the worker's whole job
+                overrun = budget.run(_compile(statement, root), namespace,
+                                     bool(statement.get("timed")))
             except Exception as exc:
                 failed.append(statement)
-                errors[id(statement)] = (f"code cell {statement['cell']}, line {statement['line']}: "
-                                         f"{type(exc).__name__}: {str(exc)[:200]}")
+                errors[id(statement)] = f"{where}: {type(exc).__name__}: {str(exc)[:200]}"
+                continue
+            if overrun:
+                stopped.append(statement)
+                errors[id(statement)] = f"{where}: {overrun}"
         if len(failed) == len(pending):
             break
         pending = failed
     return [Failure(defined_names(s["source"]), errors[id(s)],
-                    s["source"].lstrip().startswith(("import ", "from "))) for s in pending]
+                    s["source"].lstrip().startswith(("import ", "from ")))
+            for s in [*pending, *stopped]]
 
 
-def _explain_missing(namespace: dict[str, Any], failures: list[Failure]) -> Any:
+def _explain_missing(namespace: dict[str, Any], failures: list[Failure],
+                     unrun: list[dict[str, Any]]) -> Any:
     """The module's `__getattr__`: why a name the tests want is not there, as precisely as known:
-    the statement that would have defined it and failed, else a name the student spelled
-    differently, else the statements that failed (imports of packages the grader lacks aside)."""
+    the statement that would have defined it and failed, else the statement or cell that defines
+    it and that intake left out (its `why`), else a name the student spelled differently, else the
+    statements that failed (imports of packages the grader lacks aside)."""
     def __getattr__(name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
+        left_out = [entry["why"] for entry in unrun if name in entry.get("defines", ())]
+        if left_out and not any(name in f.defines for f in failures):
+            raise AttributeError(f"{name} {left_out[-1]}")
         own = [f.text for f in failures if name in f.defines]
         others = [f.text for f in failures if not f.is_import]
         spelled = {n.lower(): n for n in namespace if not n.startswith("_")}

@@ -19,24 +19,19 @@ from typing import Any
 
 import numpy as np
 
-from autograder.runtime import notebook, probes, wire
+from autograder.runtime import notebook, probes, stand_ins, wire
 
-# The deep-learning libraries would compute the answers. The kit's own modules (`autograder`) are the
-# worker's, not the submission's: they hold no answer (see `probes`), but importing them is none.
-FORBIDDEN_PACKAGES = ("torch", "tensorflow", "keras", "jax")
 MAX_MESSAGE_CHARS = 2000
 
 
-class ForbiddenImportBlocker(importlib.abc.MetaPathFinder):
-    """Refuses the deep-learning libraries and the kit's own modules to student code."""
+class KitImportBlocker(importlib.abc.MetaPathFinder):
+    """Refuses the kit's own modules to student code: they are the worker's, not the
+    submission's, and hold no answer (see `probes`), but importing them is none either."""
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
         if fullname.partition(".")[0] == "autograder":
             raise ImportError(f"'{fullname}' is the grader's own code, not available to "
                               "submissions while grading: write the code yourself, with numpy")
-        if any(fullname == name or fullname.startswith(name + ".") for name in FORBIDDEN_PACKAGES):
-            raise ImportError(f"'{fullname}' is not available to submissions in the grader: "
-                              "implement it with numpy")
         return None
 
 
@@ -187,12 +182,13 @@ def seed(value: int) -> None:
 
 
 def prepare_imports(root: str, package: str | None) -> None:
-    """Set up how the student's code is found: the notebook module, the refused packages, the
-    submission's folder first on the path, a package whose __init__.py is not run."""
+    """Set up how the student's code is found: the notebook module, the kit refused, the
+    deep-learning libraries as inert stand-ins (`stand_ins`), the submission's folder first on the
+    path, a package whose __init__.py is not run."""
     notebook.install(root)
     for name in [name for name in sys.modules if name.partition(".")[0] == "autograder"]:
         del sys.modules[name]  # so that an import of them asks the blocker (the worker keeps its own)
-    sys.meta_path.insert(0, ForbiddenImportBlocker())
+    sys.meta_path[:0] = [KitImportBlocker(), stand_ins.StandInFinder(root)]
     sys.path.insert(0, root)
     if package:
         register_bare_package(root, package)

@@ -14,7 +14,13 @@ so no task sees what another task's code did.
 After each task the grader asks how it ended. The zygote reaps the task's process and says whether
 the task ended cleanly: its process exited by itself, and it left no process (the zygote is a child
 subreaper, so every process a task leaves behind becomes the zygote's child) and no file in the
-task's folders. The grader replaces the zygote, on a new uid, after any task that did not.
+task's folders, nor, in the fallback as a uid of its own, any file of that uid in the shared
+temporary folders (`SHARED_TMP_FOLDERS`, which the grader sweeps when the zygote goes). The grader
+replaces the zygote, on a new uid, after any task that did not.
+
+In the fallback mode the worker gives up, before importing any student code, every file access but
+those bubblewrap would bind (`runtime.landlock`). The submission's folder comes in the environment
+($AUTOGRADER_ROOT), never on the command line, which every process on the machine can read.
 
 The zygote cannot be reached by the code it forks: it is not dumpable (no /proc/<pid>/mem, no
 /proc/<pid>/fd, no ptrace, besides the seccomp filter), the child closes the control socket before
@@ -35,11 +41,12 @@ import json
 import os
 import signal
 import socket
+import sys
 import tempfile
 from collections.abc import Iterator
 from typing import Any
 
-from autograder.runtime import notebook, syscall_filter, worker
+from autograder.runtime import landlock, notebook, syscall_filter, worker
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
@@ -52,6 +59,9 @@ MAX_SCANNED_FILE_BYTES = 512 * 2**10
 MAX_SCANNED_BYTES = 4 * 2**20
 NOT_PRELOADED = ("autograder",)
 SITE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # holds autograder/
+ROOT_ENV = "AUTOGRADER_ROOT"
+# Where any user may write in the fallback: a task's files there must go with the task.
+SHARED_TMP_FOLDERS = ("/tmp", "/dev/shm", "/var/tmp")
 
 
 def submission_sources(root: str) -> list[str]:
@@ -142,8 +152,16 @@ def _prctl(option: int, value: int) -> None:
         raise OSError(ctypes.get_errno(), f"prctl({option}, {value}) failed")
 
 
+def wall_off(root: str, folder: str) -> None:
+    """Give up every file but what bubblewrap would bind: the interpreter and the system's
+    libraries, the site folder and the submission to read, the task's folder to write."""
+    landlock.restrict(
+        read_only=[*landlock.SYSTEM_READ_ONLY, *landlock.DEVICES_READ_ONLY, sys.base_prefix, SITE, root],
+        read_write=[folder, *landlock.DEVICES_READ_WRITE])
+
+
 def run_task(control: socket.socket, fds: list[int], request: dict[str, Any], root: str,
-             package: str | None) -> None:
+             package: str | None, walled: bool = False) -> None:
     """In the forked child: serve one task, then exit at once (none of the student's atexit
     handlers or finalizers run once the task is over)."""
     status = 1
@@ -155,6 +173,8 @@ def run_task(control: socket.socket, fds: list[int], request: dict[str, Any], ro
         os.dup2(output_fd, 2)
         os.close(output_fd)
         folder = request["folders"][0]
+        if walled:
+            wall_off(root, folder)  # raises rather than run student code unwalled
         os.chdir(folder)
         os.environ["HOME"] = os.environ["TMPDIR"] = tempfile.tempdir = folder
         worker.seed(request["seed"])
@@ -176,15 +196,37 @@ def left_behind() -> bool:
             return True
 
 
-def ending(child: int, folders: list[str]) -> dict[str, Any]:
-    """How a task's process ended (exit code, or minus the signal) and whether it ended cleanly."""
+def shared_files_left() -> bool:
+    """Whether this uid owns anything in the shared temporary folders (only ever a task's: the
+    grader keeps the sandbox's own folders elsewhere)."""
+    uid = os.getuid()
+    for folder in SHARED_TMP_FOLDERS:
+        with contextlib.suppress(OSError), os.scandir(folder) as entries:
+            if any(_owner(entry) == uid for entry in entries):
+                return True
+    return False
+
+
+def _owner(entry: os.DirEntry) -> int | None:
+    try:
+        return entry.stat(follow_symlinks=False).st_uid
+    except OSError:
+        return None
+
+
+def ending(child: int, folders: list[str], own_uid: bool = False) -> dict[str, Any]:
+    """How a task's process ended (exit code, or minus the signal) and whether it ended cleanly:
+    nothing left in its folders nor in the zygote's own (a task can learn its path), and, when this
+    uid is the sandbox's own, nothing of it in the shared temporary folders."""
     _, status = os.waitpid(child, 0)
     code = os.waitstatus_to_exitcode(status)
-    files_left = any(os.listdir(folder) for folder in folders if os.path.isdir(folder))
+    files_left = any(os.listdir(folder) for folder in [*folders, os.getcwd()] if os.path.isdir(folder))
+    files_left = files_left or (own_uid and shared_files_left())
     return {"code": code, "clean": code == 0 and not left_behind() and not files_left}
 
 
-def serve(control: socket.socket, root: str, package: str | None) -> None:
+def serve(control: socket.socket, root: str, package: str | None, walled: bool = False,
+          own_uid: bool = False) -> None:
     """Fork a worker for each "fork" message, report its ending on "wait"; stop when the grader
     closes the socket."""
     child, folders = 0, []
@@ -196,26 +238,30 @@ def serve(control: socket.socket, root: str, package: str | None) -> None:
         if request["op"] == "fork":
             child = os.fork()
             if child == 0:
-                run_task(control, fds, request, root, package)
+                run_task(control, fds, request, root, package, walled)
             for fd in fds:
                 os.close(fd)
             folders = request["folders"]
         elif request["op"] == "wait":
-            control.send(json.dumps(ending(child, folders)).encode())
+            control.send(json.dumps(ending(child, folders, own_uid)).encode())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--root", required=True, help="the folder holding the student's code")
     parser.add_argument("--control-fd", type=int, required=True)
     parser.add_argument("--package", help="a package whose __init__.py is not run")
     parser.add_argument("--seccomp", action="store_true", help="load the syscall filter first")
+    parser.add_argument("--landlock", action="store_true",
+                        help="wall each task's worker off with Landlock before its student code")
+    parser.add_argument("--own-uid", action="store_true",
+                        help="this uid is the sandbox's own: a file it owns in /tmp is a task's")
     args = parser.parse_args()
-    preload(args.root, SITE)
+    root = os.environ.pop(ROOT_ENV)  # the folder holding the student's code
+    preload(root, SITE)
     if args.seccomp:
         syscall_filter.install()
     _prctl(PR_SET_DUMPABLE, 0)
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     gc.freeze()  # the workers' collections skip what they inherit: no copy of every page on write
     with contextlib.closing(socket.socket(fileno=args.control_fd)) as control:
-        serve(control, args.root, args.package)
+        serve(control, root, args.package, args.landlock, args.own_uid)

@@ -4,8 +4,14 @@ Two modes (see the README's "Security model"):
 - "bubblewrap": the worker runs under bwrap in its own user, mount, pid, network and IPC
   namespaces, seeing only a read-only system, the Python runtime, a small site folder (numpy,
   scipy, scikit-learn, tqdm, pyseccomp, the worker runtime) and the one submission.
-- "fallback": where namespaces are unavailable, with a private temporary folder; secrets are made
-  unreadable to the worker's user.
+- "fallback": where namespaces are unavailable. Each task's worker walls itself off with Landlock
+  (`runtime.landlock`) to the same files bubblewrap would show it, and writes only to a private
+  folder of its own (its TMPDIR, removed after the task). Where the kernel has no Landlock, file
+  permissions do the same as far as they can: the spool is root's, readable by the zygote's group
+  only, task folders are the worker uid's only, and the checkout, every reference, every private
+  test folder and `.git` lose their permissions for other users; files a worker's uid leaves in
+  the shared temporary folders are swept. A grader that is not root cannot give workers uids of
+  their own: there Landlock is all that separates them (`Isolation.missing` says what is missing).
 The sandboxed process is a grading process's zygote (`runtime.zygote`), which forks a worker per
 task, for one submission after another. When the grader runs as root, every zygote runs as an
 unprivileged uid of its own (`worker_uid`): it owns no file, and its process limit and its leftovers
@@ -34,11 +40,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import autograder
+from autograder import config
+from autograder.runtime import landlock
+from autograder.runtime.zygote import ROOT_ENV
 from autograder.sandbox.limits import network_isolation_available
 
 WORKER_UID_BASE = 2_000_000_000  # far above real users
 WORKERS_PER_PID = 512  # pids stay below 2**22, so uids stay below 2**32 - 2
 FORCE_ENV = "AUTOGRADER_ISOLATION"
+LANDLOCK_ENV = "AUTOGRADER_LANDLOCK"  # "off": run the fallback without it (how tests simulate old kernels)
 MODES = ("bubblewrap", "fallback")
 # What the worker may import besides the standard library (whole top-level entries of site-packages).
 # scikit-learn (with what `sklearn.model_selection` imports: joblib, cloudpickle, threadpoolctl,
@@ -70,50 +80,90 @@ class Isolation:
     seccomp: bool
     own_network: bool  # fallback as the grader's user: an empty network namespace in preexec
     notes: tuple[str, ...] = ()
+    landlock: int = 0  # the Landlock ABI each fallback worker walls itself off with; 0: none
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """The protections bubblewrap would give that this sandbox lacks, in words for reports."""
+        if self.mode == "bubblewrap":
+            return () if self.seccomp else ("no seccomp filter",)
+        gaps = [] if self.seccomp else ["no seccomp filter"]
+        if not self.landlock:
+            gaps.append("no Landlock: files hidden by permissions only, and a task's files in /tmp "
+                        "live until it ends" if self.switch_user else
+                        "no Landlock and no uid of its own: a worker can read what the grader's "
+                        "user can, other submissions included")
+        elif not self.switch_user:
+            gaps.append("no uid of its own (the grader is not root): only Landlock separates workers")
+        return tuple(gaps)
 
     @property
     def description(self) -> str:
-        """One line for reports: which protections were in force."""
+        """One line for reports: which protections were in force, and which were missing."""
         user = "own unprivileged uid" if self.switch_user else "the grader's user"
         parts = [self.mode, user, "seccomp" if self.seccomp else "no seccomp", "rlimits"]
-        return "; ".join(parts)
+        if self.landlock:
+            parts.append(f"Landlock ABI {self.landlock}")
+        return "; ".join(parts + [f"MISSING: {gap}" for gap in self.missing])
 
     def worker_argv(self, code_root: Path, worker_args: list[str], pass_fds: tuple[int, ...]
                     ) -> tuple[list[str], tuple[int, ...]]:
-        """The command that starts a zygote on `code_root` (its spool folder), and the descriptors it
-        must inherit."""
-        root = SANDBOX_SUBMISSION if self.mode == "bubblewrap" else str(code_root)
+        """The command that starts a zygote on `code_root` (its spool folder, which goes in the
+        environment, `worker_env`), and the descriptors it must inherit; the caller closes those
+        not in `pass_fds` once it has started. No path of a submission is on the command line,
+        which any process can read in /proc: bubblewrap reads its binds from a pipe."""
         site = SANDBOX_SITE if self.mode == "bubblewrap" else str(self.site)
-        python = [self.python, "-I", "-S", "-c", BOOTSTRAP.format(site=site), "--root", root,
-                  *worker_args] + (["--seccomp"] if self.seccomp else [])
+        flags = [flag for flag, wanted in (("--seccomp", self.seccomp), ("--landlock", bool(self.landlock)),
+                                           ("--own-uid", self.mode == "fallback" and self.switch_user))
+                 if wanted]
+        python = [self.python, "-I", "-S", "-c", BOOTSTRAP.format(site=site), *worker_args, *flags]
         if self.mode != "bubblewrap":
             return python, pass_fds
-        return bubblewrap_argv(self, code_root) + ["--", *python], pass_fds
+        args_read, args_write = os.pipe()  # far below a pipe's capacity: written at once
+        with open(args_write, "wb") as stream:
+            options = bubblewrap_argv(self, code_root)[1:]  # without the program's name
+            stream.write(b"".join(option.encode() + b"\0" for option in options))
+        return ["bwrap", "--args", str(args_read), "--", *python], (*pass_fds, args_read)
+
+    def worker_env(self, code_root: Path) -> dict[str, str]:
+        """What the zygote's environment adds: where its submission is. Not on its command line,
+        which any process can read in /proc (`/proc/<pid>/environ` is its own uid's only)."""
+        return {ROOT_ENV: SANDBOX_SUBMISSION if self.mode == "bubblewrap" else str(code_root)}
 
 
     def hide(self, *paths: Path) -> None:
         """Make secrets unreadable to the worker's user, where nothing else hides them.
 
-        Under bubblewrap the worker sees only what is bound; in the fallback it sees the whole
-        file system as its own user, so the reference, the private tests, the submissions and the
-        results lose their permissions for "others" (the worker's user owns none of them)."""
+        Under bubblewrap the worker sees only what is bound; in the fallback, Landlock shows it no
+        more, but where the kernel lacks it the worker sees the whole file system as its own uid. So
+        `paths` (the submissions, the results) and every secret of the kit (`secret_paths`) lose
+        their permissions for "others" (the worker's uid owns none of them), in either case."""
         if self.mode != "fallback" or not self.switch_user:
             return
-        for path in paths:
+        for path in (*paths, *secret_paths()):
             if path.exists():
                 path.chmod(path.stat().st_mode & ~0o007)
 
 
+@functools.cache
+def secret_paths() -> tuple[Path, ...]:
+    """What no worker may read: every assignment's reference and private tests, and the checkout
+    itself with its `.git` (whose packs hold every reference), when the kit runs from one."""
+    specs = [config.load(name) for name in config.available()]
+    found = [path for spec in specs for path in (spec.solution_dir, spec.test_dirs["private"])]
+    if (config.REPO_ROOT / ".git").exists():
+        found += [config.REPO_ROOT / ".git", config.REPO_ROOT]
+    return tuple(found)
+
+
 def bubblewrap_argv(isolation: Isolation, code_root: Path) -> list[str]:
     argv = ["bwrap", "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
-            "--new-session", "--cap-drop", "ALL", "--ro-bind", "/usr", "/usr"]
-    for top in ("/bin", "/lib", "/lib64", "/sbin"):
+            "--new-session", "--cap-drop", "ALL"]
+    for top in landlock.SYSTEM_READ_ONLY:  # the system the fallback's Landlock lets workers read
         if os.path.islink(top):
             argv += ["--symlink", os.readlink(top), top]
-        elif os.path.isdir(top):
+        elif os.path.exists(top):
             argv += ["--ro-bind", top, top]
-    if os.path.exists("/etc/ld.so.cache"):
-        argv += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     prefix = Path(isolation.python).resolve().parent.parent
     if not str(prefix).startswith("/usr"):
         argv += ["--ro-bind", str(prefix), str(prefix)]
@@ -240,14 +290,20 @@ def seccomp_available() -> bool:
     return True
 
 
+def landlock_abi() -> int:
+    """The Landlock ABI the fallback's workers will use: the kernel's, unless $AUTOGRADER_LANDLOCK
+    is "off"."""
+    return 0 if os.environ.get(LANDLOCK_ENV) == "off" else landlock.abi_version()
+
+
 def detect(forced: str | None = None) -> Isolation:
     """The strongest mode this machine supports, or the one forced by argument or by
     $AUTOGRADER_ISOLATION (how the kit's tests run the fallback mode on a machine with both)."""
-    return _detect(forced or os.environ.get(FORCE_ENV) or None)
+    return _detect(forced or os.environ.get(FORCE_ENV) or None, landlock_abi())
 
 
 @functools.cache
-def _detect(forced: str | None) -> Isolation:
+def _detect(forced: str | None, landlock_version: int) -> Isolation:
     if forced not in (None, *MODES):
         raise ValueError(f"{FORCE_ENV} must be one of {', '.join(MODES)}, not {forced!r}")
     notes: list[str] = []
@@ -266,7 +322,8 @@ def _detect(forced: str | None) -> Isolation:
                            "(see `autograder doctor`)")
     own_network = mode == "fallback" and not switch_user and network_isolation_available()
     return Isolation(mode=mode, switch_user=switch_user, python=python, site=worker_site(),
-                     seccomp=seccomp_available(), own_network=own_network, notes=tuple(notes))
+                     seccomp=seccomp_available(), own_network=own_network, notes=tuple(notes),
+                     landlock=landlock_version if mode == "fallback" else 0)
 
 
 def doctor() -> list[tuple[str, bool, str]]:
@@ -276,6 +333,8 @@ def doctor() -> list[tuple[str, bool, str]]:
     bwrap = shutil.which("bwrap")
     namespaces = bubblewrap_works(worker_uid(root))
     chosen = detect()
+    fallback = detect("fallback")
+    abi = landlock.abi_version()
     return [
         ("running as root", root, "workers get their own unprivileged uid" if root
          else "workers run as your user: secrets rely on bubblewrap hiding them"),
@@ -287,5 +346,10 @@ def doctor() -> list[tuple[str, bool, str]]:
         ("seccomp filter", seccomp_available(), "pyseccomp + libseccomp"),
         ("private network namespace (fallback)", network_isolation_available(),
          "unshare(CLONE_NEWNET)"),
+        ("Landlock (fallback)", abi > 0,
+         (f"ABI {abi}" + (f", but {LANDLOCK_ENV}=off" if abi and not fallback.landlock else ""))
+         if abi else "Linux 5.13+ with landlock in the lsm= boot list"),
+        ("fallback as tight as bubblewrap", not fallback.missing,
+         "; ".join(fallback.missing) or "Landlock, and a uid of its own for every zygote"),
         ("mode used", True, chosen.description + "".join(f" ({n})" for n in chosen.notes)),
     ]

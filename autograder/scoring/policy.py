@@ -1,13 +1,19 @@
-"""Points per task (all-or-nothing or the fraction of tests passed) and the late penalty."""
+"""Points per task (all-or-nothing or the fraction of tests passed) and the late penalty.
+
+A result is graded and stored raw; the late penalty is applied when it is reported (`reported`),
+under the deadlines of the course offering, so that other deadlines never need a re-grade."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 
-from autograder.config import AssignmentSpec, Deadlines
-from autograder.results import TaskResult, TestRecord
+from autograder.config import COURSE_FILE, AssignmentSpec, Deadlines
+from autograder.results import SubmissionResult, TaskResult, TestRecord
+
+NO_DEADLINES = "no deadlines set"
 
 
 def score_tasks(spec: AssignmentSpec, records: Iterable[TestRecord]) -> tuple[TaskResult, ...]:
@@ -47,3 +53,50 @@ def late_multiplier(deadlines: Deadlines, submitted_at: datetime | None, base: f
 def final_score(raw: float, multiplier: float) -> float:
     """The course rounds the penalised score to two digits."""
     return round(raw * multiplier, 2)
+
+
+def reported(result: SubmissionResult, deadlines: Deadlines, submitted_at: datetime | None,
+             base: float) -> SubmissionResult:
+    """`result`, graded raw, with the late penalty under `deadlines` for a submission handed in at
+    `submitted_at` (None: unknown, so no penalty)."""
+    multiplier = late_multiplier(deadlines, submitted_at, base)
+    return replace(result, multiplier=round(multiplier, 6),
+                   final=final_score(result.raw, multiplier),
+                   late_minutes=round(minutes_late(deadlines, submitted_at), 2))
+
+
+def lateness_label(result: SubmissionResult, deadlines: Deadlines) -> str:
+    """How late a reported result is, in words, for the gradebook."""
+    if not deadlines.is_set:
+        return NO_DEADLINES
+    if result.lateness_unknown:
+        return "time unknown: no penalty"
+    if result.multiplier == 0:
+        return "after the hard deadline"
+    return f"{result.late_minutes / 60:.1f} hours late" if result.late_minutes else "on time"
+
+
+def all_past_hard_deadline(results: Iterable[SubmissionResult], deadlines: Deadlines) -> bool:
+    """Whether every submission whose time is known came after the hard deadline: most likely
+    another term's deadlines, which zero the whole class."""
+    timed = [r for r in results if not r.lateness_unknown]
+    return deadlines.hard is not None and bool(timed) and all(r.multiplier == 0 for r in timed)
+
+
+def all_past_warning(deadlines: Deadlines) -> str:
+    """What the terminal and the instructor's page say when `all_past_hard_deadline`."""
+    hard = deadlines.hard.isoformat() if deadlines.hard else ""
+    return (f"Every submission is past the hard deadline ({hard}), so every final score is 0. If "
+            f"these are another term's deadlines, set this term's in {COURSE_FILE} beside the "
+            "submissions or with --soft-deadline / --hard-deadline and grade again: nothing is "
+            "graded anew, the stored results are only reported again.")
+
+
+def deadlines_sentence(deadlines: Deadlines) -> str:
+    """The deadlines a batch was reported under, for the terminal and the instructor's page."""
+    if not deadlines.is_set:
+        return (f"{NO_DEADLINES}: no late penalty (set them in {COURSE_FILE} beside the "
+                "submissions, or with --soft-deadline / --hard-deadline)")
+    parts = [f"{label} {moment.isoformat()}" for label, moment in
+             (("soft deadline", deadlines.soft), ("hard deadline", deadlines.hard)) if moment]
+    return ", ".join(parts)
