@@ -16,12 +16,22 @@ from pathlib import Path
 from typing import Any
 
 from autograder import config
-from bench import INHERITED_ENV, course_ratio, layers, machine, memory, report, single, throughput
+from bench import (
+    INHERITED_ENV,
+    course_ratio,
+    isolation,
+    layers,
+    machine,
+    memory,
+    report,
+    single,
+    throughput,
+)
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results.json"
 QUICK_RESULTS = BENCH.parent / "build" / "bench" / "results-quick.json"
-FIGURES = ("single", "course", "throughput", "layers")  # "memory" comes with "single"
+FIGURES = ("single", "course", "throughput", "layers", "isolation")  # "memory" comes with "single"
 SHARED_LOAD = 0.5  # a load average above this before the bench starts: other jobs are running
 
 
@@ -72,6 +82,8 @@ def measure(chosen: Settings, figures: list[str], assignments: list[str], throug
             chosen.throughput_repeats, workdir / "throughput", INHERITED_ENV)
     if "layers" in figures:
         results["layers"] = layers.run(chosen.layer_repeats, chosen.mlp_samples)
+    if "isolation" in figures:
+        results["isolation"] = isolation.run(chosen.repeats, workdir / "isolation", INHERITED_ENV)
     return results
 
 

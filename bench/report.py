@@ -69,6 +69,11 @@ def _targets(results: dict[str, Any]) -> list[str]:
                      f"{len(batch['samples'])} samples): submissions per minute (scaling) | {curve} | |")
         lines.append(f"| 300 {batch['assignment']} submissions at -j {batch['best_jobs']} (minutes) "
                      f"| {_pair(batch['minutes_for_300'])} | < {batch['target_300_minutes']:g} |")
+    modes = results.get("isolation", {}).get("vs_bubblewrap", {})
+    if modes:
+        lines.append("| autodiff reference, tests' time: fallback with Landlock; without it "
+                     "(as on an old kernel), / bubblewrap "
+                     f"| {_pair(modes.get('fallback'))}; {_pair(modes.get('fallback_without_landlock'))} | |")
     for row in results.get("layers", []):
         target = f"<= {row['target']:g}" if row["target"] else ""
         medians = f"{_number(row['numpy_ms']['median'])} / {_number(row['torch_ms']['median'])} ms"

@@ -39,7 +39,8 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def test_every_figure_is_written_with_the_machine_it_ran_on(results: dict[str, Any]) -> None:
-    assert set(results) == {"machine", "settings", "single", "memory", "course", "throughput", "layers"}
+    assert set(results) == {"machine", "settings", "single", "memory", "course", "throughput", "layers",
+                            "isolation"}
     machine = results["machine"]
     assert machine["cores"] >= 1 and machine["memory_gib"] > 0 and machine["cpu"]
     assert machine["torch"].startswith("2.13") and isinstance(machine["shared"], bool)
@@ -93,3 +94,14 @@ def test_every_layer_is_timed_against_torch(results: dict[str, Any]) -> None:
             assert_summary(row[figure], f"{what} {figure}")
     conv_targets = {row["dtype"]: row["target"] for row in rows if row["layer"] == "Conv2d"}
     assert conv_targets == {"float64": 1.3, "float32": 2.0}
+
+
+def test_each_isolation_mode_is_timed_and_the_fallback_compared_with_bubblewrap(
+        results: dict[str, Any]) -> None:
+    figure = results["isolation"]
+    assert figure["scores_as_expected"] is True
+    for mode in ("fallback", "fallback_without_landlock"):
+        assert_summary(figure[mode], mode)
+    if "bubblewrap" in figure:
+        assert_summary(figure["bubblewrap"], "bubblewrap")
+        assert set(figure["vs_bubblewrap"]) == {"fallback", "fallback_without_landlock"}

@@ -391,3 +391,13 @@ def test_a_graded_submission_carries_its_findings_into_its_files(tmp_path) -> No
     gradebook = (tmp_path / "out" / "gradebook.csv").read_text()
     assert "Activations: monkeypatch at modules/activations.py" in gradebook
     assert "builtins.abs = lambda x: 0" in (tmp_path / "out" / "index.html").read_text()
+
+
+@pytest.mark.parametrize(("sample", "task"), [("unused-torch-import", ""),
+                                              ("torch-used-in-sigmoid", "Activations")])
+def test_an_import_of_torch_is_reported_used_or_not(graded_samples, sample, task) -> None:
+    """The worker's stand-ins make an unused import cost nothing; the scan still reports it, under
+    the task whose code uses the library when one does."""
+    result = graded_samples["autodiff"].results[sample]
+    assert any(f.kind == "forbidden-import" and f.task == task for f in result.findings), \
+        result.findings
