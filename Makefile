@@ -18,7 +18,7 @@ BENCH_ARGS ?=
 SHARED_MNIST := ../shared/data/mnist
 SEED_MNIST = $(if $(wildcard $(SHARED_MNIST)),$(BIN)/python -m autograder.datasets fetch mnist --split test --quiet --from $(SHARED_MNIST))
 
-.PHONY: grade test lint assignments samples data bench clean sandbox-tools
+.PHONY: grade test test-fast lint assignments samples data bench clean sandbox-tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ endif
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
 	AUTOGRADER_ISOLATION=fallback $(BIN)/python -m pytest -m sandbox
+
+## test-fast: the edit loop (under 3 minutes): lint, then every test not marked slow (batches, browser, bench)
+test-fast: $(STAMP) lint
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

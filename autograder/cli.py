@@ -39,15 +39,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     from autograder.grading.runner import grade_submission
     from autograder.reports.terminal import print_check
 
-    name = args.assignment or config.guess(Path(args.folder))
-    spec = config.load(name)
-    unknown = set(args.task) - {t.name for t in spec.tasks}
-    if unknown:
-        raise config.ConfigError(f"unknown task(s) {sorted(unknown)}; tasks of {name}: "
-                                 + ", ".join(t.name for t in spec.tasks))
-    result, internal = grade_submission(Path(args.folder), spec, student="self-check",
-                                        test_dirs=[spec.test_dirs["public"]],
-                                        only_tasks=frozenset(args.task))
+    spec = config.choose(args.assignment, Path(args.folder), args.task)
+    result = grade_submission(Path(args.folder), spec, student="self-check",
+                              test_dirs=[spec.test_dirs["public"]], only_tasks=frozenset(args.task)).result
     print_check(result, frozenset(args.task))
     return 0 if all(t.passed == len(t.graded) for t in result.tasks if t.graded) else 1
 
@@ -58,13 +52,14 @@ def cmd_ci(args: argparse.Namespace) -> int:
     from autograder.reports.terminal import print_check
 
     path = Path(args.path)
-    spec = config.load(args.assignment or config.guess(path))
+    spec = config.choose(args.assignment, path)
     test_dirs = [spec.test_dirs["public"]]
     if args.tests == "all":
         test_dirs.append(spec.test_dirs["private"])
-    result, internal = grade_submission(path, spec, student=ci.student_name(os.environ, path),
-                                        test_dirs=test_dirs)
-    written = ci.write_ci_files(Path(args.out), spec, result, internal, os.environ, args.tests)
+    graded = grade_submission(path, spec, student=ci.student_name(os.environ, path), test_dirs=test_dirs)
+    result = graded.result
+    written = ci.write_ci_files(Path(args.out), spec, result, graded.internal_errors, os.environ,
+                                args.tests)
     print_check(result, frozenset())
     print(f"{ci.ADVISORY}\nwritten: {', '.join(str(p) for p in written)}")
     if result.grader_errors:

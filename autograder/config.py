@@ -11,16 +11,20 @@ next term a zero (see `Offering`).
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import tomllib
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from autograder.sandbox.limits import Limits
 
 ASSIGNMENTS_DIR = Path(__file__).parent / "assignments"
+# Where an interface's grader checks and worker probes live, each module named for its interface.
+INTERFACE_DIRS = (Path(__file__).parent / "interfaces", Path(__file__).parent / "runtime" / "probes")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 Policy = Literal["all_or_nothing", "fraction"]
 # The course file an instructor puts beside the submissions (or names with `grade --course`).
@@ -28,10 +32,19 @@ COURSE_FILE = "course.toml"
 DEADLINE_EXAMPLE = "2026-10-04T23:59:00+03:00"
 # A feedback language: a two-letter ISO 639-1 code ("en", "ru").
 LANGUAGE = re.compile(r"[a-z]{2}")
+# A name a notebook's code cell defines at its top level: `class X`, `def x`, `x = ...`.
+TOP_LEVEL_NAME = re.compile(r"^(?:class|def|async def)\s+(\w+)|^(\w+)\s*(?::[^=\n]*)?=(?!=)", re.M)
 
 
 class ConfigError(Exception):
     """An assignment file is missing or wrong; the message names the file and the key."""
+
+
+Shape = TypeVar("Shape")
+# The top-level keys `load` reads itself; any other table is the assignment's own (`tables`).
+SPEC_KEYS = frozenset({"title", "package", "notebook", "policy", "late_base", "answers", "given",
+                       "draft", "interfaces", "tasks", "limits", "speed", "robustness",
+                       "answer_tables", "answer_keys", "deadlines"})
 
 
 @dataclass(frozen=True)
@@ -124,6 +137,14 @@ class AssignmentSpec:
     given: tuple[str, ...] = ()
     # Answers the course's notebook has students fill in as markdown tables ([[answer_tables]]).
     answer_tables: tuple[AnswerTableSpec, ...] = ()
+    # The interfaces of the students' code its tests check (`interfaces = [...]`): modules of that
+    # name in INTERFACE_DIRS; its tests import no other interface's (tests/test_layering.py).
+    interfaces: tuple[str, ...] = ()
+    # Per answer dict, its keys, each with the other spellings read for it ([answer_keys.<answer>]).
+    answer_keys: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict,
+                                                                     hash=False)
+    # The assignment's own tables ([xor], [training]...), for its tests to read with `table`.
+    tables: Mapping[str, Mapping[str, object]] = field(default_factory=dict, hash=False)
 
     @property
     def max_points(self) -> float:
@@ -152,6 +173,27 @@ class AssignmentSpec:
                 return task
         raise KeyError(name)
 
+    def table(self, name: str, shape: type[Shape]) -> Shape:
+        """The assignment's own table [name] as the dataclass `shape`: every field given, no other
+        key, each value of its field's type (a whole number does for a float)."""
+        where = f"{self.directory / 'assignment.toml'}: [{name}]"
+        if name not in self.tables:
+            raise ConfigError(f"{where} is missing")
+        # a field's type by name: a string where its module postpones annotations
+        kinds = {f.name: getattr(f.type, "__name__", f.type) for f in fields(shape)}
+        table = self.tables[name]
+        if set(table) != set(kinds):
+            raise ConfigError(f"{where} takes exactly {', '.join(kinds)}")
+        values = {}
+        for key, kind in kinds.items():
+            value = table[key]
+            if kind == "float" and type(value) is int:
+                value = float(value)
+            if type(value).__name__ != kind:
+                raise ConfigError(f"{where} {key} must be {'an' if kind == 'int' else 'a'} {kind}")
+            values[key] = value
+        return shape(**values)
+
 
 def available() -> list[str]:
     """Assignments ready to grade: an assignment whose file says `draft = true` is left out of
@@ -160,19 +202,77 @@ def available() -> list[str]:
                   if not tomllib.loads(p.read_text()).get("draft", False))
 
 
-def guess(folder: Path) -> str:
-    """The one assignment whose package folder `folder` holds (for a student's self-check)."""
-    matches = [name for name in available() if _holds(folder, load(name))]
-    if len(matches) != 1:
-        raise ConfigError(f"cannot tell which assignment {folder} holds; "
-                          f"pass --assignment (one of: {', '.join(available())})")
-    return matches[0]
+def choose(assignment: str | None, where: Path, tasks: Collection[str] = (), *,
+           defined: Collection[str] | None = None) -> AssignmentSpec:
+    """The assignment a student's self-check is for: the one named, else the one `guess` finds;
+    either way one that has every task of `tasks`."""
+    spec = load(assignment) if assignment else guess(where, tasks, defined)
+    unknown = set(tasks) - {t.name for t in spec.tasks}
+    if unknown:
+        raise ConfigError(f"{spec.name} has no task {', '.join(sorted(unknown))}; its tasks: "
+                          + ", ".join(t.name for t in spec.tasks))
+    return spec
 
 
-def _holds(folder: Path, spec: AssignmentSpec) -> bool:
-    if spec.notebook:
-        return folder.name == spec.notebook or (folder / spec.notebook).is_file()
-    return (folder / spec.package).is_dir()
+def guess(where: Path, tasks: Collection[str] = (), defined: Collection[str] | None = None
+          ) -> AssignmentSpec:
+    """The one assignment, among those with every task of `tasks`, that `where` holds: the package
+    assignment whose package folder it holds; else, if it is or holds a notebook (or a running
+    notebook defines the names `defined`), the notebook assignment whose own names (its tasks'
+    code, given code and answers) the notebook defines the most of. Every notebook assignment's
+    notebook has one name (`notebook.ipynb`): only its content tells them apart."""
+    specs = [spec for spec in map(load, available()) if set(tasks) <= {t.name for t in spec.tasks}]
+    packages = [spec for spec in specs if spec.package and (where / spec.package).is_dir()]
+    if len(packages) == 1:
+        return packages[0]
+    names = set(defined) if defined is not None else _names_defined(where)
+    notebooks = [spec for spec in specs if spec.notebook] if names is not None and not packages else []
+    if len(notebooks) > 1:
+        shares = {spec.name: len(names & _own_names(spec)) / len(_own_names(spec)) for spec in notebooks}
+        best = max(shares.values())
+        notebooks = [spec for spec in notebooks if best > 0 and shares[spec.name] == best]
+    if len(notebooks) != 1:
+        raise ConfigError(
+            f"cannot tell which assignment {where} holds{' with ' + ', '.join(tasks) if tasks else ''}"
+            f"; name it (--assignment on the command line, check(..., assignment=...) in Python), "
+            f"one of: {', '.join(available())}")
+    return notebooks[0]
+
+
+def _own_names(spec: AssignmentSpec) -> set[str]:
+    """The top-level names a notebook of this assignment defines: what its tasks grade, the
+    course's given code and the answers."""
+    return {name.partition(".")[0] for name in (*(c for t in spec.tasks for c in t.code),
+                                                  *spec.given, *spec.answers)}
+
+
+def _names_defined(where: Path) -> set[str] | None:
+    """The top-level names (classes, functions, variables) that the notebook `where` is, or the
+    only notebook `where` holds, defines, read from its text, never run; None without one."""
+    notebooks = [where] if where.suffix == ".ipynb" else sorted(where.glob("*.ipynb"))
+    if len(notebooks) != 1 or not notebooks[0].is_file():
+        return None
+    try:
+        cells = json.loads(notebooks[0].read_bytes()).get("cells", [])
+    except (OSError, ValueError, AttributeError):
+        return set()
+    code = "\n".join("".join(cell.get("source", "")) for cell in cells
+                     if isinstance(cell, dict) and cell.get("cell_type") == "code")
+    return {cls_or_def or variable for cls_or_def, variable in TOP_LEVEL_NAME.findall(code)}
+
+
+def load_for(path: str | Path) -> AssignmentSpec:
+    """The spec of the assignment a file belongs to, so that its tests never name it: a file in
+    the assignment's folder (its tests, its protocol), or a student version's copy of one of its
+    public tests (`autograder build`), found by its bytes."""
+    path = Path(path).resolve()
+    if path.is_relative_to(ASSIGNMENTS_DIR.resolve()):
+        return load(path.relative_to(ASSIGNMENTS_DIR.resolve()).parts[0])
+    for name in available():
+        public = load(name).test_dirs["public"] / path.name
+        if public.is_file() and public.read_bytes() == path.read_bytes():
+            return load(name)
+    raise ConfigError(f"{path} is not one of the tests of an assignment of this kit")
 
 
 def load(name: str) -> AssignmentSpec:
@@ -228,6 +328,11 @@ def load(name: str) -> AssignmentSpec:
     given = data.get("given", [])
     if not isinstance(given, list) or not all(isinstance(g, str) for g in given):
         raise ConfigError(f"{path}: given must be a list of names (Class, Class.method, function)")
+    tables = {key: value for key, value in data.items() if key not in SPEC_KEYS}
+    for key, value in tables.items():
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: {key} is not a key of an assignment file (an assignment's "
+                              f"own settings go in a table, [{key}])")
     return AssignmentSpec(
         name=name, title=str(need(data, "title", str, "")), policy=policy, tasks=tuple(tasks),
         limits=limits, package=str(data.get("package", "")),
@@ -237,7 +342,35 @@ def load(name: str) -> AssignmentSpec:
         robustness_deducts=_robustness_deducts(data.get("robustness", {}), path),
         given=tuple(given),
         answer_tables=_answer_tables(data.get("answer_tables", []), path, frozenset(answers)),
+        interfaces=_interfaces(data.get("interfaces", []), path),
+        answer_keys=_answer_keys(data.get("answer_keys", {}), path, frozenset(answers)),
+        tables=tables,
     )
+
+
+def _interfaces(names: object, path: Path) -> tuple[str, ...]:
+    """The `interfaces` list: each the name of a module in INTERFACE_DIRS."""
+    known = sorted({p.stem for folder in INTERFACE_DIRS for p in folder.glob("*.py")} - {"__init__"})
+    if not isinstance(names, list) or not all(isinstance(n, str) and n in known for n in names):
+        raise ConfigError(f"{path}: interfaces must be a list of interface names (known: "
+                          f"{', '.join(known)})")
+    return tuple(names)
+
+
+def _answer_keys(table: object, path: Path, answers: frozenset[str]
+                 ) -> dict[str, dict[str, tuple[str, ...]]]:
+    """The [answer_keys.<answer>] tables: per answer, each key with a list of its other spellings."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: answer_keys must be tables, [answer_keys.<answer>]")
+    keys: dict[str, dict[str, tuple[str, ...]]] = {}
+    for answer, spellings in table.items():
+        if not (answer in answers and isinstance(spellings, dict) and all(
+                isinstance(others, list) and all(isinstance(o, str) for o in others)
+                for others in spellings.values())):
+            raise ConfigError(f"{path}: [answer_keys.{answer}] must name one of answers and give "
+                              "each key a list of its other spellings")
+        keys[answer] = {key: tuple(others) for key, others in spellings.items()}
+    return keys
 
 
 def _answer_tables(entries: object, path: Path, answers: frozenset[str]

@@ -2,11 +2,10 @@
 
 It runs the public tests of the asked tasks against the code the student has right now: the classes
 defined in the running notebook (for notebook assignments) or the package on disk, imported afresh
-(for package assignments). This runs in the student's own process, where there is nothing to
-protect, yet the tests cannot tell the difference from grading: they get the same `student` fixture,
-backed by an in-process stand-in for the sandboxed worker that answers with the worker's own
-dispatch and passes every value through the same plain-data encoding, so arrays are copies both
-ways, exactly as when grading. Only the public tests run: the result says so.
+(for package assignments). It is grading's own pytest session and scoring (`grading.runner`,
+`scoring.policy`) with one difference, the sandbox: the student's own process, where there is
+nothing to protect (`sandbox.in_process`), and which the tests cannot tell from grading's. Only the
+public tests run: the result says so.
 
     from autograder.selfcheck import check
     check("Linear")            # one task
@@ -21,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
-import io
 import linecache
 import os
 import random
@@ -34,39 +32,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 
 from autograder import config, intake
-from autograder.failures import StudentError, WorkerTimeout
-from autograder.grading.plugin import GradingPlugin
-from autograder.grading.runner import PYTEST_ARGS, PYTEST_INI
+from autograder.grading import runner
 from autograder.intake import scan
 from autograder.intake.notebook import Source
 from autograder.reports.selfcheck import check_html, check_rows, check_text
 from autograder.results import Finding, SubmissionResult, TestRecord
-from autograder.runtime import wire
-from autograder.runtime.notebook import time_limit
-from autograder.runtime.worker import Worker
-from autograder.sandbox.session import Student
+from autograder.sandbox.in_process import InProcessSandbox, InProcessWorker
 from autograder.scoring import policy
 
 NOTEBOOK_MODULE = "notebook"  # what notebook assignments' tests import (see runtime.notebook)
-
-
-class DeadlinePassed(BaseException):
-    """Raised into the student's code when a call runs too long (not an Exception, so a bare
-    `except Exception` in their code does not swallow it)."""
-
-
-@contextlib.contextmanager
-def deadline(seconds: float, what: str) -> Iterator[None]:
-    """Stop a call after `seconds` with the grader's timeout failure (main thread only: signals)."""
-    try:
-        with time_limit(seconds, DeadlinePassed):
-            yield
-    except DeadlinePassed:
-        raise WorkerTimeout(f"{what} did not finish within {seconds:g} s (an infinite loop, or very "
-                            "slow code?)") from None
 
 
 class NotebookNamespace(types.ModuleType):
@@ -93,59 +69,6 @@ def _given_code(spec: config.AssignmentSpec) -> dict[str, Any]:
     for statement in intake.given_prelude(spec):
         exec(compile(statement.source, f"<given: {spec.notebook}>", "exec"), given)
     return given
-
-
-class InProcessWorker:
-    """Answers the proxies' requests in this process, as the sandboxed worker would."""
-
-    def __init__(self, root: Path, modules: dict[str, types.ModuleType], call_seconds: float,
-                 frames_root: Path | None = None) -> None:
-        self.worker = Worker(str(frames_root or root), -1, -1)
-        self.modules = modules
-        self.call_seconds = call_seconds
-        self.offered = wire.OfferedFunctions()
-
-    def request(self, what: str, op: str, timeout: float | None = None, **fields: Any) -> Any:
-        """Decode the request as the worker would, run it, and encode the answer as it would; a
-        grader function arrives as itself (this process is the grader's)."""
-        tree, buffers = wire.encode({"op": op, **fields}, self.offered.offer)
-        request = wire.decode(tree, buffers, self.worker.handles.get,
-                              lambda callback: self.offered.get(callback.id))
-        try:
-            with deadline(timeout or self.call_seconds, what):
-                answer = self._dispatch(request)
-                tree, buffers = wire.encode(answer, self.worker.handles.add)
-        except (WorkerTimeout, KeyboardInterrupt):
-            raise
-        except BaseException as exc:  # the student's exceptions, SystemExit included
-            error = self.worker.describe(exc)
-            raise StudentError(what, error["type"], error["message"], error["frames"]) from None
-        return wire.decode(tree, buffers, lambda handle: handle)
-
-    def _dispatch(self, request: dict[str, Any]) -> Any:
-        if request["op"] == "import" and request["module"] in self.modules:
-            return self.modules[request["module"]]
-        return self.worker.dispatch(request)
-
-
-@dataclass(frozen=True)
-class InProcessIsolation:
-    description: str = "none: a self-check in the student's own process"
-
-
-class InProcessSandbox:
-    """What the grading plugin needs of a sandbox: a `Student` per task, here all in-process."""
-
-    isolation = InProcessIsolation()
-
-    def __init__(self, worker: InProcessWorker) -> None:
-        self.worker = worker
-
-    def student_for(self, task: str) -> Student:
-        return Student(self.worker)  # type: ignore[arg-type]  # the same interface, in-process
-
-    def close(self) -> None:
-        """Nothing to stop: no process was started."""
 
 
 @dataclass(frozen=True)
@@ -175,27 +98,6 @@ def _notebook_globals() -> dict[str, Any] | None:
     return namespace if "get_ipython" in namespace else None
 
 
-def choose_assignment(tasks: tuple[str, ...], assignment: str | None, root: Path,
-                      in_notebook: bool) -> config.AssignmentSpec:
-    """The assignment meant: the one named, else the one whose tasks and kind fit where we are."""
-    if assignment:
-        spec = config.load(assignment)
-    else:
-        specs = [config.load(name) for name in config.available()]
-        fits = [s for s in specs if set(tasks) <= {t.name for t in s.tasks}
-                and (s.notebook and in_notebook or s.package and (root / s.package).is_dir())]
-        if len(fits) != 1:
-            raise config.ConfigError(
-                f"cannot tell which assignment to check{' for ' + ', '.join(tasks) if tasks else ''}"
-                f"; name it: check(..., assignment=...) with one of {', '.join(config.available())}")
-        spec = fits[0]
-    unknown = set(tasks) - {t.name for t in spec.tasks}
-    if unknown:
-        raise config.ConfigError(f"{spec.name} has no task {', '.join(sorted(unknown))}; its tasks: "
-                                 + ", ".join(t.name for t in spec.tasks))
-    return spec
-
-
 def _fresh_package(root: Path, package: str) -> None:
     """Import the package from `root`, and its files as they are on disk now."""
     if str(root) not in sys.path:
@@ -219,14 +121,9 @@ def _own_random_state() -> Iterator[None]:
 def run_public_tests(spec: config.AssignmentSpec, worker: InProcessWorker,
                      tasks: frozenset[str]) -> list[TestRecord]:
     """The assignment's public tests of `tasks` (all when empty) against the in-process worker."""
-    plugin = GradingPlugin(InProcessSandbox(worker), [t.name for t in spec.tasks],  # type: ignore[arg-type]
-                           spec.test_dirs["public"], tasks, spec.robustness_deducts)
-    args = [str(spec.test_dirs["public"]), *PYTEST_ARGS, "--rootdir", str(spec.directory),
-            "-c", str(PYTEST_INI)]
-    output = io.StringIO()
-    with _own_random_state(), contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
-        pytest.main(args, plugins=[plugin])
-    return list(plugin.records.values())
+    with _own_random_state():
+        run = runner.run_tests(spec, InProcessSandbox(worker), [spec.test_dirs["public"]], tasks)
+    return run.records
 
 
 def check(*tasks: str, assignment: str | None = None, path: str | os.PathLike[str] | None = None
@@ -238,7 +135,7 @@ def check(*tasks: str, assignment: str | None = None, path: str | os.PathLike[st
     """
     root = Path(path or os.getcwd()).resolve()
     namespace = _notebook_globals()
-    spec = choose_assignment(tasks, assignment, root, namespace is not None)
+    spec = config.choose(assignment, root, tasks, defined=namespace)
     modules: dict[str, types.ModuleType] = {}
     frames_root = root
     if spec.notebook:
@@ -250,11 +147,9 @@ def check(*tasks: str, assignment: str | None = None, path: str | os.PathLike[st
     else:
         _fresh_package(root, spec.package)
     worker = InProcessWorker(root, modules, spec.limits.call_seconds, frames_root)
-    records = run_public_tests(spec, worker, frozenset(tasks))
-    scored = policy.score_tasks(spec, records)
-    raw = round(sum(t.points for t in scored), 2)
-    result = SubmissionResult(student="self-check", assignment=spec.name, tasks=scored, raw=raw,
-                              multiplier=1.0, final=raw,
+    score = policy.score(policy.score_tasks(spec, run_public_tests(spec, worker, frozenset(tasks))))
+    result = SubmissionResult(student="self-check", assignment=spec.name, tasks=score.tasks,
+                              raw=score.raw, multiplier=score.multiplier, final=score.final,
                               isolation=InProcessSandbox.isolation.description,
                               findings=library_uses(spec, root, namespace))
     return CheckReport(result, frozenset(tasks))

@@ -87,6 +87,15 @@ def graded_samples(tmp_path_factory: pytest.TempPathFactory) -> AllGradedSamples
     return AllGradedSamples(tmp_path_factory)
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m "not slow"` deselects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `slow` every test that reads the graded samples: it waits for whole batches, and a
+    marker added here cannot be forgotten on a new test."""
+    for item in items:
+        if "graded_samples" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Say loudly when the browser tests of the report pages did not run (no Chromium here)."""
     skipped = [report for report in terminalreporter.stats.get("skipped", [])

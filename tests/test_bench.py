@@ -1,10 +1,10 @@
 """`make bench` cannot rot: its quickest run fills every figure with sane numbers.
 
 Speed itself is never asserted (the machine is shared; `make bench` reports ratios instead). The
-run grades the autodiff reference twice with `-j 1` (figures 1 and 3), runs a twentieth of the
-course's suite and times each layer a few times: 2 minutes at a load average of 8 on the shared
-2-core machine, about 35 s of CPU, so under a minute when idle. It stays in the default suite rather
-than behind a marker: a bench nobody runs rots.
+run grades the autodiff reference with `-j 1` (figures 1 and 3) and once per isolation mode
+(figure 6), runs a twentieth of the course's suite and times each layer a few times: 2 minutes at a
+load average of 8 on the shared 2-core machine. It stays in `make test`; only `make test-fast`
+leaves it out: a bench nobody runs rots.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 
 from autograder import config
+
+pytestmark = pytest.mark.slow
 
 LAYERS = {"Linear", "Conv2d", "MaxPool", "ConvTranspose", "MLP epoch"}
 

@@ -29,7 +29,7 @@ from test_course_notebook_tests import (
 
 from autograder import config
 from autograder.build.samples import load_samples
-from autograder.checks.keras_parity import trained_pooling_classifier
+from autograder.interfaces.keras_parity import trained_pooling_classifier
 
 ASSIGNMENT = "ownpackage"
 SPEC = config.load(ASSIGNMENT)

@@ -17,7 +17,6 @@ and never checked) and none of a layer on its own: Exercise 1 is mapped to no co
 
 from __future__ import annotations
 
-import tomllib
 from typing import Any
 
 import numpy as np
@@ -32,9 +31,10 @@ from course_parity import (
 from autograder import config
 from autograder.build.samples import load_samples
 from autograder.datasets import load_mnist
+from autograder.interfaces.sgd_layers import MinibatchProtocol
 
 SPEC = config.load("seminar")
-PROTOCOL = tomllib.loads((SPEC.directory / "assignment.toml").read_text())["training"]
+PROTOCOL = SPEC.table("training", MinibatchProtocol)
 SEED_EPOCHS, SEED_BATCH = 15, 32  # the seminar's training cell
 
 
@@ -57,8 +57,8 @@ def training_run(notebook: dict[str, Any]) -> None:
     np.random.seed(0)
     images, labels = load_mnist("test")
     x = images.reshape(len(images), -1) / np.float32(256)
-    x_train, y_train = x[:PROTOCOL["train_images"]], labels[:PROTOCOL["train_images"]]
-    x_val, y_val = x[-PROTOCOL["validation_images"]:], labels[-PROTOCOL["validation_images"]:]
+    x_train, y_train = x[:PROTOCOL.train_images], labels[:PROTOCOL.train_images]
+    x_val, y_val = x[-PROTOCOL.validation_images:], labels[-PROTOCOL.validation_images:]
     model = seminar_network(notebook)
     for _ in range(SEED_EPOCHS):
         for x_batch, y_batch in notebook["iterate_minibatches"](x_train, y_train,
@@ -66,8 +66,8 @@ def training_run(notebook: dict[str, Any]) -> None:
                                                                 shuffle=True):
             model.backward(x_batch, y_batch)
     accuracy = float(np.mean(model.predict(x_val) == y_val))
-    if not accuracy >= PROTOCOL["threshold"]:
-        raise AssertionError(f"validation accuracy {accuracy:.4f} < {PROTOCOL['threshold']}")
+    if not accuracy >= PROTOCOL.threshold:
+        raise AssertionError(f"validation accuracy {accuracy:.4f} < {PROTOCOL.threshold}")
 
 
 COURSE_CHECKS = {"forward assert": forward_assert, "training run": training_run}

@@ -175,6 +175,7 @@ def gradebook(out: Path) -> dict[str, dict[str, str]]:
     return {row["student"]: row for row in csv.DictReader(io.StringIO((out / "gradebook.csv").read_text()))}
 
 
+@pytest.mark.slow
 def test_with_no_deadlines_nobody_is_penalised_and_the_gradebook_and_page_say_so(undated):
     report, out = undated
     assert not report.deadlines.is_set
@@ -188,6 +189,7 @@ def test_with_no_deadlines_nobody_is_penalised_and_the_gradebook_and_page_say_so
     assert 'id="all-past-deadline"' not in page
 
 
+@pytest.mark.slow
 def test_other_deadlines_report_the_batch_again_without_grading_it_again(undated, submissions,
                                                                          tmp_path, capsys):
     """All past (another term's deadlines): every final 0 and a loud warning in the terminal and

@@ -238,6 +238,7 @@ SCRIPT_NAME = f"<script>{MARK}</script>"
 IMAGE_NAME = f'<img src=x onerror="{MARK}">'
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason=f"{BROWSER_SKIP}: no chromium on PATH")
 def test_html_pages_show_hostile_names_and_messages_as_text_in_chromium(tmp_path: Path) -> None:
     spec = config.load("autodiff")
@@ -273,6 +274,7 @@ def zipped(folder: Path, target: Path) -> None:
         archive.writestr(link, "modules/layers.py")
 
 
+@pytest.mark.slow
 @pytest.mark.sandbox
 def test_a_graded_batch_with_hostile_names_writes_outputs_that_stay_well_formed(tmp_path, capsys,
                                                                                monkeypatch) -> None:

@@ -29,7 +29,7 @@ from autograder.grading.batch import grade_folder
 from autograder.runtime.zygote import SHARED_TMP_FOLDERS
 from autograder.sandbox import isolation
 
-pytestmark = pytest.mark.sandbox
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
 SPEC = config.load("autodiff")
 ANCHOR = "        return special.expit(input)\n"

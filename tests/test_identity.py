@@ -307,6 +307,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[BatchReport, Path,
     return report, folder, out
 
 
+@pytest.mark.slow
 def test_every_identity_gets_exactly_one_result_holding_its_own_score(graded):
     report, _, _ = graded
     assert [r.student for r in report.results] == sorted(CLASS)
@@ -316,6 +317,7 @@ def test_every_identity_gets_exactly_one_result_holding_its_own_score(graded):
     assert not wrong, wrong
 
 
+@pytest.mark.slow
 def test_every_identity_has_its_own_folder_and_feedback_naming_it_with_its_score(graded):
     report, _, out = graded
     folders = {files.safe_name(r.student): r for r in report.results}
@@ -329,6 +331,7 @@ def test_every_identity_has_its_own_folder_and_feedback_naming_it_with_its_score
         assert json.loads((out / folder / "results.json").read_text())["score"] == result.final
 
 
+@pytest.mark.slow
 def test_the_gradebook_and_the_lms_files_have_one_row_per_identity(graded):
     _, _, out = graded
     gradebook = list(csv.DictReader(io.StringIO((out / "gradebook.csv").read_text())))
@@ -341,6 +344,7 @@ def test_the_gradebook_and_the_lms_files_have_one_row_per_identity(graded):
         assert sorted(row[column] for row in rows) == plain  # exactly the identity, never altered
 
 
+@pytest.mark.slow
 def test_conflicts_are_graded_once_reported_and_told_to_the_student(graded):
     report, _, out = graded
     assert [(c.student, c.graded) for c in report.conflicts] == [
@@ -351,6 +355,7 @@ def test_conflicts_are_graded_once_reported_and_told_to_the_student(graded):
     assert any("alice.zip was graded" in note for note in alice.intake_messages)
 
 
+@pytest.mark.slow
 def test_a_malformed_manifest_row_is_reported_and_everyone_still_graded(graded):
     report, _, out = graded
     assert [(p.line, p.lateness_unknown) for p in report.manifest_problems] == [
@@ -363,6 +368,7 @@ def test_a_malformed_manifest_row_is_reported_and_everyone_still_graded(graded):
     assert 'id="manifest-problems"' in page and "no submission is named sidorov" in page
 
 
+@pytest.mark.slow
 def test_a_second_run_reuses_every_stored_result_even_with_a_student_added(graded, tmp_path):
     report, folder, out = graded
     folder_copy, out_copy = tmp_path / "submissions", tmp_path / "grades"
@@ -380,6 +386,7 @@ def test_a_second_run_reuses_every_stored_result_even_with_a_student_added(grade
         == len(CLASS) + 1
 
 
+@pytest.mark.slow
 def test_autograder_grade_prints_every_conflict_and_bad_manifest_row(graded, tmp_path, capsys):
     """The command an instructor runs says what the page lists (from stored results: no re-grade)."""
     report, folder, out = graded

@@ -1,4 +1,5 @@
-"""Import rules read from the source: the worker runtime stays small, and nothing unpickles."""
+"""Import rules read from the source: the worker runtime stays small, each assignment's tests use
+only the interfaces its spec names, and nothing unpickles."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from pathlib import Path
 import pytest
 
 import autograder
+from autograder import config
 
 PACKAGE_ROOT = Path(autograder.__file__).parent
 RUNTIME = PACKAGE_ROOT / "runtime"
+INTERFACES = PACKAGE_ROOT / "interfaces"
+PROBES = RUNTIME / "probes"
 PICKLE_FAMILY = {"pickle", "_pickle", "cPickle", "marshal", "shelve", "dill", "cloudpickle",
                  "joblib"}
 
@@ -63,17 +67,15 @@ def runtime_import_allowed(name: str) -> bool:
         return True
     if top in ("numpy", "pyseccomp"):  # what the worker's site folder holds (sandbox.isolation)
         return True
-    if name in ("autograder", "autograder.runtime") or name.startswith("autograder.runtime."):
-        return True
-    return name == "modules" or name.startswith("modules.")  # the student's own package
+    return name in ("autograder", "autograder.runtime") or name.startswith("autograder.runtime.")
 
 
 def test_the_runtime_has_modules_to_check():
-    names = {p.name for p in python_files(RUNTIME)}
-    assert {"wire.py", "worker.py", "probes.py"} <= names
+    names = {p.relative_to(RUNTIME).as_posix() for p in python_files(RUNTIME)}
+    assert {"wire.py", "worker.py", "probes/__init__.py", "probes/jacobian.py"} <= names
 
 
-@pytest.mark.parametrize("path", python_files(RUNTIME), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", python_files(RUNTIME), ids=lambda p: p.relative_to(RUNTIME).as_posix())
 def test_runtime_modules_import_only_the_standard_library_numpy_pyseccomp_and_the_runtime(path):
     bad = [f"{path.name}:{line} imports {name}" for line, name in file_imports(path)
            if not runtime_import_allowed(name)]
@@ -83,10 +85,43 @@ def test_runtime_modules_import_only_the_standard_library_numpy_pyseccomp_and_th
 @pytest.mark.parametrize(
     "name",
     ["torch", "torch.nn", "autograder.sandbox", "autograder.grading.plugin", "autograder.checks",
-     "autograder.failures", "autograder.assignments", "scipy", "rich"],
+     "autograder.interfaces", "autograder.failures", "autograder.assignments", "scipy", "rich",
+     "modules.base"],
 )
 def test_the_runtime_rule_refuses_the_grader_and_heavy_libraries(name):
     assert not runtime_import_allowed(name)
+
+
+def interface_modules(root: Path) -> set[str]:
+    return {p.stem for p in root.glob("*.py")} - {"__init__"}
+
+
+def interfaces_imported(path: Path) -> set[str]:
+    """The interfaces (modules of autograder.interfaces or autograder.runtime.probes) a file uses."""
+    prefixes = ("autograder.interfaces.", "autograder.runtime.probes.")
+    return {name.removeprefix(prefix).partition(".")[0] for _, name in file_imports(path)
+            for prefix in prefixes if name.startswith(prefix)} & (
+        interface_modules(INTERFACES) | interface_modules(PROBES))
+
+
+@pytest.mark.parametrize("assignment", config.available())
+def test_an_assignments_tests_use_only_the_interfaces_its_spec_names(assignment):
+    spec = config.load(assignment)
+    used = {(path.name, interface) for path in python_files(spec.directory)
+            for interface in interfaces_imported(path)}
+    assert {interface for _, interface in used} <= set(spec.interfaces), (
+        f"{assignment}'s tests use interfaces its assignment.toml does not name: "
+        f"{sorted(u for u in used if u[1] not in spec.interfaces)}")
+
+
+def test_every_interface_is_named_by_an_assignment_and_none_is_core():
+    named = {interface for name in config.available() for interface in config.load(name).interfaces}
+    assert interface_modules(INTERFACES) | interface_modules(PROBES) <= named
+    core = [f"{path.relative_to(PACKAGE_ROOT)}:{line} imports {name}"
+            for root in ("checks", "sandbox", "grading", "scoring", "reports", "intake")
+            for path in python_files(PACKAGE_ROOT / root)
+            for line, name in file_imports(path) if name.startswith("autograder.interfaces")]
+    assert not core, "the core must not depend on one assignment's interface:\n" + "\n".join(core)
 
 
 def test_the_import_scanner_sees_every_kind_of_import():

@@ -20,7 +20,8 @@ from autograder import config
 from autograder.grading.batch import grade_folder
 from autograder.results import SubmissionResult
 
-pytestmark = pytest.mark.sandbox  # graded in both isolation modes (make test forces the fallback)
+pytestmark = [pytest.mark.sandbox,  # graded in both isolation modes (make test forces the fallback)
+              pytest.mark.slow]
 ASSIGNMENT = "lecture"
 SPEC = config.load(ASSIGNMENT)
 FULL = sum(task.points for task in SPEC.tasks)

@@ -3,8 +3,6 @@ from kinks, random-slope statistics, and the worker-side training loop of the se
 
 from __future__ import annotations
 
-import tomllib
-
 import nbformat
 import numpy as np
 import pytest
@@ -12,13 +10,12 @@ import pytest
 from autograder import config
 from autograder.checks import answers
 from autograder.checks.layer_parity import away_from
-from autograder.checks.random_slopes import check_random_slopes
 from autograder.failures import CheckFailed, StudentError
-from autograder.runtime import layer_probes
+from autograder.interfaces.random_slopes import check_random_slopes
+from autograder.runtime.probes import sgd_layers
 
 TOLERANCE = answers.HandTolerance(atol=0.002, rtol=0.01)
-LECTURE_KEYS = tomllib.loads((config.ASSIGNMENTS_DIR / "lecture" / "assignment.toml").read_text())[
-    "answer_keys"]
+LECTURE_KEYS = config.load("lecture").answer_keys
 
 
 class Missing:
@@ -187,8 +184,8 @@ def test_the_worker_training_loop_follows_the_seeds_iterate_minibatches():
     """Every epoch reseeds and shuffles the same way; the last incomplete batch is dropped."""
     model = RecordingModel()
     targets = np.arange(10)
-    losses = layer_probes.minibatch_training(model, np.zeros((10, 2)), targets, batch_size=3,
-                                             epochs=2, seed=1234)
+    losses = sgd_layers.minibatch_training(model, np.zeros((10, 2)), targets, batch_size=3,
+                                           epochs=2, seed=1234)
     indices = np.arange(10).astype(np.int32)
     np.random.seed(1234)
     np.random.shuffle(indices)

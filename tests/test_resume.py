@@ -59,6 +59,7 @@ def assert_same_class_files(out: Path, expected: Path) -> None:
     assert not list(out.rglob(".*.tmp*")) and not list(out.rglob(".result.json.*"))
 
 
+@pytest.mark.slow
 def test_a_batch_killed_half_way_resumes_and_writes_the_same_gradebook(submissions, uninterrupted,
                                                                        tmp_path):
     out = tmp_path / "grades"
@@ -81,6 +82,7 @@ def test_a_batch_killed_half_way_resumes_and_writes_the_same_gradebook(submissio
     assert_same_class_files(out, uninterrupted)
 
 
+@pytest.mark.slow
 def test_two_graders_on_one_folder_at_once_write_the_same_complete_output(submissions,
                                                                           uninterrupted, tmp_path):
     out = tmp_path / "grades"
@@ -97,6 +99,7 @@ def test_two_graders_on_one_folder_at_once_write_the_same_complete_output(submis
         assert (folder / "feedback.html").stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_a_changed_submission_is_graded_again_and_an_unchanged_one_is_not(submissions,
                                                                           uninterrupted, tmp_path):
     folder = tmp_path / "submissions"
@@ -137,6 +140,7 @@ def test_the_grader_hash_changes_with_a_template_notebook_whose_given_code_gradi
     assert resume.grader_hash(kit) != before
 
 
+@pytest.mark.slow
 def test_a_stored_result_reads_back_equal_to_the_graded_one(uninterrupted):
     for path in uninterrupted.glob(f"*/{resume.RESULT_FILE}"):
         stored = json.loads(path.read_text())

@@ -318,8 +318,9 @@ def test_more_code_than_the_scan_reads_is_a_finding_and_the_smaller_files_are_st
 def test_a_submission_intake_cannot_read_has_no_finding(tmp_path) -> None:
     (tmp_path / "not-a-zip.zip").write_text("hello")
     for path, spec in ((tmp_path / "not-a-zip.zip", AUTODIFF), (tmp_path, SEMINAR)):
-        result, internal = grade_submission(path, spec, student="s")
-        assert result.findings == () and result.intake_messages and not internal
+        graded = grade_submission(path, spec, student="s")
+        assert graded.result.findings == () and graded.result.intake_messages
+        assert not graded.internal_errors
 
 
 def defined_names(spec: config.AssignmentSpec) -> set[str]:
@@ -380,8 +381,8 @@ def test_findings_reach_the_feedback_the_flags_and_the_gradebook() -> None:
 @pytest.mark.sandbox
 def test_a_graded_submission_carries_its_findings_into_its_files(tmp_path) -> None:
     path, _ = hostile(tmp_path, "patch-builtins")
-    result, internal = grade_submission(path, AUTODIFF, student="patcher",
-                                        only_tasks=frozenset({"Activations"}))
+    graded = grade_submission(path, AUTODIFF, student="patcher", only_tasks=frozenset({"Activations"}))
+    result, internal = graded.result, graded.internal_errors
     assert not internal
     assert [(f.kind, f.task) for f in result.findings] == [("monkeypatch", "Activations")] * 2
     files.write_submission(tmp_path / "out", AUTODIFF, result, internal)

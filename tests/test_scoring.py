@@ -10,7 +10,7 @@ import pytest
 
 from autograder import config
 from autograder.grading import plugin
-from autograder.results import TestRecord
+from autograder.results import SpeedCheck, TaskResult, TestRecord
 from autograder.scoring import policy
 
 SPEC = config.load("autodiff")
@@ -68,6 +68,26 @@ def test_unknown_submission_time_is_not_penalised() -> None:
 def test_no_deadlines_no_penalty_however_late() -> None:
     assert policy.late_multiplier(config.Deadlines(), datetime(2099, 1, 1, tzinfo=MSK),
                                   SPEC.late_base) == 1.0
+
+
+def test_a_score_takes_the_speed_deductions_off_sums_them_to_raw_and_applies_the_multiplier() -> None:
+    tasks = (TaskResult("Linear", 2.0, 2.0, ()), TaskResult("Dropout", 1.5, 1.5, ()))
+    score = policy.score(tasks, (SpeedCheck("Linear", 25.0, 20.0, 3, 0.5),), 0.85)
+    assert [(t.name, t.points) for t in score.tasks] == [("Linear", 1.5), ("Dropout", 1.5)]
+    assert (score.raw, score.multiplier, score.final) == (3.0, 0.85, 2.55)
+    assert (policy.score(tasks).raw, policy.score(tasks).final) == (3.5, 3.5)  # graded: no penalty
+
+
+def test_a_stored_result_is_reported_on_its_own_raw_score() -> None:
+    """Its tasks carry their deductions already: reporting it again never takes them twice."""
+    stored = (TaskResult("Linear", 1.5, 2.0, ()),)
+    again = policy.score(stored, (), 0.5, raw=1.5)
+    assert (again.tasks, again.raw, again.final) == (stored, 1.5, 0.75)
+
+
+def test_each_task_carries_its_worker_time_to_four_digits() -> None:
+    scored = policy.score_tasks(SPEC, records("Linear", ["passed"]), {"Linear": 0.123456})
+    assert {t.name: t.worker_seconds for t in scored if t.worker_seconds} == {"Linear": 0.1235}
 
 
 def test_points_of_the_course_add_up_to_ten() -> None:

@@ -4,7 +4,9 @@ says that only they ran."""
 
 from __future__ import annotations
 
+import ast
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -18,16 +20,12 @@ from nbclient import NotebookClient
 from autograder import config
 from autograder.build.samples import write_samples
 from autograder.failures import StudentError, WorkerTimeout
+from autograder.grading import runner
 from autograder.intake.notebook import notebook_statements
 from autograder.reports.selfcheck import PUBLIC_ONLY
-from autograder.sandbox.session import Student
-from autograder.selfcheck import (
-    InProcessWorker,
-    NotebookNamespace,
-    _given_code,
-    checker,
-    choose_assignment,
-)
+from autograder.sandbox.contract import SandboxContract, Student
+from autograder.sandbox.in_process import InProcessSandbox, InProcessWorker
+from autograder.selfcheck import NotebookNamespace, _given_code, check, checker
 
 STUDENT_CODE = textwrap.dedent("""
     import numpy as np
@@ -57,7 +55,7 @@ def student(tmp_path: Path) -> Student:
     (tmp_path / "modules" / "scale.py").write_text(STUDENT_CODE)
     sys.path.insert(0, str(tmp_path))
     try:
-        yield Student(InProcessWorker(tmp_path, {}, call_seconds=0.5))  # type: ignore[arg-type]
+        yield Student(InProcessWorker(tmp_path, {}, call_seconds=0.5))
     finally:
         sys.path.remove(str(tmp_path))
         for name in [n for n in sys.modules if n == "modules" or n.startswith("modules.")]:
@@ -106,13 +104,53 @@ def test_a_given_class_the_notebook_names_differently_comes_from_the_kits_copy()
 
 def test_the_assignment_is_chosen_by_task_and_by_where_the_code_is(tmp_path: Path) -> None:
     (tmp_path / "modules").mkdir()
-    assert choose_assignment(("Dropout",), None, tmp_path, in_notebook=False).name == "autodiff"
+    assert config.choose(None, tmp_path, ("Dropout",)).name == "autodiff"
     with pytest.raises(config.ConfigError, match="has no task Dense"):
-        choose_assignment(("Dense",), "autodiff", tmp_path, in_notebook=False)
+        config.choose("autodiff", tmp_path, ("Dense",))
     with pytest.raises(config.ConfigError, match="cannot tell which assignment"):
-        choose_assignment(("Dropout",), None, tmp_path / "elsewhere", in_notebook=False)
+        config.choose(None, tmp_path / "elsewhere", ("Dropout",))
     with pytest.raises(config.ConfigError, match="no assignment named"):
         checker("no-such-assignment")
+
+
+@pytest.mark.parametrize("name", config.available())
+def test_every_assignments_student_folder_and_notebook_tell_which_assignment_they_are(name) -> None:
+    """All notebook assignments hand in `notebook.ipynb` (the autodiff folder has one too, beside
+    `modules/`): the names a notebook defines tell them apart, on disk and in a running kernel."""
+    spec = config.load(name)
+    assert config.guess(spec.student_dir).name == name
+    if spec.notebook:
+        assert config.guess(spec.student_dir / spec.notebook).name == name
+        kernel = {name for statement in notebook_statements(
+            (spec.student_dir / spec.notebook).read_bytes(), spec.notebook, spec.answers, [])
+            for name in top_level_names(statement.source)}
+        assert config.guess(Path("/nonexistent"), defined=kernel).name == name
+
+
+def top_level_names(source: str) -> set[str]:
+    """The names a statement binds in a kernel's namespace, as Python reads them."""
+    names = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {target.id for target in node.targets if isinstance(target, ast.Name)}
+    return names
+
+
+def test_both_sandboxes_keep_the_sandbox_contract_and_the_kit_has_one_pytest_session(tmp_path) -> None:
+    """Self-check and grading differ only in the sandbox they pass to `runner.run_tests`, the one
+    place the kit calls `pytest.main` (the sandboxed `Sandbox` is checked in test_worker.py)."""
+    assert isinstance(InProcessSandbox(InProcessWorker(tmp_path, {}, call_seconds=1.0)), SandboxContract)
+    callers = []
+    for path in sorted((config.REPO_ROOT / "autograder").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        for function in ast.walk(tree):
+            if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                callers += [(path.name, function.name) for node in ast.walk(function)
+                            if isinstance(node, ast.Attribute) and node.attr == "main"
+                            and isinstance(node.value, ast.Name) and node.value.id == "pytest"]
+    assert callers == [("runner.py", runner.run_tests.__name__)]
 
 
 # ---- as students run it --------------------------------------------------------------------------
@@ -138,6 +176,27 @@ def test_check_in_a_script_shows_the_broken_task_and_says_only_public_tests_ran(
                for line in lines), run.stdout
     assert any(line.startswith("Dropout") and "4 / 4" in line for line in lines), run.stdout
     assert PUBLIC_ONLY in run.stdout and "all tests passed" not in run.stdout
+
+
+@pytest.mark.sandbox
+def test_the_self_check_scores_what_grading_with_the_public_tests_scores(samples) -> None:
+    folder, tasks = samples / "raises-in-linear", frozenset({"Linear", "Dropout"})
+    try:
+        mine = check(*tasks, path=folder).result
+    finally:
+        sys.path.remove(str(folder))
+        for name in [n for n in sys.modules if n == "modules" or n.startswith("modules.")]:
+            del sys.modules[name]
+    spec = config.load("autodiff")
+    graded = runner.grade_submission(folder, spec, student="self-check",
+                                     test_dirs=[spec.test_dirs["public"]], only_tasks=tasks).result
+
+    def outcomes(result):
+        return [(t.name, t.points, [(r.name, r.outcome) for r in t.tests]) for t in result.tasks]
+
+    assert outcomes(mine) == outcomes(graded)
+    assert (mine.raw, mine.multiplier, mine.final) == (graded.raw, graded.multiplier, graded.final) == (
+        1.0, 1.0, 1.0)
 
 
 def test_public_tests_passing_is_never_reported_as_all_tests_passing(samples) -> None:
@@ -193,6 +252,17 @@ def test_check_in_a_notebook_tests_the_classes_defined_in_it_right_now(tmp_path)
     assert "to fix: ReLU" in second["text/plain"] and "negative values" in second["text/plain"]
     assert "to fix: ReLU" in third["text/plain"]  # torch works here; the grader has none
     assert "this will score 0 when graded" in third["text/plain"]
+
+
+def test_autograder_check_dot_in_the_folder_holding_modules_checks_the_autodiff_package(tmp_path) -> None:
+    """The README's command, in the autodiff student folder (which holds a notebook too)."""
+    folder = tmp_path / "hw1"
+    shutil.copytree(config.load("autodiff").student_dir, folder)
+    run = subprocess.run([sys.executable, "-m", "autograder.cli", "check", ".", "--task", "Dropout"],
+                         cwd=folder, capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "PYTHONPATH": str(config.REPO_ROOT)})
+    assert run.returncode == 1 and not run.stderr, run.stdout + run.stderr  # the stubs fail
+    assert "0 of 4 public tests passed; to fix: Dropout." in " ".join(run.stdout.split()), run.stdout
 
 
 def test_autograder_check_grades_a_notebook_file_from_the_shell(tmp_path) -> None:

@@ -18,6 +18,7 @@ from autograder.grading import speed
 from autograder.grading.runner import grade_submission
 from autograder.reports import feedback, files, terminal
 from autograder.results import SpeedCheck, TaskResult, TestRecord
+from autograder.scoring import policy
 
 AUTODIFF = config.load("autodiff")
 SETTINGS = SpeedSpec(flag_ratio=10.0, deduct_ratio=20.0, deduct_fraction=0.5,
@@ -78,14 +79,14 @@ def test_beyond_the_deduct_ratio_a_task_loses_exactly_its_configured_share() -> 
     tasks = (task(seconds=30.0), task("Dropout", seconds=1.0, points=1.0, max_points=1.0))
     checks = speed.find_slow(SPEC, tasks, ROOT, Reference(Linear=1.0, Dropout=1.0), Retimings(25.0, 40.0))
     assert checks == (SpeedCheck("Linear", 25.0, 20.0, 3, 1.0),)
-    assert [(t.name, t.points) for t in speed.deducted(tasks, checks)] == [("Linear", 1.0),
-                                                                         ("Dropout", 1.0)]
+    assert [(t.name, t.points) for t in policy.score(tasks, checks).tasks] == [("Linear", 1.0),
+                                                                             ("Dropout", 1.0)]
 
 
 def test_a_deduction_never_takes_more_than_the_task_earned() -> None:
     partial = task(seconds=50.0, points=0.3)
     checks = speed.find_slow(SPEC, (partial,), ROOT, Reference(Linear=1.0), Retimings(50.0, 50.0))
-    assert checks[0].deducted == 0.3 and speed.deducted((partial,), checks)[0].points == 0.0
+    assert checks[0].deducted == 0.3 and policy.score((partial,), checks).tasks[0].points == 0.0
 
 
 def test_without_a_deduct_ratio_even_very_slow_code_keeps_its_points() -> None:
@@ -193,14 +194,15 @@ def graded(tmp_path_factory: pytest.TempPathFactory):
     layers.write_text(layers.read_text().replace(FAST_LINEAR, SLOW_LINEAR))
     runs = [grade_submission(path, DOCKING, student=name, only_tasks=TASKS)
             for name, path in (("slow", slow), ("slow-again", slow), ("reference", AUTODIFF.solution_dir))]
-    assert not any(internal for _, internal in runs), runs
-    return [result for result, _ in runs]
+    assert not any(run.internal_errors for run in runs), runs
+    return [run.result for run in runs]
 
 
 def points(result) -> dict[str, float]:
     return {t.name: t.points for t in result.tasks if t.tests}
 
 
+@pytest.mark.slow
 @pytest.mark.sandbox
 def test_slow_code_is_flagged_and_loses_exactly_the_configured_points(graded) -> None:
     slow = graded[0]
@@ -211,23 +213,27 @@ def test_slow_code_is_flagged_and_loses_exactly_the_configured_points(graded) ->
     assert linear.worker_seconds >= 3 * next(t for t in graded[2].tasks if t.name == "Linear").worker_seconds
 
 
+@pytest.mark.slow
 @pytest.mark.sandbox
 def test_the_same_slow_submission_graded_twice_gets_the_same_score(graded) -> None:
     first, again = graded[0], graded[1]
     assert (points(again), again.raw, again.slow) == (points(first), first.raw, first.slow)
 
 
+@pytest.mark.slow
 @pytest.mark.sandbox
 def test_the_reference_is_never_flagged(graded) -> None:
     assert graded[2].slow == () and points(graded[2]) == {"Linear": 1.0, "Dropout": 1.0}
 
 
+@pytest.mark.slow
 @pytest.mark.sandbox
 def test_the_reference_was_timed_once_for_the_three_gradings(graded) -> None:
     keys = [key for key in speed._reference_times if key[0] == "autodiff" and key[2] == "Linear"]
     assert len(keys) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.sandbox
 def test_the_slow_task_says_so_in_the_feedback_and_the_gradebook(graded, tmp_path) -> None:
     slow = graded[0]

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from autograder.checks.known_good import softmax_crossentropy_step
-from autograder.checks.sgd_linear import check_activation_pass, check_linear_step
 from autograder.checks.training import held_out_report, held_out_split
 from autograder.failures import CheckFailed
-from autograder.runtime.layer_probes import logits_training
+from autograder.interfaces.sgd_linear import check_activation_pass, check_linear_step
+from autograder.runtime.probes.sgd_linear import logits_training
 
 HINTS = dict.fromkeys(("forward", "backward", "grad_W", "grad_b", "step"), "a hint")
 

@@ -14,10 +14,11 @@ from sandbox_helpers import FOLDER_FUNCTIONS, open_sandbox, write_package
 from autograder.failures import StudentError, WorkerCrashed, WorkerProtocolError, WorkerTimeout
 from autograder.runtime.wire import GraderFunction
 from autograder.sandbox import isolation
+from autograder.sandbox.contract import SandboxContract
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.proxy import RemoteObject
 from autograder.sandbox.session import Sandbox
-from autograder.sandbox.worker_process import Zygotes
+from autograder.sandbox.zygote_pool import Zygotes
 
 pytestmark = pytest.mark.sandbox
 
@@ -545,6 +546,11 @@ def test_a_worker_process_answers_directly_and_closes_cleanly(code_root):
     assert not worker.zygote.alive
     assert not Path(worker.zygote.scratch.name).exists()
     assert not zygotes.spool.exists()
+
+
+def test_the_sandboxed_sandbox_keeps_the_sandbox_contract(shared_sandbox):
+    """The grading plugin takes any SandboxContract; the self-check's is checked in test_selfcheck.py."""
+    assert isinstance(shared_sandbox, SandboxContract)
 
 
 def test_busy_seconds_add_up_the_time_spent_in_calls(layers):

@@ -69,8 +69,8 @@ def test_the_known_good_losses_and_projection_live_only_in_the_grader():
 
 
 SEMINAR = config.load("seminar")
-IMPORTING_THE_KIT = ("from autograder.runtime.layer_probes import softmax_crossentropy_with_logits,"
-                     " grad_softmax_crossentropy_with_logits")
+IMPORTING_THE_KIT = ("from autograder.runtime.probes.sgd_layers import "
+                     "softmax_crossentropy_with_logits, grad_softmax_crossentropy_with_logits")
 
 
 @pytest.mark.sandbox
@@ -84,9 +84,10 @@ def test_a_notebook_importing_the_loss_from_the_kits_runtime_loses_that_task_onl
             cell.source = IMPORTING_THE_KIT
     submission = tmp_path / "attacker.ipynb"
     nbformat.write(book, submission)
-    result, internal = grade_submission(submission, SEMINAR, student="attacker",
-                                        only_tasks=frozenset({"Softmax cross-entropy", "ReLU"}))
-    assert not internal
+    graded = grade_submission(submission, SEMINAR, student="attacker",
+                              only_tasks=frozenset({"Softmax cross-entropy", "ReLU"}))
+    result = graded.result
+    assert not graded.internal_errors
     points = {task.name: task.points for task in result.tasks}
     assert points["Softmax cross-entropy"] == 0
     assert points["ReLU"] == 1.0
@@ -101,8 +102,8 @@ def test_a_notebook_importing_the_loss_from_the_kits_runtime_loses_that_task_onl
 def test_the_workers_own_modules_cannot_be_imported_by_a_submission(tmp_path):
     """Every module of the kit in the worker's site folder refuses a submission's import, though the
     worker itself runs on them."""
-    modules = sorted(f"autograder.runtime.{p.stem}" for p in SITE_KIT.glob("*.py")
-                     if p.stem != "__init__")
+    modules = sorted(".".join(("autograder", "runtime", *p.relative_to(SITE_KIT).with_suffix("").parts))
+                     .removesuffix(".__init__") for p in SITE_KIT.rglob("*.py"))
     package = tmp_path / "attacker"
     shutil.copytree(config.load("autodiff").solution_dir, package)
     attempts = "".join(f"    try:\n        import {name}\n        reached.append({name!r})\n"

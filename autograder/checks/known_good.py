@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.runtime.jacobian_probes import ProbeLayer
+from autograder.runtime.probes.jacobian import ProbeLayer
 
 
 def _float_rows(values: Any) -> np.ndarray:

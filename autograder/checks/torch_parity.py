@@ -297,7 +297,7 @@ def take_epoch(iterable: Any, expected: int, what: str) -> list[Any]:
 
 def affine_grads(x: np.ndarray, grad_output: np.ndarray) -> list[np.ndarray]:
     """The gradients [d scale, d shift] that one backward(x, grad_output) of the affine probe
-    (runtime.probes, y = x * scale + shift) stores: what an optimizer's step() then reads."""
+    (runtime.probes.torch_modules, y = x * scale + shift) stores: what an optimizer's step() then reads."""
     return [(grad_output * x).sum(axis=0), grad_output.sum(axis=0)]
 
 

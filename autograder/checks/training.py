@@ -2,7 +2,7 @@
 on held-out examples whose labels never leave the grader.
 
 The worker runs the course's whole training loop in one call
-(`autograder.runtime.layer_probes.logits_training`) and returns the held-out logits after each
+(`autograder.runtime.probes.sgd_linear.logits_training`) and returns the held-out logits after each
 epoch, never seeing their labels; `held_out_report` validates and scores that run here. The loss and
 its gradient are the grader's own (softmax cross-entropy, mean over the batch), so a student's copy
 of the loss can neither help nor hurt.

@@ -17,7 +17,7 @@ from rich.progress import Progress
 from autograder import config
 from autograder.grading import resume, roster
 from autograder.grading.roster import MANIFEST, Handin
-from autograder.grading.runner import grade_submission
+from autograder.grading.runner import Graded, grade_submission
 from autograder.reports import files
 from autograder.results import (
     EntryConflict,
@@ -76,11 +76,11 @@ def _grade_one(handin: Handin, assignment: str, only_tasks: frozenset[str], out_
         if result is None:
             _freeze_long_lived_objects()
             try:
-                result, internal = grade_submission(handin.path, spec, student=handin.student,
-                                                    only_tasks=only_tasks)
+                graded = grade_submission(handin.path, spec, student=handin.student,
+                                          only_tasks=only_tasks)
             except Exception:
-                result, internal = failed_result(spec, handin.student), [traceback.format_exc()]
-            result = handin.annotate(result)
+                graded = Graded(failed_result(spec, handin.student), [traceback.format_exc()])
+            result, internal = handin.annotate(graded.result), graded.internal_errors
         # a stored result is reported again too: the deadlines may have changed since
         shown = policy.reported(result, deadlines, handin.submitted_at, spec.late_base)
         files.write_submission(out_dir, spec, shown, internal)
@@ -93,11 +93,11 @@ def failed_result(spec: config.AssignmentSpec, student: str) -> SubmissionResult
     """The result recorded when the grader itself failed on a submission: zero, and flagged (each
     task holds one grader error, so the gradebook counts them and `grade` exits non-zero)."""
     failure = "the grader itself failed on this submission (not your fault); the instructor has been told"
-    tasks = tuple(TaskResult(t.name, 0.0, t.points,
-                             (TestRecord("grading", t.name, "grader-error", failure),))
-                  for t in spec.tasks)
-    return SubmissionResult(student=student, assignment=spec.name, tasks=tasks, raw=0.0,
-                            multiplier=1.0, final=0.0,
+    score = policy.score(tuple(TaskResult(t.name, 0.0, t.points,
+                                          (TestRecord("grading", t.name, "grader-error", failure),))
+                               for t in spec.tasks))
+    return SubmissionResult(student=student, assignment=spec.name, tasks=score.tasks, raw=score.raw,
+                            multiplier=score.multiplier, final=score.final,
                             intake_messages=("the grader failed on this submission; "
                                              "the instructor has been told",))
 

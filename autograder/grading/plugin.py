@@ -1,4 +1,5 @@
-"""The pytest plugin that connects an assignment's tests to one submission's sandbox.
+"""The pytest plugin that connects an assignment's tests to one submission's sandbox (any that keeps
+the sandbox contract: a worker process when grading, the student's own process in a self-check).
 
 Tests ask for the `student` fixture (the student's code, through a worker for the test's task) and
 `rng` (a generator seeded from the test's name); a `task` marker ties each test to its task. The
@@ -25,7 +26,7 @@ import pytest
 
 from autograder.failures import GradingFailure, TaskAborted, WorkerTimeout
 from autograder.results import Kind, Outcome, TestRecord
-from autograder.sandbox.session import Sandbox, Student
+from autograder.sandbox.contract import SandboxContract, Student
 
 GRADER_ERROR_MESSAGE = ("the grader itself failed on this test (not your fault); "
                         "the instructor has been told")
@@ -71,7 +72,7 @@ def classify(exc: BaseException) -> tuple[Outcome, str]:
 class GradingPlugin:
     """Fixtures, task ordering and outcome records for one submission."""
 
-    def __init__(self, sandbox: Sandbox, task_order: list[str], public_dir: Path,
+    def __init__(self, sandbox: SandboxContract, task_order: list[str], public_dir: Path,
                  only_tasks: frozenset[str] = frozenset(), robustness_deducts: bool = False) -> None:
         self.sandbox = sandbox
         self.robustness_deducts = robustness_deducts

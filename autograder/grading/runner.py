@@ -1,14 +1,17 @@
-"""Grade one submission: intake, a pytest session against its sandbox, scoring."""
+"""Grade one submission: intake, a pytest session against its sandbox, scoring.
+
+`run_tests` is the one pytest session of the kit: grading passes it a sandboxed worker per task
+(`sandbox.session.Sandbox`), the student's self-check an in-process one (`selfcheck`); the tests
+cannot tell them apart, and the records they produce are scored alike (`scoring.policy`)."""
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
 import os
 import time
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -18,7 +21,8 @@ from autograder.config import AssignmentSpec
 from autograder.grading import speed
 from autograder.grading.plugin import GradingPlugin
 from autograder.intake import scan
-from autograder.results import Finding, SpeedCheck, SubmissionResult, TaskResult, TestRecord
+from autograder.results import Finding, SpeedCheck, SubmissionResult, TestRecord
+from autograder.sandbox.contract import SandboxContract
 from autograder.sandbox.session import Sandbox
 from autograder.scoring import policy
 
@@ -30,19 +34,36 @@ PYTEST_ARGS = [
 PYTEST_INI = Path(__file__).with_name("pytest.ini")
 
 
+@dataclass(frozen=True)
+class PytestRun:
+    """What one pytest session found: a record per test, the grader's own errors (for the
+    instructor), the isolation the code ran under and each task's worker time."""
+
+    records: list[TestRecord]
+    internal_errors: list[str]
+    isolation: str
+    busy_seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Graded:
+    """One submission graded: its raw result, and the grader's own errors on it, which only the
+    instructor sees (`grader-errors.log`); none when all went well."""
+
+    result: SubmissionResult
+    internal_errors: list[str]
+
+
 @contextlib.contextmanager
-def _quiet():
+def _quiet() -> Iterator[None]:
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         yield
 
 
-def run_tests(spec: AssignmentSpec, code_root: Path, test_dirs: list[Path],
-              only_tasks: frozenset[str] = frozenset()
-              ) -> tuple[list[TestRecord], list[str], str, dict[str, float]]:
-    """Run the given test folders against the code in `code_root`; return records, internal
-    errors (for the instructor), the isolation mode used and each task's worker time."""
-    sandbox = Sandbox(code_root, spec.limits, spec.package)
-    sandbox.isolation.hide(spec.solution_dir, spec.test_dirs["private"])
+def run_tests(spec: AssignmentSpec, sandbox: SandboxContract, test_dirs: list[Path],
+              only_tasks: frozenset[str] = frozenset()) -> PytestRun:
+    """Run the given test folders (of `only_tasks`, all when empty) against the student's code in
+    `sandbox`, which is closed at the end: the kit's only call of `pytest.main`."""
     plugin = GradingPlugin(sandbox, [t.name for t in spec.tasks], spec.test_dirs["public"],
                            only_tasks, spec.robustness_deducts)
     args = [str(d) for d in test_dirs if d.is_dir()] + PYTEST_ARGS
@@ -54,25 +75,22 @@ def run_tests(spec: AssignmentSpec, code_root: Path, test_dirs: list[Path],
         sandbox.close()
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         plugin.internal_errors.append(f"pytest exited with {exit_code!r}")
-    return (list(plugin.records.values()), plugin.internal_errors, sandbox.isolation.description,
-            sandbox.busy_seconds)
+    return PytestRun(list(plugin.records.values()), plugin.internal_errors,
+                     sandbox.isolation.description, sandbox.busy_seconds)
 
 
-def _busy_seconds(spec: AssignmentSpec, test_dirs: list[Path], code_root: Path,
-                  only_tasks: frozenset[str]) -> dict[str, float]:
-    return run_tests(spec, code_root, test_dirs, only_tasks)[3]
-
-
-def scored_tasks(spec: AssignmentSpec, records: list[TestRecord],
-                 seconds: Mapping[str, float]) -> tuple[TaskResult, ...]:
-    """The tasks' points under the assignment's policy, with their worker times."""
-    return tuple(replace(task, worker_seconds=round(seconds.get(task.name, 0.0), 4))
-                 for task in policy.score_tasks(spec, records))
+def run_sandboxed(spec: AssignmentSpec, code_root: Path, test_dirs: list[Path],
+                  only_tasks: frozenset[str] = frozenset()) -> PytestRun:
+    """`run_tests` against the code in `code_root`, in a sandbox that sees neither the reference
+    solution nor the private tests."""
+    sandbox = Sandbox(code_root, spec.limits, spec.package)
+    sandbox.isolation.hide(spec.solution_dir, spec.test_dirs["private"])
+    return run_tests(spec, sandbox, test_dirs, only_tasks)
 
 
 def grade_submission(path: Path, spec: AssignmentSpec, *, student: str,
                      test_dirs: list[Path] | None = None, only_tasks: frozenset[str] = frozenset()
-                     ) -> tuple[SubmissionResult, list[str]]:
+                     ) -> Graded:
     """Grade one submission, raw: no late penalty, which depends on the course offering's deadlines
     and is applied when the result is reported (policy.reported); never raises for anything the
     submission does.
@@ -87,7 +105,7 @@ def grade_submission(path: Path, spec: AssignmentSpec, *, student: str,
     fingerprint = ""
     findings: tuple[Finding, ...] = ()
     slow: tuple[SpeedCheck, ...] = ()
-    tasks = scored_tasks(spec, [], {})
+    tasks = policy.score_tasks(spec, [])
     dirs = test_dirs or list(spec.test_dirs.values())
     try:
         bundle = intake.prepare_for(path, spec)
@@ -98,26 +116,30 @@ def grade_submission(path: Path, spec: AssignmentSpec, *, student: str,
         findings = scan.scan_submission(bundle, spec)
         intake_seconds = time.perf_counter() - started
         try:
-            records, internal, isolation, seconds = run_tests(spec, bundle.root, dirs, only_tasks)
-            tasks = scored_tasks(spec, records, seconds)
+            run = run_sandboxed(spec, bundle.root, dirs, only_tasks)
+            internal, isolation = run.internal_errors, run.isolation
+            tasks = policy.score_tasks(spec, run.records, run.busy_seconds)
             if spec.speed.flag_ratio and test_dirs is None and speed.reference_submission(spec).exists():
                 timed = time.perf_counter()
-                measure = functools.partial(_busy_seconds, spec, dirs)
+
+                def measure(code_root: Path, tasks_timed: frozenset[str]) -> dict[str, float]:
+                    return run_sandboxed(spec, code_root, dirs, tasks_timed).busy_seconds
+
                 slow = speed.find_slow(spec, tasks, bundle.root,
-                                       functools.partial(speed.reference_seconds, spec, measure), measure)
+                                       lambda task: speed.reference_seconds(spec, measure, task), measure)
                 speed_seconds = time.perf_counter() - timed
         finally:
             bundle.cleanup()
-    tasks = speed.deducted(tasks, slow)
-    raw = round(sum(t.points for t in tasks), 2)
+    score = policy.score(tasks, slow)
     result = SubmissionResult(
-        student=student, assignment=spec.name, tasks=tasks, raw=raw, multiplier=1.0, final=raw,
+        student=student, assignment=spec.name, tasks=score.tasks, raw=score.raw,
+        multiplier=score.multiplier, final=score.final,
         isolation=isolation, intake_messages=tuple(messages), fingerprint=fingerprint,
         timings={"total": round(time.perf_counter() - started, 3),
                  "intake": round(intake_seconds, 3), "speed": round(speed_seconds, 3)},
         findings=findings, slow=slow,
     )
-    return result, internal
+    return Graded(result, internal)
 
 
 def worker_count(requested: int | None) -> int:

@@ -18,7 +18,6 @@ which makes ratios err low. The [speed] table of assignment.toml sets all of it 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from pathlib import Path
 
 from autograder import intake
@@ -51,7 +50,8 @@ def reference_seconds(spec: AssignmentSpec, measure: Measure, task: str) -> floa
 def find_slow(spec: AssignmentSpec, tasks: tuple[TaskResult, ...], code_root: Path,
               reference: Callable[[str], float], measure: Measure) -> tuple[SpeedCheck, ...]:
     """The tasks (among those that earned points and ran without timeouts or crashes) whose least
-    time over the timings stays at or beyond the flag ratio, with the points to take off. The
+    time over the timings stays at or beyond the flag ratio, with the points to take off
+    (`policy.score` takes them). The
     reference is timed only for a task that took long enough to pass the flag ratio against any
     reference worth timing."""
     speed = spec.speed
@@ -76,9 +76,3 @@ def find_slow(spec: AssignmentSpec, tasks: tuple[TaskResult, ...], code_root: Pa
             if deduct else 0.0))
     return tuple(checks)
 
-
-def deducted(tasks: tuple[TaskResult, ...], checks: tuple[SpeedCheck, ...]) -> tuple[TaskResult, ...]:
-    """The tasks with the speed deductions taken off their points."""
-    taken = {check.task: check.deducted for check in checks}
-    return tuple(replace(task, points=round(task.points - taken.get(task.name, 0.0), 2))
-                 for task in tasks)

@@ -5,7 +5,7 @@ both isolation modes (bubblewrap cannot add it for the fallback). No sockets oth
 ones (so no network even through raw ctypes syscalls), no tracing or reading other processes'
 memory, no new namespaces, mounts, kernel keyrings, BPF or io_uring, and no System V or POSIX
 message-queue IPC: those objects outlive the processes that made them, so a task could leave one for
-the next submission served by the same zygote (`sandbox.worker_process`), or reach the machine's.
+the next submission served by the same zygote (`sandbox.zygote_pool`), or reach the machine's.
 
 New namespaces are refused however they are asked for: `unshare`, `setns`, `clone` with any
 namespace flag (a fallback worker, unlike one under bubblewrap's --disable-userns, could otherwise

@@ -1,11 +1,11 @@
 """The zygote: one warm process per grading process, inside its sandbox, that forks a worker per task.
 
-Started by `autograder.sandbox.worker_process.Zygote` the way a worker used to be (same bubblewrap
+Started by `autograder.sandbox.zygote_process.Zygote` the way a worker used to be (same bubblewrap
 namespaces, uid, rlimits and seccomp filter), it imports numpy, the worker runtime and the trusted
 modules the submission imports: the modules of the worker's site folder named by its import
 statements, found by reading the submission's files, never by running them. It never runs student
 code. It sees the submission at a fixed place, which the grader refills between submissions; it
-serves the next one only if that one imports exactly what it preloaded (`sandbox.worker_process`),
+serves the next one only if that one imports exactly what it preloaded (`sandbox.zygote_pool`),
 so no submission's tasks depend on which submission came before. For each task the grader sends
 it, over a local socket, the task's request and response pipes and its output file; it forks a
 child that imports the student's code afresh and serves that task, like a freshly started worker,

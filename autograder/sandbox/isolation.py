@@ -217,7 +217,7 @@ def worker_site() -> Path:
     runtime = Path(autograder.__file__).parent / "runtime"
     sources = [purelib / entry for entry in WORKER_SITE_ENTRIES if (purelib / entry).exists()]
     digest = hashlib.sha256(repr(SITE_SKIPPED).encode())
-    for source in sources + sorted(runtime.glob("*.py")):
+    for source in sources + sorted(runtime.rglob("*.py")):
         digest.update(str(source).encode() + str(source.stat().st_mtime_ns).encode())
     base = Path(os.environ.get("AUTOGRADER_WORKER_SITE", "/var/tmp")) / f"autograder-site-{os.getuid()}"
     target = base / digest.hexdigest()[:16]

@@ -9,13 +9,20 @@ arrays are copies: to change a student's attribute, assign it (`layer.weight = w
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from autograder.failures import StudentError
 from autograder.runtime import wire
-from autograder.sandbox.worker_process import WorkerProcess
+
+
+class Channel(Protocol):
+    """What a proxy sends its requests to: a sandboxed worker (`worker_client.WorkerClient`) or
+    the self-check's in-process stand-in (`in_process.InProcessWorker`), which answer alike."""
+
+    def request(self, what: str, op: str, timeout: float | None = None, **fields: Any) -> Any:
+        """Send one request and return the decoded answer; `what` names the call in messages."""
 
 
 def describe_value(value: Any) -> str:
@@ -45,13 +52,13 @@ class RemoteObject:
 
     __slots__ = ("_worker", "_handle", "_name")
 
-    def __init__(self, worker: WorkerProcess, handle: wire.Handle, name: str) -> None:
+    def __init__(self, worker: Channel, handle: wire.Handle, name: str) -> None:
         object.__setattr__(self, "_worker", worker)
         object.__setattr__(self, "_handle", handle)
         object.__setattr__(self, "_name", name)
 
     def _request(self, what: str, op: str, **fields: Any) -> Any:
-        worker: WorkerProcess = object.__getattribute__(self, "_worker")
+        worker: Channel = object.__getattribute__(self, "_worker")
         reply = worker.request(what, op, obj=object.__getattribute__(self, "_handle"), **fields)
         return self._wrap(reply, what)
 
@@ -117,7 +124,7 @@ class RemoteIterator:
         return step.get("value")
 
 
-def wrap(worker: WorkerProcess, value: Any, name: str) -> Any:
+def wrap(worker: Channel, value: Any, name: str) -> Any:
     """Turn the handles inside a decoded reply into proxies."""
     if isinstance(value, wire.Handle):
         return RemoteObject(worker, value, _short_name(name, value.type_name))

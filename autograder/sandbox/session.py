@@ -1,52 +1,16 @@
 """One submission's sandbox: a fresh worker per task (forked from the grading process's warm zygote),
-and what a test sees of the student's code."""
+and what a test sees of the student's code (the contract's `Student`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from autograder.runtime import wire
 from autograder.sandbox import isolation as isolation_module
+from autograder.sandbox.contract import Student
 from autograder.sandbox.limits import Limits
-from autograder.sandbox.proxy import RemoteObject, describe_call, unwrap, wrap
-from autograder.sandbox.worker_process import WorkerProcess, become_subreaper, claim_zygotes
-
-
-class Student:
-    """The student's code as a test sees it: modules to import, probes to build, a seed to set."""
-
-    def __init__(self, worker: WorkerProcess) -> None:
-        self.worker = worker
-
-    def module(self, name: str) -> RemoteObject:
-        """Import one of the student's modules in the worker, e.g. `modules.layers`."""
-        return wrap(self.worker, self.worker.request(f"import {name}", "import", module=name), name)
-
-    def probe(self, name: str, *args: Any, **kwargs: Any) -> RemoteObject:
-        """Build one of the grader's known-good modules (see runtime.probes) in the worker; proxies
-        among the arguments reach the probe as the worker's own objects."""
-        reply = self.worker.request(describe_call(f"probe {name}", args, kwargs), "probe",
-                                    name=name, args=[unwrap(a) for a in args],
-                                    kwargs={k: unwrap(v) for k, v in kwargs.items()})
-        return wrap(self.worker, reply, name)
-
-    def known_good(self, obj: Any) -> RemoteObject:
-        """Offer one of the grader's known-good layers or losses (`checks.known_good`) to the
-        student's code: in the worker it is an object whose methods run here, in the grader, on the
-        plain data the student's code passes; only its plain attributes (a name) are copied there."""
-        members: dict[str, Any] = {}
-        for name in dir(obj):
-            value = None if name.startswith("_") else getattr(obj, name)
-            if callable(value):
-                members[name] = wire.GraderFunction(f"{type(obj).__name__}.{name}", value)
-            elif isinstance(value, (str, int, float, bool)):
-                members[name] = value
-        return self.probe("grader_object", type(obj).__name__, members)
-
-    def seed(self, seed: int) -> None:
-        """Seed numpy's and random's global generators in the worker."""
-        self.worker.request("seeding the worker", "seed", seed=seed)
+from autograder.sandbox.reaper import become_subreaper
+from autograder.sandbox.worker_client import WorkerClient
+from autograder.sandbox.zygote_pool import claim_zygotes
 
 
 class Sandbox:
@@ -58,7 +22,7 @@ class Sandbox:
         become_subreaper()
         self.zygotes = claim_zygotes(limits, self.isolation, package)
         self.zygotes.load(code_root)
-        self.current: tuple[str, WorkerProcess] | None = None
+        self.current: tuple[str, WorkerClient] | None = None
         # per task, the wall time its workers spent answering requests (grading.speed)
         self.busy_seconds: dict[str, float] = {}
 

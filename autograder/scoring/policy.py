@@ -1,24 +1,41 @@
-"""Points per task (all-or-nothing or the fraction of tests passed) and the late penalty.
+"""Points per task (all-or-nothing or the fraction of tests passed), the score they add up to, and
+the late penalty.
 
-A result is graded and stored raw; the late penalty is applied when it is reported (`reported`),
-under the deadlines of the course offering, so that other deadlines never need a re-grade."""
+`score` is the one place where a score is assembled: the speed deductions come off the tasks'
+points, raw is their sum, and final is raw under the late multiplier. A result is graded and
+stored raw (multiplier 1); the late penalty is applied when it is reported (`reported`, through
+`score` again), under the deadlines of the course offering, so that other deadlines never need a
+re-grade."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from autograder.config import COURSE_FILE, AssignmentSpec, Deadlines
-from autograder.results import SubmissionResult, TaskResult, TestRecord
+from autograder.results import SpeedCheck, SubmissionResult, TaskResult, TestRecord
 
 NO_DEADLINES = "no deadlines set"
 
 
-def score_tasks(spec: AssignmentSpec, records: Iterable[TestRecord]) -> tuple[TaskResult, ...]:
+@dataclass(frozen=True)
+class Score:
+    """What a submission's points add up to."""
+
+    tasks: tuple[TaskResult, ...]  # their points after the speed deductions
+    raw: float
+    multiplier: float
+    final: float
+
+
+def score_tasks(spec: AssignmentSpec, records: Iterable[TestRecord],
+                worker_seconds: Mapping[str, float] | None = None) -> tuple[TaskResult, ...]:
     """Each task's points under the assignment's policy, from its requirement tests only (a
-    finding is reported, never scored); a task with no such test earns nothing."""
+    finding is reported, never scored), with its worker time; a task with no such test earns
+    nothing."""
+    seconds = worker_seconds or {}
     by_task: dict[str, list[TestRecord]] = {task.name: [] for task in spec.tasks}
     for record in records:
         by_task[record.task].append(record)
@@ -33,8 +50,22 @@ def score_tasks(spec: AssignmentSpec, records: Iterable[TestRecord]) -> tuple[Ta
             fraction = float(passed == len(scored))
         else:
             fraction = passed / len(scored)
-        results.append(TaskResult(task.name, round(task.points * fraction, 2), task.points, tests))
+        results.append(TaskResult(task.name, round(task.points * fraction, 2), task.points, tests,
+                                  worker_seconds=round(seconds.get(task.name, 0.0), 4)))
     return tuple(results)
+
+
+def score(tasks: tuple[TaskResult, ...], slow: tuple[SpeedCheck, ...] = (), multiplier: float = 1.0,
+          *, raw: float | None = None) -> Score:
+    """The score of `tasks`: the points `slow` deducts taken off them, raw (their sum) and final
+    (raw under the late `multiplier`, 1 when graded). A stored result, reported again, passes its
+    own `raw`: its tasks carry their deductions already."""
+    taken = {check.task: check.deducted for check in slow}
+    tasks = tuple(replace(task, points=round(task.points - taken.get(task.name, 0.0), 2))
+                  for task in tasks)
+    if raw is None:
+        raw = round(sum(task.points for task in tasks), 2)
+    return Score(tasks, raw, round(multiplier, 6), final_score(raw, multiplier))
 
 
 def minutes_late(deadlines: Deadlines, submitted_at: datetime | None) -> float:
@@ -59,9 +90,8 @@ def reported(result: SubmissionResult, deadlines: Deadlines, submitted_at: datet
              base: float) -> SubmissionResult:
     """`result`, graded raw, with the late penalty under `deadlines` for a submission handed in at
     `submitted_at` (None: unknown, so no penalty)."""
-    multiplier = late_multiplier(deadlines, submitted_at, base)
-    return replace(result, multiplier=round(multiplier, 6),
-                   final=final_score(result.raw, multiplier),
+    late = score(result.tasks, (), late_multiplier(deadlines, submitted_at, base), raw=result.raw)
+    return replace(result, multiplier=late.multiplier, final=late.final,
                    late_minutes=round(minutes_late(deadlines, submitted_at), 2))
 
 

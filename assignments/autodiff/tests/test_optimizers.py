@@ -10,13 +10,16 @@ layer's task, not this one.
 
 import pytest
 
+from autograder import config
 from autograder.checks.torch_parity import (
     affine_grads,
     check_parameter,
     optimizer_trajectory,
     training_step,
 )
+from autograder.interfaces.torch_modules import affine_modules
 
+SPEC = config.load_for(__file__)
 SHAPE = (8, 4)  # every parameter is a matrix, like a Linear weight
 BATCH = 16
 STEPS = 3
@@ -48,7 +51,7 @@ def test_optimizers(student, rng, name):
     optimizers = student.module("modules.optimizers")
     for kwargs in SETTINGS[name]:
         scale, shift = rng.standard_normal(SHAPE), rng.standard_normal(SHAPE)
-        probe = student.probe("affine", scale, shift)
+        [probe] = affine_modules(student, SPEC.package, [(scale, shift)])
         optimizer = getattr(optimizers, name)(probe, **kwargs)
         batches = [(rng.standard_normal((BATCH,) + SHAPE), rng.standard_normal((BATCH,) + SHAPE))
                    for _ in range(STEPS)]

@@ -3,15 +3,12 @@ each key the notebook names beside the exercise, spelled as a student would (`[a
 assignment.toml: case, spaces and separators do not matter, and each key lists other spellings).
 Their values are checked by hidden tests."""
 
-import tomllib
-
 import pytest
 
 from autograder import config
 from autograder.checks import answers
 
-KEYS = tomllib.loads((config.ASSIGNMENTS_DIR / "lecture" / "assignment.toml").read_text())[
-    "answer_keys"]
+KEYS = config.load_for(__file__).answer_keys
 
 
 @pytest.mark.task("Worked examples")

@@ -1,17 +1,27 @@
 """XORNet: the lecture's forward pass (0.34 for I = (1, 0)), one gradient step against torch, and
 training from the lecture's weights until XOR is solved (protocol in `[xor]` of assignment.toml)."""
 
-import tomllib
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
 from autograder import config
 from autograder.checks import as_array, assert_close, check
-from autograder.checks.two_layer import Parameters, check_step, loss_curve, set_parameters
+from autograder.interfaces.two_layer import Parameters, check_step, loss_curve, set_parameters
 
-PROTOCOL = tomllib.loads((config.ASSIGNMENTS_DIR / "lecture" / "assignment.toml").read_text())[
-    "xor"]
+
+@dataclass(frozen=True)
+class XorProtocol:
+    """The [xor] table: the network's size, its learning rate, the epochs and the loss to reach."""
+
+    hidden_units: int
+    learning_rate: float
+    epochs: int
+    max_loss: float
+
+
+PROTOCOL = config.load_for(__file__).table("xor", XorProtocol)
 X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 Y = np.array([0, 1, 1, 0])
 LECTURE = Parameters(W1=np.array([[0.45, 0.78], [-0.12, 0.13]]), b1=np.zeros(2),
@@ -36,22 +46,22 @@ def test_xor_forward_and_one_step_match_torch(student, rng):
 
 @pytest.mark.task("XOR network")
 def test_xor_training_from_the_lecture_weights_solves_xor(student):
-    net = student.module("notebook").XORNet(hidden_units=PROTOCOL["hidden_units"],
-                                            learning_rate=PROTOCOL["learning_rate"])
+    net = student.module("notebook").XORNet(hidden_units=PROTOCOL.hidden_units,
+                                            learning_rate=PROTOCOL.learning_rate)
     set_parameters(net, LECTURE)
-    name = f"XORNet(hidden_units={PROTOCOL['hidden_units']}, " \
-           f"learning_rate={PROTOCOL['learning_rate']})"
+    name = f"XORNet(hidden_units={PROTOCOL.hidden_units}, " \
+           f"learning_rate={PROTOCOL.learning_rate})"
     assert_close(net.forward(X[2:3]), [0.340474], f"{name}.forward([[1, 0]]) with the lecture's "
                  "weights and zero biases", against="the lecture's forward pass (0.33, rounded)",
                  tolerance="float32", hint=HINTS["forward"])
-    epochs = PROTOCOL["epochs"]
+    epochs = PROTOCOL.epochs
     losses = loss_curve(net.fit(X, Y, epochs), f"{name}.fit(X, y, epochs={epochs})", epochs)
     predictions = as_array(net.predict(X), f"{name}.predict(X) after training", shape=(4,))
     final = float(losses[-1])
-    check(np.array_equal(predictions, Y) and final < PROTOCOL["max_loss"],
+    check(np.array_equal(predictions, Y) and final < PROTOCOL.max_loss,
           f"{name}: after fit(X, y, epochs={epochs}) from the lecture's weights (zero biases), "
           f"predict(X) gave {predictions.tolist()} for the XOR targets {Y.tolist()}, with a last "
           f"loss of {final:.4g} (required: all four right and a loss below "
-          f"{PROTOCOL['max_loss']}; the reference reaches 0.015).\n  Hint: fit calls "
+          f"{PROTOCOL.max_loss}; the reference reaches 0.015).\n  Hint: fit calls "
           f"backward(X, y) once per epoch; check backward's gradient step first. "
           f"{HINTS['step']}")

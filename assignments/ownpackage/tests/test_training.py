@@ -10,12 +10,14 @@ import pytest
 
 from autograder.checks import as_array, check, numerical_gradient
 from autograder.checks.known_good import HalfSquaredError
-from autograder.checks.jacobians import (
+from autograder.interfaces.jacobian import (
     TOLERANCE_PARAMS,
     check_fit_raises_held_out_accuracy,
     compare_gradient,
     numerical_jacobian,
 )
+from autograder.runtime.probes import name_of
+from autograder.runtime.probes.jacobian import ScaleShift, Softsign
 
 TASK = "Parameter gradients and training"
 
@@ -64,8 +66,8 @@ def per_sample_param_grads(params, x, labels):
 
 
 def probe_network(student, nb, params):
-    layers = [student.probe("jacobian.scale_shift", params[0], params[1]), student.probe("jacobian.softsign"),
-              student.probe("jacobian.scale_shift", params[2], params[3])]
+    layers = [student.probe(name_of(ScaleShift), params[0], params[1]), student.probe(name_of(Softsign)),
+              student.probe(name_of(ScaleShift), params[2], params[3])]
     return nb.Network(layers, loss=student.known_good(HalfSquaredError()))
 
 

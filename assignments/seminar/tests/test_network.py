@@ -4,7 +4,7 @@ their calls) and the grader's softmax cross-entropy, so that only the container 
 import numpy as np
 import pytest
 
-from autograder.checks.sgd_layers import check_network
+from autograder.interfaces.sgd_layers import check_network
 
 HINTS = {
     "forward": "apply the layers in order, each to the previous one's output, and append every "

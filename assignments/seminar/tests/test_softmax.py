@@ -4,7 +4,7 @@ torch.nn.functional.cross_entropy (mean over the batch) and its autograd gradien
 import numpy as np
 import pytest
 
-from autograder.checks.sgd_layers import check_softmax_crossentropy
+from autograder.interfaces.sgd_layers import check_softmax_crossentropy
 
 HINTS = {
     "loss": "the mean over the batch of log(sum_k exp(logits_k)) - logits[y] (per object: "

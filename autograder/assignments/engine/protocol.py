@@ -7,7 +7,7 @@ The course's protocol throughout: `Linear(784, 40)` and so on with the default l
 and the given initialisation (`randn * 0.01`, zero biases), batches of 32, 10 epochs, the softmax
 cross-entropy (the grader's known-good copy, so that a student's altered copy neither helps nor
 hurts, and which computes in the grader: the loop calls it once per batch). The loop runs in the
-worker as one call (`autograder.runtime.layer_probes.logits_training`) and sends back the held-out
+worker as one call (`autograder.runtime.probes.sgd_linear.logits_training`) and sends back the held-out
 logits of each epoch; their labels stay in the grader.
 
 `python -m autograder.assignments.engine.protocol [RUNS] [VARIANT]` runs the same loop in-process
@@ -19,22 +19,40 @@ from __future__ import annotations
 
 import sys
 import time
-import tomllib
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from autograder import config
 from autograder.checks.known_good import softmax_crossentropy_step
 from autograder.checks.training import TrainingReport, held_out_report, held_out_split
 from autograder.datasets import load
-from autograder.runtime.layer_probes import logits_training
+from autograder.runtime.probes.sgd_linear import logits_training
 from autograder.runtime.wire import GraderFunction
 
 HERE = Path(__file__).parent
-PROTOCOL: dict[str, Any] = tomllib.loads((HERE / "assignment.toml").read_text())["training"]
+
+
+@dataclass(frozen=True)
+class TrainLoop:
+    """The [training] table: the data (a split of a dataset, `held_out` images set apart by a
+    permutation drawn with `split_seed`), the course's batch size and epochs, and the thresholds
+    a run's best epoch must reach."""
+
+    dataset: str
+    split: str
+    split_seed: int
+    held_out: int
+    batch_size: int
+    epochs: int
+    min_accuracy: float
+    max_loss: float
+
+
+PROTOCOL = config.load_for(__file__).table("training", TrainLoop)
 CLASSES = 10
 ARCHITECTURE = "Linear(784, 40) / ReLU / Linear(40, 40) / ReLU / Linear(40, 10)"
 
@@ -42,9 +60,9 @@ ARCHITECTURE = "Linear(784, 40) / ReLU / Linear(40, 40) / ReLU / Linear(40, 10)"
 def data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(x_train, y_train, x_held_out, y_held_out), as the notebook's transform and collate make
     them: float32 vectors in [0, 1] and int32 labels."""
-    images, labels = load(PROTOCOL["dataset"], PROTOCOL["split"])
+    images, labels = load(PROTOCOL.dataset, PROTOCOL.split)
     x = images.reshape(len(images), -1).astype(np.float32) / np.float32(255)
-    train, held_out = held_out_split(len(x), PROTOCOL["held_out"], PROTOCOL["split_seed"])
+    train, held_out = held_out_split(len(x), PROTOCOL.held_out, PROTOCOL.split_seed)
     return x[train], labels[train].astype(np.int32), x[held_out], labels[held_out].astype(np.int32)
 
 
@@ -57,15 +75,15 @@ def seed_network(notebook: Any) -> Any:
 
 def run(notebook: Any, seed: int, train: Callable[..., Any] = logits_training) -> TrainingReport:
     """Train the seed's network for the course's epochs and measure it after each one. `train` is
-    the loop: in grading, the worker's (`student.probe` with "logits_training" bound); in
+    the loop: in grading, the worker's (`student.probe` of `logits_training`); in
     calibration, the same function in this process."""
     __tracebackhide__ = True
     x_train, y_train, x_held, y_held = data()
-    outcome = train(seed_network(notebook), x_train, y_train, x_held, PROTOCOL["batch_size"],
-                    PROTOCOL["epochs"], seed, CLASSES,
+    outcome = train(seed_network(notebook), x_train, y_train, x_held, PROTOCOL.batch_size,
+                    PROTOCOL.epochs, seed, CLASSES,
                     GraderFunction("the softmax cross-entropy", softmax_crossentropy_step))
     return held_out_report(outcome, y_held, classes=CLASSES,
-                           window=-(-len(x_train) // PROTOCOL["batch_size"]),
+                           window=-(-len(x_train) // PROTOCOL.batch_size),
                            what=f"The course's train loop on {ARCHITECTURE}")
 
 
@@ -136,7 +154,7 @@ def calibrate(runs: int, variant: str = "reference") -> None:
           f"held-out accuracy of a run: mean {acc.mean():.4f} std {acc.std():.4f} min "
           f"{acc.min():.4f} max {acc.max():.4f}; lowest held-out loss of a run: mean "
           f"{loss.mean():.4f} std {loss.std():.4f} min {loss.min():.4f} max {loss.max():.4f}; "
-          f"thresholds: accuracy >= {PROTOCOL['min_accuracy']}, loss <= {PROTOCOL['max_loss']}")
+          f"thresholds: accuracy >= {PROTOCOL.min_accuracy}, loss <= {PROTOCOL.max_loss}")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ the optimizer is graded and every step() reads fresh gradients, as in training."
 
 import pytest
 
+from autograder import config
 from autograder.checks.torch_parity import (
     affine_grads,
     check_parameter,
@@ -14,7 +15,9 @@ from autograder.checks.torch_parity import (
     scheduled_trajectory,
     training_step,
 )
+from autograder.interfaces.torch_modules import affine_modules
 
+SPEC = config.load_for(__file__)
 FEATURES = 4
 STEPS = 5
 SETTINGS = {
@@ -51,7 +54,7 @@ def run_loop(student, rng, name, kwargs, batches, lrs=None):
     optimizers = student.module("modules.optimizers")
     shape = batches[0][0].shape[1:]
     scale, shift = rng.standard_normal(shape), rng.standard_normal(shape)
-    probe = student.probe("affine", scale, shift)
+    [probe] = affine_modules(student, SPEC.package, [(scale, shift)])
     optimizer = getattr(optimizers, name)(probe, **kwargs)
     grads = [affine_grads(x, g) for x, g in batches]
     if lrs is None:

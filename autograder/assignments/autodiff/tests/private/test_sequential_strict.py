@@ -6,9 +6,12 @@ zero_grad, parameters, parameters_grad) are not graded."""
 
 import pytest
 
+from autograder import config
 from autograder.checks import assert_close, check
 from autograder.checks.torch_parity import AffineChain, compare_pass, gradient_check, weighted_sum
+from autograder.interfaces.torch_modules import affine_modules
 
+SPEC = config.load_for(__file__)
 BACKWARD = ("go through the modules in reverse order; module i gets as its input the output of "
             "module i - 1 (module.output, kept by its forward) or, for the first module, the "
             "Sequential's own input: grad = module.backward(module_input, grad).")
@@ -19,7 +22,7 @@ def build(student, layers, rng, children, features):
     scales = [rng.uniform(0.5, 1.5, features) * rng.choice([-1, 1], features)
               for _ in range(children)]
     shifts = [rng.standard_normal(features) for _ in range(children)]
-    probes = [student.probe("affine", s, h) for s, h in zip(scales, shifts, strict=True)]
+    probes = affine_modules(student, SPEC.package, zip(scales, shifts, strict=True))
     return layers.Sequential(*probes), probes, AffineChain(scales, shifts), scales, shifts
 
 

@@ -9,9 +9,12 @@ gradients from the child itself.
 
 import pytest
 
+from autograder import config
 from autograder.checks import assert_close, check
 from autograder.checks.torch_parity import AffineChain, compare_pass
+from autograder.interfaces.torch_modules import affine_modules
 
+SPEC = config.load_for(__file__)
 INPUT_SHAPES = [(64, 16), (128, 32)]
 CHILDREN = 3
 PASSES = 2
@@ -38,7 +41,7 @@ def test_sequential(student, rng, mode):
         scales = [rng.uniform(0.5, 1.5, features) * rng.choice([-1, 1], features)
                   for _ in range(CHILDREN)]
         shifts = [rng.standard_normal(features) for _ in range(CHILDREN)]
-        probes = [student.probe("affine", s, h) for s, h in zip(scales, shifts, strict=True)]
+        probes = affine_modules(student, SPEC.package, zip(scales, shifts, strict=True))
         model = layers.Sequential(*probes)
         model.train() if mode == "train" else model.eval()
         reference = AffineChain(scales, shifts)

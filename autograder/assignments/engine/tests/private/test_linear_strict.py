@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from autograder.checks import as_array, assert_close, directional_derivatives, numerical_gradient
-from autograder.checks.sgd_linear import check_linear_step
 from autograder.checks.torch_parity import weighted_sum
+from autograder.interfaces.sgd_linear import check_linear_step
 
 HINTS = {
     "forward": "y = x @ W + b for any batch size (including 1) and any in/out sizes; keep x.",

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from autograder.checks import as_array
-from autograder.checks.sgd_linear import check_linear_step
+from autograder.interfaces.sgd_linear import check_linear_step
 
 HINTS = {
     "forward": "y = x @ W + b, with W of shape (in_channels, out_channels); keep x for backward.",

@@ -7,8 +7,8 @@ import pytest
 
 from autograder.checks import as_array, check
 from autograder.checks.layer_parity import away_from
-from autograder.checks.sgd_linear import check_activation_pass
 from autograder.checks.torch_parity import gradient_check, weighted_sum
+from autograder.interfaces.sgd_linear import check_activation_pass
 
 BACKWARD = ("backward(grad) multiplies grad by the derivative of max(x, 0) at the input that "
             "forward remembered: 1 where x > 0, else 0.")

@@ -8,7 +8,7 @@ import torch
 
 from autograder.checks import as_array, assert_close, directional_derivatives
 from autograder.checks.layer_parity import away_from, check_layer_pass, torch_prelu
-from autograder.checks.random_slopes import check_random_slopes
+from autograder.interfaces.random_slopes import check_random_slopes
 
 PRELU = {"forward": "x for x >= 0, weight * x below; weight = np.full(num_parameters, init).",
          "backward": "grad_output * (1 where x >= 0, else weight)."}

@@ -3,7 +3,7 @@
 import pytest
 
 from autograder.checks import as_array, assert_close
-from autograder.checks.two_layer import Parameters, check_step, loss_curve, torch_step
+from autograder.interfaces.two_layer import Parameters, check_step, loss_curve, torch_step
 
 HINTS = {
     "forward": "p = sigmoid(sigmoid(X @ W1 + b1) @ W2 + b2)[:, 0], for any batch and hidden size.",

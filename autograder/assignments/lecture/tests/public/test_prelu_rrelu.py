@@ -6,7 +6,7 @@ import torch
 
 from autograder.checks import assert_close
 from autograder.checks.layer_parity import away_from, check_layer_pass, torch_prelu
-from autograder.checks.random_slopes import check_random_slopes
+from autograder.interfaces.random_slopes import check_random_slopes
 
 PRELU = {"forward": "x for x >= 0, weight * x below (weight[c] for column c when "
                     "num_parameters > 1).",

@@ -5,13 +5,13 @@ FlattenLayer on other shapes, and training on other digits."""
 import pytest
 
 from autograder.checks import assert_close
-from autograder.checks.conv_parity import (
+from autograder.interfaces.conv_parity import (
     check_conv2d_trains_like_torch,
     check_layer_pass,
     check_pooling_and_flatten_gradients,
     conv2d,
 )
-from autograder.checks.keras_parity import conv2d as keras_conv2d
+from autograder.interfaces.keras_parity import conv2d as keras_conv2d
 
 TASK = "Convolution"
 

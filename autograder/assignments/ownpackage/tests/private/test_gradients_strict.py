@@ -8,12 +8,14 @@ import pytest
 
 from autograder.checks import assert_close
 from autograder.checks.known_good import Projection, SoftmaxCrossEntropy
-from autograder.checks.jacobians import (
+from autograder.interfaces.jacobian import (
     assert_within_course_tolerance,
     check_jacobian,
     check_jacobian_by_directions,
     loss_gradient,
 )
+from autograder.runtime.probes import name_of
+from autograder.runtime.probes.jacobian import ScaleShift, Softsign
 
 
 @pytest.mark.task("Layer gradients")
@@ -71,8 +73,8 @@ def test_network_grad_x_on_a_deeper_probe_network(student, rng):
     width = 6
     for out in (5, 8, 4):
         layers += [student.known_good(Projection(rng.standard_normal((width, out)) / np.sqrt(width))),
-                   student.probe("jacobian.softsign"),
-                   student.probe("jacobian.scale_shift", rng.uniform(0.5, 1.5, out),
+                   student.probe(name_of(Softsign)),
+                   student.probe(name_of(ScaleShift), rng.uniform(0.5, 1.5, out),
                                  rng.standard_normal(out))]
         width = out
     net = nb.Network(layers, loss=student.known_good(SoftmaxCrossEntropy()))

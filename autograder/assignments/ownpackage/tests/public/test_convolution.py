@@ -6,7 +6,7 @@ Jacobians grad_x(x) / grad_param(x), or backward(x, grad_output)."""
 
 import pytest
 
-from autograder.checks.conv_parity import (
+from autograder.interfaces.conv_parity import (
     check_conv2d_trains_like_torch,
     check_layer_pass,
     check_pooling_and_flatten_gradients,

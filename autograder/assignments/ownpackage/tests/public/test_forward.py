@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checks import assert_close
-from autograder.checks.jacobians import assert_within_course_tolerance
-from autograder.checks.keras_parity import trained_pooling_classifier
+from autograder.interfaces.jacobian import assert_within_course_tolerance
+from autograder.interfaces.keras_parity import trained_pooling_classifier
 
 TASK = "Forward"
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from autograder.checks import assert_close
-from autograder.checks.jacobians import TOLERANCE_PARAMS, check_jacobian, compare_gradient, loss_gradient
+from autograder.interfaces.jacobian import TOLERANCE_PARAMS, check_jacobian, compare_gradient, loss_gradient
 
 TASK = "Layer gradients"
 COURSE_X = np.array([[1, 2, 3], [2, -3, 4]])

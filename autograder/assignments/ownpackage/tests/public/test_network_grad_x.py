@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from autograder.checks.known_good import HalfSquaredError, Projection, SoftmaxCrossEntropy
-from autograder.checks.jacobians import TOLERANCE_PARAMS, compare_gradient, loss_gradient
+from autograder.interfaces.jacobian import TOLERANCE_PARAMS, compare_gradient, loss_gradient
+from autograder.runtime.probes import name_of
+from autograder.runtime.probes.jacobian import ScaleShift, Softsign
 
 TASK = "Network.grad_x"
 HINT = ("run the input forward remembering each layer's input, start from loss.grad_x(output, "
@@ -17,10 +19,10 @@ HINT = ("run the input forward remembering each layer's input, start from loss.g
 
 
 def probe_network(student, nb, rng, loss):
-    layers = [student.probe("jacobian.scale_shift", rng.uniform(0.5, 1.5, 3), rng.standard_normal(3)),
-              student.probe("jacobian.softsign"),
+    layers = [student.probe(name_of(ScaleShift), rng.uniform(0.5, 1.5, 3), rng.standard_normal(3)),
+              student.probe(name_of(Softsign)),
               student.known_good(Projection(rng.standard_normal((3, 4)))),
-              student.probe("jacobian.scale_shift", rng.uniform(0.5, 1.5, 4), rng.standard_normal(4))]
+              student.probe(name_of(ScaleShift), rng.uniform(0.5, 1.5, 4), rng.standard_normal(4))]
     return nb.Network(layers, loss=student.known_good(loss()))
 
 

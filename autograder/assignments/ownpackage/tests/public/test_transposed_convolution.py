@@ -4,7 +4,7 @@ the notebook) and update_param; and an upsampling layer trained on digits."""
 
 import pytest
 
-from autograder.checks.conv_parity import (
+from autograder.interfaces.conv_parity import (
     check_layer_pass,
     check_upsampling_trains_like_torch,
     conv_transpose2d,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from autograder.checks import assert_close, check, numerical_gradient
-from autograder.checks.sgd_layers import affine_parameters, check_dense_step
 from autograder.checks.torch_parity import weighted_sum
+from autograder.interfaces.sgd_layers import affine_parameters, check_dense_step
 
 HINTS = {
     "forward": "f(x) = x @ W + b, for any batch size (including 1) and any layer size.",

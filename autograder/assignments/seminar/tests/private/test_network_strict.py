@@ -4,7 +4,7 @@ seminar's MNIST labels are)."""
 import numpy as np
 import pytest
 
-from autograder.checks.sgd_layers import check_network
+from autograder.interfaces.sgd_layers import check_network
 
 HINTS = {
     "forward": "one activation per layer, in order, for any number of layers (also one); the "

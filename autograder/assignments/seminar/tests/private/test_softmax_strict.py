@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from autograder.checks.layer_parity import loss_number
-from autograder.checks.sgd_layers import check_softmax_crossentropy
 from autograder.checks.torch_parity import gradient_check
+from autograder.interfaces.sgd_layers import check_softmax_crossentropy
 
 STABLE = ("subtract each row's maximum from the logits before np.exp (softmax does not change), "
           "so that exp never overflows: log-sum-exp = max + log(sum(exp(logits - max))).")

@@ -4,7 +4,7 @@ forward(I) - b = W), so the attribute names are yours to choose."""
 
 import pytest
 
-from autograder.checks.sgd_layers import check_dense_step
+from autograder.interfaces.sgd_layers import check_dense_step
 
 HINTS = {
     "forward": "f(x) = x @ W + b with W of shape [input_units, output_units].",

@@ -21,9 +21,11 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checks.compare import as_array, assert_close, check
-from autograder.checks.keras_parity import mnist_images
 from autograder.checks.torch_parity import numpy, tensor
 from autograder.failures import StudentError
+from autograder.interfaces.keras_parity import mnist_images
+from autograder.runtime.probes import name_of
+from autograder.runtime.probes.jacobian import takes_grad_output
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ def layer_pass(student: Any, layer: Any, x: np.ndarray, grad_output: np.ndarray,
     course's Jacobian form, `grad_x(x)` and `grad_param(x)` contracted with grad_output (the
     input Jacobian only when `input_gradient`: a first layer's is never needed to train)."""
     __tracebackhide__ = True
-    if student.probe("jacobian.takes_grad_output", layer):
+    if student.probe(name_of(takes_grad_output), layer):
         try:
             result = layer.backward(x, grad_output)
         except StudentError as error:

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from autograder.checks.compare import as_array, assert_close, check
-from autograder.checks.keras_parity import mnist_images
 from autograder.checks.known_good import SoftmaxCrossEntropy
 from autograder.failures import CheckFailed
+from autograder.interfaces.keras_parity import mnist_images
 
 EPS = 1e-6
 # Finite differences of float64 code at eps=1e-6: truncation ~1e-8 relative, rounding ~1e-10 / eps.

@@ -100,8 +100,4 @@ def takes_grad_output(layer: Any) -> bool:
     return len(positional) > 1 or any(p.kind == p.VAR_POSITIONAL for p in parameters)
 
 
-PROBES = {
-    "jacobian.scale_shift": ScaleShift,
-    "jacobian.softsign": Softsign,
-    "jacobian.takes_grad_output": takes_grad_output,
-}
+PROBES = (ScaleShift, Softsign, takes_grad_output)

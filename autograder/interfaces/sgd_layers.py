@@ -6,11 +6,13 @@ container that chains them with a softmax cross-entropy loss.
   depends on what the student named the weight attributes, and `check_dense_step` checks one
   training step of such a layer against torch;
 - `scale_layers` and `use_known_good_loss` put the grader's known-good pieces (built in the
-  worker, see `autograder.runtime.layer_probes`) around a student's container, and
+  worker, see `autograder.runtime.probes.sgd_layers`) around a student's container, and
   `expected_chain` says what the container must do with them, and `check_network_forward` /
   `check_network_backward` check that it did;
 - `check_batch_loss` accepts a loss given as the batch mean or per sample, and
-  `check_softmax_crossentropy` checks the seminar's loss and gradient functions with it.
+  `check_softmax_crossentropy` checks the seminar's loss and gradient functions with it;
+- `MinibatchProtocol` is the seminar's training run (its `[training]` table), which the worker's
+  `minibatch_training` (`autograder.runtime.probes.sgd_layers`) runs in one call.
 """
 
 from __future__ import annotations
@@ -25,7 +27,23 @@ from autograder.checks import known_good
 from autograder.checks.compare import as_array, assert_close, check, kind_of
 from autograder.checks.layer_parity import check_layer_pass
 from autograder.checks.torch_parity import linear, loss_and_grad, numpy, tensor
+from autograder.runtime.probes import name_of
+from autograder.runtime.probes.sgd_layers import RecordingScaleLayer
 from autograder.runtime.wire import GraderFunction
+
+
+@dataclass(frozen=True)
+class MinibatchProtocol:
+    """The seminar's training run: the first `train_images` of the MNIST test split train for
+    `epochs` in batches of `batch_size`, shuffled with `shuffle_seed`; the last
+    `validation_images` must then be classified with an accuracy of at least `threshold`."""
+
+    train_images: int
+    validation_images: int
+    epochs: int
+    batch_size: int
+    shuffle_seed: int
+    threshold: float
 
 
 def affine_parameters(layer: Any, input_units: int, output_units: int, name: str
@@ -78,7 +96,7 @@ def scale_layers(student: Any, rng: np.random.Generator, count: int, features: i
     for _ in range(count):
         scale = rng.uniform(0.5, 1.5, features)
         shift = rng.normal(0, 0.5, features)
-        layers.append(ScaleLayer(student.probe("recording_scale_layer", scale, shift,
+        layers.append(ScaleLayer(student.probe(name_of(RecordingScaleLayer), scale, shift,
                                                learning_rate), scale, shift))
     return layers
 
