@@ -11,7 +11,7 @@ from autograder import config
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from autograder.grading.batch import grade_batch
+    from autograder.batch import grade_batch
     from autograder.grading.runner import worker_count
     from autograder.reports.escape import strip_controls
     from autograder.reports.terminal import print_deadlines, print_gradebook
@@ -68,7 +68,7 @@ def cmd_ci(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from autograder.build.generate import generate
+    from autograder.authoring.generate import generate
 
     for name in args.assignment or config.available():
         spec = config.load(name)
@@ -78,7 +78,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_samples(args: argparse.Namespace) -> int:
-    from autograder.build.samples import write_samples
+    from autograder.authoring.samples import write_samples
 
     spec = config.load(args.assignment)
     samples = write_samples(spec, Path(args.out))

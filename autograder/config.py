@@ -20,8 +20,6 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from autograder.sandbox.limits import Limits
-
 ASSIGNMENTS_DIR = Path(__file__).parent / "assignments"
 # Where an interface's grader checks and worker probes live, each module named for its interface.
 INTERFACE_DIRS = (Path(__file__).parent / "interfaces", Path(__file__).parent / "runtime" / "probes")
@@ -45,6 +43,19 @@ Shape = TypeVar("Shape")
 SPEC_KEYS = frozenset({"title", "package", "notebook", "policy", "late_base", "answers", "given",
                        "draft", "interfaces", "tasks", "limits", "speed", "robustness",
                        "answer_tables", "answer_keys", "deadlines"})
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one worker process may use (the sandbox applies them: `sandbox.limits`). Defaults suit
+    the course assignments; an assignment's [limits] table may raise them."""
+
+    memory_bytes: int = 2 * 2**30
+    cpu_seconds: int = 120
+    file_bytes: int = 64 * 2**20
+    open_files: int = 64
+    processes: int = 64
+    call_seconds: float = 10.0
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,24 @@ class Finding:
     construct: str  # the student's own line of code
 
 
+# What each kind of `Finding` means, in words for the student (feedback) and the instructor
+# (flags). INTEGRITY_FLAGS are the static scan's findings (intake.scan), listed as integrity flags;
+# SPEED_HINTS are its hints for slow code (grading.batch_loops), which flag nothing. (Unrelated to
+# `TestRecord.kind`, which says whether a test's failure costs points.)
+INTEGRITY_FLAGS = {
+    "forbidden-import": "uses a library that graded code may not use (it would compute the answer)",
+    "escape": "leaves plain Python and NumPy (processes, sockets, C calls, dynamic imports or code)",
+    "monkeypatch": "changes NumPy, SciPy, math or Python's built-ins for all code, not only yours",
+    "grader-internals": "reaches into the grader, the interpreter's internals or files outside "
+                        "your submission",
+    "unscanned": "more code than the scan reads: the largest files or cells were not scanned",
+}
+SPEED_HINTS = {
+    "batch-loop": "a Python loop over the samples of a batch: one NumPy expression over the whole "
+                  "batch is usually many times faster",
+}
+
+
 @dataclass(frozen=True)
 class SpeedCheck:
     """A task whose tests took the student's code far longer than the reference's (grading.speed).

@@ -37,12 +37,12 @@ from autograder import config, intake
 from autograder.grading import runner
 from autograder.intake import scan
 from autograder.intake.notebook import Source
-from autograder.reports.selfcheck import check_html, check_rows, check_text
+from autograder.reports.check_table import check_html, check_rows, check_text
 from autograder.results import Finding, SubmissionResult, TestRecord
 from autograder.sandbox.in_process import InProcessSandbox, InProcessWorker
 from autograder.scoring import policy
 
-NOTEBOOK_MODULE = "notebook"  # what notebook assignments' tests import (see runtime.notebook)
+NOTEBOOK_MODULE = "notebook"  # what notebook assignments' tests import (see runtime.notebook_module)
 
 
 class NotebookNamespace(types.ModuleType):
@@ -98,7 +98,7 @@ def _notebook_globals() -> dict[str, Any] | None:
     return namespace if "get_ipython" in namespace else None
 
 
-def _fresh_package(root: Path, package: str) -> None:
+def fresh_package(root: Path, package: str) -> None:
     """Import the package from `root`, and its files as they are on disk now."""
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
@@ -145,7 +145,7 @@ def check(*tasks: str, assignment: str | None = None, path: str | os.PathLike[st
         modules[NOTEBOOK_MODULE] = NotebookNamespace(namespace, _given_code(spec))
         frames_root = Path(tempfile.gettempdir()) / f"ipykernel_{os.getpid()}"  # where cells live
     else:
-        _fresh_package(root, spec.package)
+        fresh_package(root, spec.package)
     worker = InProcessWorker(root, modules, spec.limits.call_seconds, frames_root)
     score = policy.score(policy.score_tasks(spec, run_public_tests(spec, worker, frozenset(tasks))))
     result = SubmissionResult(student="self-check", assignment=spec.name, tasks=score.tasks,
@@ -167,7 +167,8 @@ def library_uses(spec: config.AssignmentSpec, root: Path,
     else:
         sources = notebook_sources(namespace)
     return tuple(f for f in scan.scan_sources(sources, scan.code_owners(spec),
-                                              is_notebook=namespace is not None)
+                                              is_notebook=namespace is not None,
+                                              hints=runner.SCAN_HINTS)
                  if f.kind == "forbidden-import" and f.task)
 
 

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from autograder import config
-from autograder.build.samples import write_samples
-from autograder.grading.batch import MANIFEST
+from autograder.authoring.samples import write_samples
+from autograder.batch import MANIFEST
 
 
 def sample_batch(assignment: str, target: Path, copies: int = 1,

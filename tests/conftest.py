@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from autograder import config
-from autograder.build.samples import Sample, write_samples
+from autograder.authoring.samples import Sample, write_samples
+from autograder.batch import grade_folder
 from autograder.datasets import cache
 from autograder.datasets.manifest import read_manifest
-from autograder.grading.batch import grade_folder
 from autograder.results import SubmissionResult
 
 # The real MNIST test split on the project's machines (never committed; see data/README.md).

@@ -6,8 +6,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path, PurePosixPath
 
+from autograder.config import Limits
 from autograder.intake.bundle import SourceBundle, write_bundle
-from autograder.sandbox.limits import Limits
 from autograder.sandbox.session import Sandbox
 
 # Student-side helpers: a task's folder (its working directory) as the student's code sees it.

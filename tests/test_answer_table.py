@@ -13,7 +13,7 @@ from autograder import config
 from autograder.intake import prepare_for
 from autograder.intake.answer_table import find_table, read_cell, split_row, table_statements
 from autograder.intake.notebook import Source
-from autograder.runtime.notebook import STATEMENTS_FILE
+from autograder.runtime.notebook_module import STATEMENTS_FILE
 
 SPEC = config.load("seminar")
 TABLE = SPEC.answer_tables[0]

@@ -17,7 +17,7 @@ import yaml
 from reports_helpers import make_result
 
 from autograder import cli, config
-from autograder.build.samples import write_samples
+from autograder.authoring.samples import write_samples
 from autograder.reports import ci
 
 TEMPLATES = config.REPO_ROOT / "templates" / "student-repo"

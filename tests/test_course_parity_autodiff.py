@@ -18,7 +18,7 @@ import pytest
 from course_parity import declared_miss_holds, parity_violations
 
 from autograder import config
-from autograder.build.samples import load_samples
+from autograder.authoring.samples import load_samples
 from bench import INHERITED_ENV
 from bench.course_suite import QUICK_SUITE, course_verdicts
 

@@ -8,7 +8,7 @@ in every sample (tests/test_course_notebook_tests.py counts them), and its train
 - the identity network's cell (`Sequential([Layer(), Layer()])`, given code only) and the train
   loop: 10 epochs of batches of 32 with the given loss and Linear's defaults, after which "expect
   a validation accuracy of ~0.86+" -> Training. Offline only the MNIST test split exists: the loop
-  runs on the kit's 8,000/2,000 split of it (`autograder.assignments.engine.protocol.data`), and
+  runs on the kit's 8,000/2,000 split of it (`autograder.assignments.engine.training_protocol.data`), and
   the course's 0.86 is asked of the last epoch's held-out accuracy, as the notebook would print it.
 A sample's cells run here as the course runs them, with the sample's own copy of the given code.
 """
@@ -31,8 +31,8 @@ from course_parity import (
 from threadpoolctl import threadpool_limits
 
 from autograder import config
-from autograder.assignments.engine.protocol import data
-from autograder.build.samples import load_samples
+from autograder.assignments.engine.training_protocol import data
+from autograder.authoring.samples import load_samples
 
 SPEC = config.load("engine")
 COURSE_EPOCHS, COURSE_BATCH = 10, 32  # the notebook's train loop

@@ -32,7 +32,7 @@ from course_parity import (
 )
 
 from autograder import config
-from autograder.build.samples import load_samples
+from autograder.authoring.samples import load_samples
 
 SPEC = config.load("lecture")
 PRINTED = 1e-4  # torch prints 4 decimals

@@ -28,7 +28,7 @@ from test_course_notebook_tests import (
 )
 
 from autograder import config
-from autograder.build.samples import load_samples
+from autograder.authoring.samples import load_samples
 from autograder.interfaces.keras_parity import trained_pooling_classifier
 
 ASSIGNMENT = "ownpackage"

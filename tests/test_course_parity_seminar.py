@@ -29,7 +29,7 @@ from course_parity import (
 )
 
 from autograder import config
-from autograder.build.samples import load_samples
+from autograder.authoring.samples import load_samples
 from autograder.datasets import load_mnist
 from autograder.interfaces.sgd_layers import MinibatchProtocol
 

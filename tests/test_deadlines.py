@@ -22,9 +22,9 @@ import pytest
 from reports_helpers import make_result
 
 from autograder import cli, config
-from autograder.build.samples import load_samples, write_sample, write_samples
+from autograder.authoring.samples import load_samples, write_sample, write_samples
+from autograder.batch import BatchReport, grade_batch
 from autograder.grading import resume
-from autograder.grading.batch import BatchReport, grade_batch
 from autograder.reports import files, instructor
 from autograder.reports.terminal import print_deadlines
 from autograder.scoring import policy

@@ -28,8 +28,8 @@ from test_reports_browser import BROWSER_SKIP, CHROMIUM, chromium, probe
 
 from autograder import config
 from autograder.atomic import write_atomic
-from autograder.build.samples import load_samples, write_sample
-from autograder.grading.batch import grade_folder
+from autograder.authoring.samples import load_samples, write_sample
+from autograder.batch import grade_folder
 from autograder.reports import ci, escape, feedback, files, instructor, lms, terminal
 from autograder.results import Finding, SubmissionResult, TaskResult
 

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from autograder import config
-from autograder.build.generate import MarkerError, generate, strip_solutions
+from autograder.authoring.generate import MarkerError, generate, strip_solutions
 
 SOLVED = """\
 def f(x):

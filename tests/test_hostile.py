@@ -25,7 +25,7 @@ import pytest
 from sandbox_helpers import FOLDER_FUNCTIONS, open_sandbox, write_package
 
 from autograder import config
-from autograder.grading.batch import grade_folder
+from autograder.batch import grade_folder
 from autograder.runtime.zygote import SHARED_TMP_FOLDERS
 from autograder.sandbox import isolation
 

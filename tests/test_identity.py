@@ -24,8 +24,8 @@ import pytest
 from reports_helpers import make_result
 
 from autograder import cli, config
+from autograder.batch import BatchReport, grade_batch
 from autograder.grading import resume, roster
-from autograder.grading.batch import BatchReport, grade_batch
 from autograder.reports import files, instructor
 from autograder.reports.escape import starts_formula
 from autograder.results import EntryConflict, ManifestProblem

@@ -21,10 +21,10 @@ import pytest
 from sandbox_helpers import open_sandbox, write_package
 
 from autograder import cli, config
+from autograder.config import Limits
 from autograder.intake import prepare
 from autograder.runtime import landlock, syscall_filter, zygote
 from autograder.sandbox import isolation
-from autograder.sandbox.limits import Limits
 from autograder.sandbox.session import Sandbox
 
 

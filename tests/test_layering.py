@@ -1,5 +1,6 @@
-"""Import rules read from the source: the worker runtime stays small, each assignment's tests use
-only the interfaces its spec names, and nothing unpickles."""
+"""Import rules read from the source: imports point down the package's rooms (ROOMS), the worker
+runtime stays small, each assignment's tests use only the interfaces its spec names, and nothing
+unpickles."""
 
 from __future__ import annotations
 
@@ -18,6 +19,26 @@ INTERFACES = PACKAGE_ROOT / "interfaces"
 PROBES = RUNTIME / "probes"
 PICKLE_FAMILY = {"pickle", "_pickle", "cPickle", "marshal", "shelve", "dill", "cloudpickle",
                  "joblib"}
+# The package's rooms, bottom to top: a module imports modules of its own room or a lower one (the
+# README's Layout says what each holds). A name stands for that module and every module under it.
+ROOMS = (
+    ("plain data and helpers", ("autograder", "autograder.results", "autograder.config",
+                                "autograder.failures", "autograder.atomic", "autograder.folders")),
+    ("worker runtime", ("autograder.runtime",)),
+    ("datasets", ("autograder.datasets",)),
+    ("intake", ("autograder.intake",)),
+    ("sandbox", ("autograder.sandbox",)),
+    ("test toolkit", ("autograder.testing",)),
+    ("interfaces", ("autograder.interfaces",)),
+    ("assignments", ("autograder.assignments",)),
+    ("scoring", ("autograder.scoring",)),
+    ("grading one submission", ("autograder.grading",)),
+    ("reports", ("autograder.reports",)),
+    ("grading a folder, then reporting", ("autograder.batch",)),
+    ("authoring", ("autograder.authoring",)),
+    ("the student's own runs", ("autograder.selfcheck", "autograder.student_pytest")),
+    ("command line", ("autograder.cli",)),
+)
 
 
 def module_name(path: Path) -> str:
@@ -42,13 +63,20 @@ def imported_modules(source: str, package: str) -> list[tuple[int, str]]:
                 name = node.module or ""
             found.append((node.lineno, name))
             found += [(node.lineno, f"{name}.{alias.name}") for alias in node.names
-                      if name in ("autograder", "autograder.runtime")]
+                      if is_kit_module(f"{name}.{alias.name}")]
         elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
             func = node.func
             called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if called in ("import_module", "__import__") and isinstance(node.args[0].value, str):
                 found.append((node.lineno, node.args[0].value))
     return found
+
+
+def is_kit_module(name: str) -> bool:
+    """Whether `name` is a module or package of the kit (`from autograder.x import y`: is y one?)."""
+    path = PACKAGE_ROOT.parent.joinpath(*name.split("."))
+    return name.startswith("autograder.") and (path.with_suffix(".py").is_file()
+                                               or (path / "__init__.py").is_file())
 
 
 def file_imports(path: Path) -> list[tuple[int, str]]:
@@ -84,7 +112,7 @@ def test_runtime_modules_import_only_the_standard_library_numpy_pyseccomp_and_th
 
 @pytest.mark.parametrize(
     "name",
-    ["torch", "torch.nn", "autograder.sandbox", "autograder.grading.plugin", "autograder.checks",
+    ["torch", "torch.nn", "autograder.sandbox", "autograder.grading.plugin", "autograder.testing",
      "autograder.interfaces", "autograder.failures", "autograder.assignments", "scipy", "rich",
      "modules.base"],
 )
@@ -118,18 +146,18 @@ def test_every_interface_is_named_by_an_assignment_and_none_is_core():
     named = {interface for name in config.available() for interface in config.load(name).interfaces}
     assert interface_modules(INTERFACES) | interface_modules(PROBES) <= named
     core = [f"{path.relative_to(PACKAGE_ROOT)}:{line} imports {name}"
-            for root in ("checks", "sandbox", "grading", "scoring", "reports", "intake")
+            for root in ("testing", "sandbox", "grading", "scoring", "reports", "intake")
             for path in python_files(PACKAGE_ROOT / root)
             for line, name in file_imports(path) if name.startswith("autograder.interfaces")]
     assert not core, "the core must not depend on one assignment's interface:\n" + "\n".join(core)
 
 
 def test_the_import_scanner_sees_every_kind_of_import():
-    source = ("import torch\nfrom autograder import sandbox\nfrom .. import checks\n"
+    source = ("import torch\nfrom autograder import sandbox\nfrom .. import testing\n"
               "from . import wire\nimport importlib\nimportlib.import_module('pickle')\n"
               "__import__('marshal')\n")
     names = {name for _, name in imported_modules(source, "autograder.runtime")}
-    assert {"torch", "autograder.sandbox", "autograder.checks", "autograder.runtime.wire",
+    assert {"torch", "autograder.sandbox", "autograder.testing", "autograder.runtime.wire",
             "pickle", "marshal"} <= names
 
 
@@ -143,3 +171,42 @@ def test_no_module_of_the_kit_uses_pickle_marshal_or_shelve(path):
             if isinstance(node, ast.keyword) and node.arg == "allow_pickle"
             and not (isinstance(node.value, ast.Constant) and node.value.value is False)]
     assert not bad, f"{path.relative_to(PACKAGE_ROOT)} deserializes with pickle: {bad}"
+
+
+def room(name: str) -> int | None:
+    """The floor of the room holding module `name` (0 the lowest), None for no room of the kit."""
+    floors = [(len(prefix), floor) for floor, (_, prefixes) in enumerate(ROOMS) for prefix in prefixes
+              if name == prefix or (prefix != "autograder" and name.startswith(prefix + "."))]
+    return max(floors)[1] if floors else None
+
+
+def kit_modules() -> list[Path]:
+    return python_files(PACKAGE_ROOT)
+
+
+def test_every_module_of_the_kit_has_a_room():
+    homeless = [module_name(path) for path in kit_modules() if room(module_name(path)) is None]
+    assert not homeless, f"add these modules to a room of ROOMS (and the README's Layout): {homeless}"
+
+
+def imports_from_above(name: str, imports: list[tuple[int, str]]) -> list[str]:
+    """Those of `imports` (module `name`'s) that come from a room above the module's own."""
+    floor = room(name)
+    return [f"line {line}: {imported} ({ROOMS[room(imported)][0]})" for line, imported in imports
+            if floor is not None and room(imported) is not None and room(imported) > floor]
+
+
+@pytest.mark.parametrize("path", kit_modules(), ids=module_name)
+def test_imports_point_down(path):
+    """The module (the test's id) imports nothing from a room above its own."""
+    name = module_name(path)
+    up = imports_from_above(name, file_imports(path))
+    assert not up, f"{name} ({ROOMS[room(name)][0]}) imports from rooms above its own:\n" + "\n".join(up)
+
+
+def test_the_room_rule_refuses_what_grading_once_imported_from_reports():
+    source = "from autograder.config import Limits\nfrom autograder.reports import files\n"
+    imports = imported_modules(source, "autograder.grading")
+    assert imports_from_above("autograder.grading.batch", imports) == [
+        "line 2: autograder.reports (reports)", "line 2: autograder.reports.files (reports)"]
+    assert imports_from_above("autograder.batch", imports) == []

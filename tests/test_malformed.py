@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 from autograder import config
-from autograder.grading.batch import grade_folder
+from autograder.batch import grade_folder
 from autograder.results import SubmissionResult
 
 pytestmark = [pytest.mark.sandbox,  # graded in both isolation modes (make test forces the fallback)

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from autograder import config
-from autograder.checks import answers
-from autograder.checks.layer_parity import away_from
 from autograder.failures import CheckFailed, StudentError
 from autograder.interfaces.random_slopes import check_random_slopes
 from autograder.runtime.probes import sgd_layers
+from autograder.testing import answers
+from autograder.testing.layer_parity import away_from
 
 TOLERANCE = answers.HandTolerance(atol=0.002, rtol=0.01)
 LECTURE_KEYS = config.load("lecture").answer_keys

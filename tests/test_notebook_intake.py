@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from autograder import config
+from autograder.config import Limits
 from autograder.failures import StudentError
 from autograder.intake import IntakeError, given_prelude, prepare
 from autograder.intake.notebook import (
@@ -22,9 +23,8 @@ from autograder.intake.notebook import (
     kept_statements,
     strip_ipython,
 )
-from autograder.runtime import notebook as runtime_notebook
-from autograder.runtime.notebook import STATEMENTS_FILE, defined_names
-from autograder.sandbox.limits import Limits
+from autograder.runtime import notebook_module as runtime_notebook
+from autograder.runtime.notebook_module import STATEMENTS_FILE, defined_names
 from autograder.sandbox.session import Sandbox
 
 NAME = "notebook.ipynb"

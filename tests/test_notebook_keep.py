@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from autograder.intake.notebook import Statement, Unrun, parse_cell, read_notebook, select
-from autograder.runtime.notebook import defined_names
+from autograder.runtime.notebook_module import defined_names
 
 
 def selected(*cells: str, answers: frozenset[str] = frozenset()) -> list[Statement | Unrun]:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import config
-from autograder.build.samples import write_samples
-from autograder.grading import batch, resume
-from autograder.grading.batch import grade_folder
+from autograder import batch, config
+from autograder.authoring.samples import write_samples
+from autograder.batch import grade_folder
+from autograder.grading import resume
 from autograder.reports.files import safe_name
 
 ASSIGNMENT = "autodiff"

@@ -19,11 +19,11 @@ from test_hostile import ANCHOR, ATTACKS, plant
 from test_speed import write_assignment
 
 from autograder import config
-from autograder.grading.runner import grade_submission
+from autograder.grading.runner import SCAN_HINTS, grade_submission
 from autograder.intake import notebook as notebook_intake
 from autograder.intake import prepare_for, scan
 from autograder.reports import feedback, files, flags, gradescope, terminal
-from autograder.results import Finding
+from autograder.results import INTEGRITY_FLAGS, Finding
 
 AUTODIFF = config.load("autodiff")
 SEMINAR = config.load("seminar")
@@ -107,7 +107,7 @@ def scanned(path: Path, spec: config.AssignmentSpec) -> tuple[Finding, ...]:
     """The findings in `path`, scanned as the grader scans it: in the code intake read."""
     bundle = prepare_for(path, spec)
     try:
-        return scan.scan_submission(bundle, spec)
+        return scan.scan_submission(bundle, spec, hints=SCAN_HINTS)
     finally:
         bundle.cleanup()
 
@@ -278,12 +278,14 @@ class Layer:
 
 def test_python_loops_over_the_samples_of_a_batch_are_hints_in_task_code_only() -> None:
     found = scan.scan_sources([scan.Source("modules/layers.py", BATCH_LOOPS)], {"Layer": "Layers"},
-                              is_notebook=False)
+                              is_notebook=False, hints=SCAN_HINTS)
     assert sorted((f.kind, f.line) for f in found) == [
         ("batch-loop", 8), ("batch-loop", 12), ("batch-loop", 16), ("batch-loop", 18),
         ("batch-loop", 24)]
     assert scan.scan_sources([scan.Source("modules/layers.py", BATCH_LOOPS)], {},
-                             is_notebook=False) == ()
+                             is_notebook=False, hints=SCAN_HINTS) == ()
+    assert scan.scan_sources([scan.Source("modules/layers.py", BATCH_LOOPS)], {"Layer": "Layers"},
+                             is_notebook=False) == ()  # a hint grading asks for, not a scan rule
 
 
 def test_code_that_does_not_parse_is_skipped_and_the_rest_still_scanned(tmp_path) -> None:
@@ -361,7 +363,7 @@ def test_findings_reach_the_feedback_the_flags_and_the_gradebook() -> None:
     markdown = feedback.feedback_markdown(result)
     linear = markdown[markdown.index("## Linear"):markdown.index("## Dropout")]
     assert "modules/layers.py, line 12: `` np.allclose = lambda *a: `True` ``" in linear
-    assert scan.KINDS["monkeypatch"] in linear and feedback.FINDINGS_CAVEAT in linear
+    assert INTEGRITY_FLAGS["monkeypatch"] in linear and feedback.FINDINGS_CAVEAT in linear
     assert "Hint: modules/layers.py, line 40" in markdown[markdown.index("## Dropout"):]
     assert markdown.index("import subprocess") < markdown.index("## Linear")  # the submission's
     html = feedback.feedback_html(result)

@@ -8,7 +8,7 @@ import pytest
 from reports_helpers import statement_lines
 
 from autograder import cli, config
-from autograder.build.samples import load_samples
+from autograder.authoring.samples import load_samples
 from autograder.reports import files
 from autograder.reports.instructor import TIMED_FILES
 

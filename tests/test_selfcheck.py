@@ -18,11 +18,11 @@ import pytest
 from nbclient import NotebookClient
 
 from autograder import config
-from autograder.build.samples import write_samples
+from autograder.authoring.samples import write_samples
 from autograder.failures import StudentError, WorkerTimeout
 from autograder.grading import runner
 from autograder.intake.notebook import notebook_statements
-from autograder.reports.selfcheck import PUBLIC_ONLY
+from autograder.reports.check_table import PUBLIC_ONLY
 from autograder.sandbox.contract import SandboxContract, Student
 from autograder.sandbox.in_process import InProcessSandbox, InProcessWorker
 from autograder.selfcheck import NotebookNamespace, _given_code, check, checker

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.checks import stored_results
-from autograder.checks.stored_results import stored_on_disk
 from autograder.datasets.cache import ENV_VAR
+from autograder.testing import stored_results
+from autograder.testing.stored_results import stored_on_disk
 
 CALLS: list[tuple] = []
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.checks.known_good import softmax_crossentropy_step
-from autograder.checks.training import held_out_report, held_out_split
 from autograder.failures import CheckFailed
 from autograder.interfaces.sgd_linear import check_activation_pass, check_linear_step
 from autograder.runtime.probes.sgd_linear import logits_training
+from autograder.testing.known_good import softmax_crossentropy_step
+from autograder.testing.training import held_out_report, held_out_split
 
 HINTS = dict.fromkeys(("forward", "backward", "grad_W", "grad_b", "step"), "a hint")
 

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from sandbox_helpers import FOLDER_FUNCTIONS, open_sandbox, write_package
 
+from autograder.config import Limits
 from autograder.failures import StudentError, WorkerCrashed, WorkerProtocolError, WorkerTimeout
 from autograder.runtime.wire import GraderFunction
 from autograder.sandbox import isolation
 from autograder.sandbox.contract import SandboxContract
-from autograder.sandbox.limits import Limits
 from autograder.sandbox.proxy import RemoteObject
 from autograder.sandbox.session import Sandbox
 from autograder.sandbox.zygote_pool import Zygotes
@@ -379,7 +379,7 @@ def test_printing_a_megabyte_does_not_corrupt_the_protocol(sandbox):
     assert student.worker.output_tail().endswith("e" * 100)
 
 
-@pytest.mark.parametrize("name", ["autograder", "autograder.checks", "autograder.runtime.probes",
+@pytest.mark.parametrize("name", ["autograder", "autograder.testing", "autograder.runtime.probes",
                                   "autograder.runtime.wire"])
 def test_importing_the_kits_own_modules_fails_with_a_hint_to_write_the_code(layers, name):
     with pytest.raises(StudentError) as caught:

@@ -1,5 +1,5 @@
 """Nothing a worker can import or read answers a graded task: the kit's known-good losses and
-layers stay in the grader (`checks.known_good`), and the worker reaches them only as grader
+layers stay in the grader (`testing.known_good`), and the worker reaches them only as grader
 functions, which compute in the grader. A submission that imports the kit's own modules gets an
 ImportError in the worker, and the scan files the import under the task whose name it binds.
 """

@@ -6,7 +6,7 @@ result depends on (the student, the submission's bytes, the grader's code and th
 tests and settings, the submission time, the tasks asked for, the batch's notes), so an unchanged
 submission is not graded again and a changed one, or one graded by a changed grader, is. The
 deadlines are not in it: a result is stored raw and the late penalty applied when it is reported
-(grading.batch), so grading again with other deadlines only reports again. A lock
+(autograder.batch), so grading again with other deadlines only reports again. A lock
 per submission keeps two graders started on the same folder from grading the same submission at
 once: the second one waits for the first one's result instead.
 """

@@ -19,6 +19,7 @@ import pytest
 from autograder import intake
 from autograder.config import AssignmentSpec
 from autograder.grading import speed
+from autograder.grading.batch_loops import BatchLoops
 from autograder.grading.plugin import GradingPlugin
 from autograder.intake import scan
 from autograder.results import Finding, SpeedCheck, SubmissionResult, TestRecord
@@ -28,10 +29,13 @@ from autograder.scoring import policy
 
 PYTEST_ARGS = [
     "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:warnings",
+    "-p", "no:autograder",  # the student's `pytest` entry point (autograder.student_pytest)
     "--assert=plain",  # failure messages come from the checks, never from the test's source
     "--import-mode=importlib", "-q", "--no-header",
 ]
 PYTEST_INI = Path(__file__).with_name("pytest.ini")
+# What the static scan looks for besides integrity flags, in grading and the self-check alike.
+SCAN_HINTS: tuple[scan.HintRule, ...] = (BatchLoops,)
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,7 @@ def grade_submission(path: Path, spec: AssignmentSpec, *, student: str,
         messages = [str(exc)]
     else:
         messages, fingerprint = bundle.messages, bundle.fingerprint
-        findings = scan.scan_submission(bundle, spec)
+        findings = scan.scan_submission(bundle, spec, hints=SCAN_HINTS)
         intake_seconds = time.perf_counter() - started
         try:
             run = run_sandboxed(spec, bundle.root, dirs, only_tasks)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import stat
 import tempfile
 import zipfile
@@ -19,9 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from autograder.folders import unlistable_parent
 from autograder.intake import answer_table, notebook
 from autograder.intake.errors import IntakeError
-from autograder.runtime.notebook import STATEMENTS_FILE
+from autograder.runtime.notebook_module import STATEMENTS_FILE
 
 if TYPE_CHECKING:
     from autograder.config import AnswerTableSpec, AssignmentSpec
@@ -190,17 +190,6 @@ def locate_package(files: dict[PurePosixPath, bytes], package: str,
     depth = len(prefix)
     return {PurePosixPath(*p.parts[depth:]): data for p, data in files.items()
             if p.parts[:depth] == prefix and p.parts[depth:depth + 1] == (package,)}
-
-
-def unlistable_parent() -> Path:
-    """A folder others may pass through (to a name they know) but not list; owned by us."""
-    parent = Path(tempfile.gettempdir()) / f"autograder-submissions-{os.getuid()}"
-    parent.mkdir(mode=0o711, exist_ok=True)
-    info = os.lstat(parent)
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
-        raise RuntimeError(f"{parent} belongs to someone else; remove it")
-    parent.chmod(0o711)
-    return parent
 
 
 def write_bundle(files: dict[PurePosixPath, bytes], messages: list[str]) -> SourceBundle:

@@ -9,7 +9,7 @@ assignment to a global name that kept code reads, transitively, when what it com
 builtins, numpy, math, scipy and the notebook's own functions and lambdas (`select`). Never a loop,
 a `with`, `if` or `try` block, a bare expression, a data load or an object built from one of the
 notebook's classes (`model = NeuralNetwork(layers)` is where training starts). The statements go to
-the worker as a JSON file, and it runs them one by one (see `autograder.runtime.notebook`), so one
+the worker as a JSON file, and it runs them one by one (see `autograder.runtime.notebook_module`), so one
 broken statement costs only what depends on it; every statement left out that defines a name, and
 every cell that does not parse, is listed there too (`Unrun`), so that a test asking for that name
 learns why it is missing.

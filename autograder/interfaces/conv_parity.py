@@ -20,12 +20,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from autograder.checks.compare import as_array, assert_close, check
-from autograder.checks.torch_parity import numpy, tensor
 from autograder.failures import StudentError
 from autograder.interfaces.keras_parity import mnist_images
 from autograder.runtime.probes import name_of
 from autograder.runtime.probes.jacobian import takes_grad_output
+from autograder.testing.compare import as_array, assert_close, require
+from autograder.testing.torch_parity import numpy, tensor
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def layer_pass(student: Any, layer: Any, x: np.ndarray, grad_output: np.ndarray,
                 raise
         else:
             how = f"{name}.backward(x, grad_output)"
-            check(isinstance(result, (list, tuple)) and len(result) == 2
+            require(isinstance(result, (list, tuple)) and len(result) == 2
                   and isinstance(result[1], (list, tuple)) and len(result[1]) == params,
                   f"{how} for x of shape {x.shape}: expected [grad_input, [{params} per-sample "
                   f"parameter gradient(s)]], got {_describe(result)}"
@@ -63,14 +63,14 @@ def layer_pass(student: Any, layer: Any, x: np.ndarray, grad_output: np.ndarray,
     how = f"{name}.grad_x(x) / grad_param(x) (the Jacobian form)"
     grad = np.reshape(grad_output, (batch, out_size))
     jacobians = layer.grad_param(x)
-    check(isinstance(jacobians, (list, tuple)) and len(jacobians) == params,
+    require(isinstance(jacobians, (list, tuple)) and len(jacobians) == params,
           f"{name}.grad_param(x) for x of shape {x.shape}: expected a list of {params} per-sample "
           f"Jacobian(s) (batch, {out_size}, n_param), got {_describe(jacobians)}\n  Hint: write "
           "either backward(input_data, grad_output) or grad_param(input_data) (see the notebook).")
     param_grads = []
     for index, jacobian in enumerate(jacobians):
         jacobian = as_array(jacobian, f"{name}.grad_param(x)[{index}] for x of shape {x.shape}")
-        check(jacobian.ndim == 3 and jacobian.shape[:2] == (batch, out_size),
+        require(jacobian.ndim == 3 and jacobian.shape[:2] == (batch, out_size),
               f"{name}.grad_param(x)[{index}] for x of shape {x.shape}: expected a per-sample "
               f"Jacobian of shape ({batch}, {out_size}, n_param), got shape {jacobian.shape}")
         param_grads.append(np.einsum("bo,bop->bp", grad, jacobian))
@@ -157,7 +157,7 @@ def check_layer_pass(student: Any, layer: Any, op: Callable[..., torch.Tensor], 
     for label, got, expected in (("kernel", result.param_grads[0], grad_kernel),
                                  ("bias", result.param_grads[1], grad_bias)):
         got = as_array(got, f"{what}, the {label} gradient")
-        check(got.size == expected.size,
+        require(got.size == expected.size,
               f"{what}, the {label} gradient: expected per-sample gradients of shape "
               f"{expected.shape}, got shape {got.shape}")
         assert_close(got.reshape(expected.shape), expected, f"{what}, the per-sample {label} gradient",
@@ -261,7 +261,7 @@ def train_upsampling(student: Any, layer: Any, small: np.ndarray, images: np.nda
     for batch in _batches(len(images), steps, batch_size):
         x, target = small[batch], images[batch]
         out = as_array(layer.forward(x), f"{name}.forward(x) during training").astype(np.float64)
-        check(out.shape == target.shape, f"{name}.forward(x) for x of shape {x.shape}: expected "
+        require(out.shape == target.shape, f"{name}.forward(x) for x of shape {x.shape}: expected "
               f"shape {target.shape}, got shape {out.shape}")
         grad_out = out - target  # per sample: d (0.5 * |out - target|^2) / d out
         losses.append(float(0.5 * np.mean(np.sum(grad_out ** 2, axis=(1, 2, 3)))))

@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.checks.compare import as_array, assert_close, check
-from autograder.checks.known_good import SoftmaxCrossEntropy
 from autograder.failures import CheckFailed
 from autograder.interfaces.keras_parity import mnist_images
+from autograder.testing.compare import as_array, assert_close, require
+from autograder.testing.known_good import SoftmaxCrossEntropy
 
 EPS = 1e-6
 # Finite differences of float64 code at eps=1e-6: truncation ~1e-8 relative, rounding ~1e-10 / eps.
@@ -164,7 +164,7 @@ def check_fit_raises_held_out_accuracy(student: Any, train: slice, held_out: sli
     scores = as_array(net.predict(flat[held_out]), "Network.predict on held-out MNIST digits",
                       shape=(count, 10))
     accuracy = float(np.mean(np.argmax(scores, axis=1) == np.argmax(labels[held_out], axis=1)))
-    check(accuracy >= FIT_THRESHOLD,
+    require(accuracy >= FIT_THRESHOLD,
           f"Network([DenseLayer(784, 10)]).fit(...) on {train.stop - train.start} MNIST digits (batch "
           f"16, lr 0.1, one epoch): accuracy on {count} held-out digits is {accuracy:.3f}, expected "
           f"at least {FIT_THRESHOLD} (a correct implementation reaches ~0.8; untrained: ~0.10).\n  Hint: "

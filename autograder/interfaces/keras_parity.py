@@ -17,8 +17,8 @@ from types import ModuleType
 
 import numpy as np
 
-from autograder.checks.stored_results import Arrays, stored_on_disk
 from autograder.datasets import load_mnist
+from autograder.testing.stored_results import Arrays, stored_on_disk
 
 KERAS_VERSIONS = ("keras", "torch", "numpy")
 

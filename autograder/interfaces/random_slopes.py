@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.checks.compare import as_array, assert_close, check
+from autograder.testing.compare import as_array, assert_close, require
 
 SAMPLES = 20_000
 # The mean of SAMPLES uniform slopes has a standard deviation of (upper - lower) / sqrt(12 SAMPLES);
@@ -32,14 +32,14 @@ def check_random_slopes(layer: Any, rng: np.random.Generator, name: str, *, lowe
                  against="x itself (the identity for x >= 0)", hint=TRAINING)
     slopes = output[:SAMPLES] / negative
     low, high = float(slopes.min()), float(slopes.max())
-    check(low >= lower - 1e-9 and high <= upper + 1e-9,
+    require(low >= lower - 1e-9 and high <= upper + 1e-9,
           f"{what}: the slopes (output / x at the negative elements) range over [{low:.4g}, "
           f"{high:.4g}], outside [lower, upper] = [{lower:.4g}, {upper:.4g}].\n  Hint: {TRAINING}")
     middle = (lower + upper) / 2
     spread = (upper - lower) / np.sqrt(12 * SAMPLES)
     mean = float(slopes.mean())
     below = float(np.mean(slopes < middle))
-    check(np.unique(np.round(slopes, 12)).size > SAMPLES // 2
+    require(np.unique(np.round(slopes, 12)).size > SAMPLES // 2
           and abs(mean - middle) <= SIGMAS * spread
           and abs(below - 0.5) <= SIGMAS * 0.5 / np.sqrt(SAMPLES),
           f"{what}: the {SAMPLES} slopes do not look uniform on [{lower:.4g}, {upper:.4g}]: "

@@ -23,13 +23,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from autograder.checks import known_good
-from autograder.checks.compare import as_array, assert_close, check, kind_of
-from autograder.checks.layer_parity import check_layer_pass
-from autograder.checks.torch_parity import linear, loss_and_grad, numpy, tensor
 from autograder.runtime.probes import name_of
 from autograder.runtime.probes.sgd_layers import RecordingScaleLayer
 from autograder.runtime.wire import GraderFunction
+from autograder.testing import known_good
+from autograder.testing.compare import as_array, assert_close, kind_of, require
+from autograder.testing.layer_parity import check_layer_pass
+from autograder.testing.torch_parity import linear, loss_and_grad, numpy, tensor
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def check_batch_loss(value: Any, logits: np.ndarray, y: np.ndarray, *, what: str
                               against="torch.nn.functional.cross_entropy(reduction='none')",
                               hint=hint)
         return float(np.mean(values))
-    check(not isinstance(value, (list, tuple)),
+    require(not isinstance(value, (list, tuple)),
           f"{what}: expected a number (the mean over the batch), got a {type(value).__name__}")
     mean = as_array(value, f"{what} (the mean over the batch)", shape=(),
                     hint="return one number, e.g. np.mean(...) of the per-object losses")
@@ -182,7 +182,7 @@ def check_network_forward(net: Any, layers: list[ScaleLayer], x: np.ndarray,
     name = f"NeuralNetwork({len(layers)} layers)"
     activations = net.forward(x)
     count = len(activations) if isinstance(activations, (list, tuple)) else None
-    check(count == len(layers),
+    require(count == len(layers),
           f"{name}.forward(X): expected a list of {len(layers)} activations (one per layer), got "
           f"{'a list of ' + str(count) if count is not None else kind_of(activations)}.\n"
           f"  Hint: {hints['forward']}")
@@ -209,7 +209,7 @@ def check_network_backward(net: Any, layers: list[ScaleLayer], x: np.ndarray, y:
     for index, (layer, (layer_input, grad)) in enumerate(
             zip(layers, expected.backward_calls, strict=True)):
         calls = [call for call in layer.proxy.calls if call[0] == "backward"]
-        check(len(calls) == 1, f"{name}: layer {index} had its backward called {len(calls)} "
+        require(len(calls) == 1, f"{name}: layer {index} had its backward called {len(calls)} "
               f"times, expected once.\n  Hint: {hint}")
         assert_close(calls[0][1], layer_input, f"{name}: the input passed to layer {index}'s "
                      "backward", against="that layer's input in the forward pass", hint=hint)

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from autograder.checks.compare import as_array, assert_close
-from autograder.checks.torch_parity import activation, forward_backward, linear, tolerance_for
+from autograder.testing.compare import as_array, assert_close
+from autograder.testing.torch_parity import activation, forward_backward, linear, tolerance_for
 
 
 def check_linear_step(layer: Any, x: np.ndarray, grad: np.ndarray, *, learning_rate: float,

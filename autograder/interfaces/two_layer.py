@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from autograder.checks.compare import as_array, assert_close, check
-from autograder.checks.torch_parity import numpy, tensor, tolerance_for
+from autograder.testing.compare import as_array, assert_close, require
+from autograder.testing.torch_parity import numpy, tensor, tolerance_for
 
 NAMES = ("W1", "b1", "W2", "b2")
 
@@ -91,11 +91,11 @@ def loss_curve(value: Any, what: str, length: int) -> np.ndarray:
     """The losses a `fit` returned (a list or an array of numbers), one per epoch."""
     __tracebackhide__ = True
     if isinstance(value, (list, tuple)):
-        check(all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value),
+        require(all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value),
               f"{what}: expected a list of numbers (the loss of each epoch), got a list holding "
               f"{sorted({type(v).__name__ for v in value})}")
         value = np.array(value, dtype=np.float64)
     curve = as_array(value, what, hint="return the list of the losses backward returned")
-    check(curve.shape == (length,), f"{what}: expected {length} losses (one per epoch), got an "
+    require(curve.shape == (length,), f"{what}: expected {length} losses (one per epoch), got an "
           f"array of shape {curve.shape}")
     return curve

@@ -30,9 +30,9 @@ from typing import Any
 
 from autograder.atomic import write_atomic
 from autograder.config import AssignmentSpec
+from autograder.reports.check_table import check_rows, verdict
 from autograder.reports.escape import md_text, strip_controls
 from autograder.reports.files import write_feedback
-from autograder.reports.selfcheck import check_rows, verdict
 from autograder.results import SubmissionResult, TaskResult
 
 CLASSROOM_FORMAT_VERSION = 3

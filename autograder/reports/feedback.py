@@ -11,10 +11,16 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from autograder.intake.scan import HINTS, KINDS
 from autograder.reports.escape import md_code, md_fence, md_text
 from autograder.reports.html import render
-from autograder.results import SpeedCheck, SubmissionResult, TaskResult, TestRecord
+from autograder.results import (
+    INTEGRITY_FLAGS,
+    SPEED_HINTS,
+    SpeedCheck,
+    SubmissionResult,
+    TaskResult,
+    TestRecord,
+)
 
 HINT_MARK = re.compile(r"\n\s*Hint: ")
 # What to try when the check itself gave no hint: by how the test ended.
@@ -116,8 +122,8 @@ def probe_notice(test: TestRecord) -> Notice:
 def notices(result: SubmissionResult, task: str) -> tuple[Notice, ...]:
     """What was noticed in the code of `task` ("" for the submission as a whole): the scan's
     findings, failed robustness probes and speed flags."""
-    found = [Notice("hint" if f.kind in HINTS else "finding", f"{f.where}, line {f.line}",
-                    f.construct, HINTS.get(f.kind) or KINDS.get(f.kind, f.kind))
+    found = [Notice("hint" if f.kind in SPEED_HINTS else "finding", f"{f.where}, line {f.line}",
+                    f.construct, SPEED_HINTS.get(f.kind) or INTEGRITY_FLAGS.get(f.kind, f.kind))
              for f in result.findings if f.task == task]
     probes = [probe_notice(test) for graded in result.tasks if graded.name == task
               for test in graded.findings]

@@ -11,13 +11,12 @@ from anyascii import anyascii
 
 from autograder.atomic import write_atomic
 from autograder.config import AssignmentSpec, Deadlines
-from autograder.intake.scan import KINDS
 from autograder.reports import lms
 from autograder.reports.escape import csv_cell, csv_text
 from autograder.reports.feedback import feedback_html, feedback_markdown
 from autograder.reports.gradescope import gradescope_json
 from autograder.reports.instructor import index_html
-from autograder.results import EntryConflict, ManifestProblem, SubmissionResult
+from autograder.results import INTEGRITY_FLAGS, EntryConflict, ManifestProblem, SubmissionResult
 from autograder.scoring.policy import lateness_label
 
 # What write_class writes beside the students' folders, which no student's folder may be named.
@@ -49,7 +48,7 @@ def safe_name(student: str) -> str:
 def integrity_cell(result: SubmissionResult) -> str:
     """The static scan's findings, by task ("submission" for code outside every task)."""
     return " | ".join(f"{f.task or 'submission'}: {f.kind} at {f.where}:{f.line}"
-                      for f in result.findings if f.kind in KINDS)
+                      for f in result.findings if f.kind in INTEGRITY_FLAGS)
 
 
 def slow_cell(result: SubmissionResult) -> str:

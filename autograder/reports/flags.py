@@ -8,8 +8,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from autograder.intake.scan import KINDS
-from autograder.results import SubmissionResult
+from autograder.results import INTEGRITY_FLAGS, SubmissionResult
 
 TROUBLE_OUTCOMES = ("timeout", "crash")
 
@@ -54,7 +53,7 @@ def _own_flags(result: SubmissionResult, usual_isolation: str) -> list[Flag]:
     flags += [Flag(result.student, "intake", message) for message in result.intake_messages]
     flags += [Flag(result.student, finding.kind, f"{finding.task or 'submission'}: {finding.where}, "
                                                  f"line {finding.line}: {finding.construct}")
-              for finding in result.findings if finding.kind in KINDS]
+              for finding in result.findings if finding.kind in INTEGRITY_FLAGS]
     flags += [Flag(result.student, "beyond the course", f"{task.name}: "
                    + ", ".join(t.name for t in task.findings) + " (a finding, no points taken)")
               for task in result.tasks if task.findings]

@@ -11,10 +11,9 @@ from rich.panel import Panel
 from rich.table import Table
 
 from autograder.config import Deadlines
-from autograder.intake.scan import KINDS
+from autograder.reports.check_table import check_rows, verdict
 from autograder.reports.escape import terminal
-from autograder.reports.selfcheck import check_rows, verdict
-from autograder.results import SubmissionResult
+from autograder.results import INTEGRITY_FLAGS, SubmissionResult
 from autograder.scoring import policy
 
 
@@ -36,7 +35,7 @@ def gradebook_table(title: str, tasks: list[str], results: list[SubmissionResult
             flags.append(f"late x{result.multiplier:.3f}")
         if result.intake_messages:
             flags.append("intake notes")
-        integrity = sum(f.kind in KINDS for f in result.findings)
+        integrity = sum(f.kind in INTEGRITY_FLAGS for f in result.findings)
         if integrity:
             flags.append(f"[yellow]{integrity} scan finding(s)[/yellow]")
         if result.slow:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.runtime import notebook, probes, stand_ins, wire
+from autograder.runtime import notebook_module, probes, stand_ins, wire
 
 MAX_MESSAGE_CHARS = 2000
 
@@ -185,7 +185,7 @@ def prepare_imports(root: str, package: str | None) -> None:
     """Set up how the student's code is found: the notebook module, the kit refused, the
     deep-learning libraries as inert stand-ins (`stand_ins`), the submission's folder first on the
     path, a package whose __init__.py is not run."""
-    notebook.install(root)
+    notebook_module.install(root)
     for name in [name for name in sys.modules if name.partition(".")[0] == "autograder"]:
         del sys.modules[name]  # so that an import of them asks the blocker (the worker keeps its own)
     sys.meta_path[:0] = [KitImportBlocker(), stand_ins.StandInFinder(root)]

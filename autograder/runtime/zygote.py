@@ -46,7 +46,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
-from autograder.runtime import landlock, notebook, syscall_filter, worker
+from autograder.runtime import landlock, notebook_module, syscall_filter, worker
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
@@ -77,7 +77,7 @@ def submission_sources(root: str) -> list[str]:
 
 def _code_texts(root: str) -> Iterator[str]:
     """The notebook's kept statements, or the .py files up to MAX_SCANNED_FILE_BYTES each."""
-    statements_path = os.path.join(root, notebook.STATEMENTS_FILE)
+    statements_path = os.path.join(root, notebook_module.STATEMENTS_FILE)
     if os.path.isfile(statements_path):
         with open(statements_path, encoding="utf-8") as stream:
             yield from (str(statement.get("source", "")) for statement in json.load(stream))

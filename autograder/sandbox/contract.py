@@ -34,7 +34,7 @@ class Student:
         return wrap(self.worker, reply, name)
 
     def known_good(self, obj: Any) -> RemoteObject:
-        """Offer one of the grader's known-good layers or losses (`checks.known_good`) to the
+        """Offer one of the grader's known-good layers or losses (`testing.known_good`) to the
         student's code: in the worker it is an object whose methods run here, in the grader, on the
         plain data the student's code passes; only its plain attributes (a name) are copied there."""
         members: dict[str, Any] = {}

@@ -17,7 +17,7 @@ from typing import Any
 
 from autograder.failures import StudentError, WorkerTimeout
 from autograder.runtime import wire
-from autograder.runtime.notebook import time_limit
+from autograder.runtime.notebook_module import time_limit
 from autograder.runtime.worker import Worker
 from autograder.sandbox.contract import Student
 

@@ -1,25 +1,14 @@
-"""Resource limits for a worker, applied in the child between fork and exec."""
+"""Resource limits for a worker (`config.Limits`), applied in the child between fork and exec."""
 
 from __future__ import annotations
 
 import ctypes
 import os
 import resource
-from dataclasses import dataclass
+
+from autograder.config import Limits
 
 CLONE_NEWNET = 0x40000000
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one worker process may use. Defaults suit the course assignments; configs may raise them."""
-
-    memory_bytes: int = 2 * 2**30
-    cpu_seconds: int = 120
-    file_bytes: int = 64 * 2**20
-    open_files: int = 64
-    processes: int = 64
-    call_seconds: float = 10.0
 
 
 def apply(limits: Limits, isolate_network: bool) -> None:

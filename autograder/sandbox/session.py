@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from autograder.config import Limits
 from autograder.sandbox import isolation as isolation_module
 from autograder.sandbox.contract import Student
-from autograder.sandbox.limits import Limits
 from autograder.sandbox.reaper import become_subreaper
 from autograder.sandbox.worker_client import WorkerClient
 from autograder.sandbox.zygote_pool import claim_zygotes

@@ -21,10 +21,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from autograder.intake.bundle import unlistable_parent
+from autograder.config import Limits
+from autograder.folders import unlistable_parent
 from autograder.runtime.zygote import NOT_PRELOADED, wanted_imports
 from autograder.sandbox.isolation import Isolation, link_tree
-from autograder.sandbox.limits import Limits
 from autograder.sandbox.worker_client import WorkerClient
 from autograder.sandbox.zygote_process import Zygote
 

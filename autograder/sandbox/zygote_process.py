@@ -19,10 +19,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from autograder.intake.bundle import unlistable_parent
+from autograder.config import Limits
+from autograder.folders import unlistable_parent
 from autograder.sandbox import limits as limits_module
 from autograder.sandbox.isolation import Isolation, worker_uid
-from autograder.sandbox.limits import Limits
 from autograder.sandbox.reaper import LIVE_ZYGOTES, sweep_files, sweep_orphans
 
 EXIT_GRACE_SECONDS = 1.0

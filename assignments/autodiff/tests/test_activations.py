@@ -4,7 +4,7 @@ axis), as in the course's test_activations. ReLU and Sigmoid take "an array of a
 
 import pytest
 
-from autograder.checks.torch_parity import activation, check_float64, compare_pass
+from autograder.testing.torch_parity import activation, check_float64, compare_pass
 
 INPUT_SHAPES = [(64, 16), (128, 32), (256, 64)]
 ANY_SIZE = [(8, 4, 5)]  # for the element-wise activations, whose docstrings promise any size

@@ -6,8 +6,8 @@ eval mode."""
 
 import pytest
 
-from autograder.checks import as_array, assert_close
-from autograder.checks.torch_parity import batch_norm, check_float64, compare_pass, running_stats
+from autograder.testing import as_array, assert_close
+from autograder.testing.torch_parity import batch_norm, check_float64, compare_pass, running_stats
 
 CASES = [(0.1, (64, 16)), (0.5, (128, 32)), (0.9, (256, 64))]  # (momentum, input shape)
 PASSES = 2

@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from autograder.checks import as_array, assert_close, check
-from autograder.checks.compare import kind_of
-from autograder.checks.torch_parity import take_epoch
+from autograder.testing import as_array, assert_close, require
+from autograder.testing.compare import kind_of
+from autograder.testing.torch_parity import take_epoch
 
 CASES = [((100, 20), 16), ((100, 20), 100), ((100, 20), 512), ((1000, 5), 512)]
 EPOCHS = 2
@@ -34,26 +34,26 @@ def test_dataloader(student, rng, shuffle, y_shape):
                 f"batch_size={batch_size}, shuffle={shuffle})")
         batches = math.ceil(n / batch_size)
         got_len = len(loader)
-        check(got_len == batches,
+        require(got_len == batches,
               f"{name}: len() returned {got_len}, expected {batches} = ceil({n} / {batch_size})."
               "\n  Hint: len() is the number of batches per epoch; the last batch may be "
               "smaller, so round up.")
         got_samples = loader.num_samples()
-        check(is_number(got_samples) and got_samples == n,
+        require(is_number(got_samples) and got_samples == n,
               f"{name}: num_samples() returned {got_samples!r}, expected {n} (the number of rows "
               "of X).")
         previous = None
         for epoch in range(1, EPOCHS + 1):
             what = f"{name}, epoch {epoch}"
             items = take_epoch(loader, batches, what)
-            check(len(items) == batches,
+            require(len(items) == batches,
                   f"{what}: iteration gave {len(items)} batches, expected {batches}.\n  Hint: "
                   "include the last, smaller batch, and start from the beginning in __iter__.")
             order = []
             for index, item in enumerate(items):
                 size = batch_size if index < batches - 1 else n - batch_size * (batches - 1)
                 if not (isinstance(item, (tuple, list)) and len(item) == 2):
-                    check(False, f"{what}: batch #{index} should be a pair (X_batch, y_batch), "
+                    require(False, f"{what}: batch #{index} should be a pair (X_batch, y_batch), "
                                  f"got {kind_of(item)}")
                 X_batch = as_array(item[0], f"{what}: X_batch #{index}",
                                    shape=(size, features),
@@ -63,12 +63,12 @@ def test_dataloader(student, rng, shuffle, y_shape):
                                    shape=(size,) + y.shape[1:],
                                    hint="keep the shape of y: y of shape (N,) gives batches of "
                                         "shape (B,), (N, 1) gives (B, 1).")
-                check(X_batch.dtype == X.dtype and y_batch.dtype == y.dtype,
+                require(X_batch.dtype == X.dtype and y_batch.dtype == y.dtype,
                       f"{what}: batch #{index} has dtypes ({X_batch.dtype}, {y_batch.dtype}), but "
                       f"X and y have ({X.dtype}, {y.dtype}).\n  Hint: index the arrays, do not "
                       "convert them (integer labels must stay integers for the cross-entropy).")
                 rows = X_batch[:, 0]
-                check(bool(np.all(np.isin(rows, np.arange(n)))),
+                require(bool(np.all(np.isin(rows, np.arange(n)))),
                       f"{what}: X_batch #{index} holds rows that are not rows of X")
                 rows = rows.astype(int)
                 assert_close(X_batch, X[rows], f"{what}: X_batch #{index}",
@@ -77,19 +77,19 @@ def test_dataloader(student, rng, shuffle, y_shape):
                              against="the targets of the samples in X_batch",
                              hint="index X and y with the same indices, so pairs stay together.")
                 order += rows.tolist()
-            check(sorted(order) == list(range(n)),
+            require(sorted(order) == list(range(n)),
                   f"{what}: the batches must hold every sample exactly once, but "
                   f"{len(set(order))} distinct samples of {n} came ({len(order)} rows in all)."
                   "\n  Hint: permute the indices once per epoch, then cut the permutation into "
                   "consecutive slices.")
             if not shuffle:
-                check(order == list(range(n)),
+                require(order == list(range(n)),
                       f"{what}: with shuffle=False the samples must come in their original order.")
             else:
-                check(order != list(range(n)),
+                require(order != list(range(n)),
                       f"{what}: with shuffle=True the samples came in their original order.\n"
                       "  Hint: draw a new permutation in __iter__ (np.random.permutation).")
-                check(previous is None or order != previous,
+                require(previous is None or order != previous,
                       f"{what}: with shuffle=True every epoch must have a new order, but epoch "
                       f"{epoch} repeated the order of epoch {epoch - 1}.\n  Hint: shuffle in "
                       "__iter__, which runs at the start of every epoch, not once in __init__.")

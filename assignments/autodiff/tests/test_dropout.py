@@ -9,8 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from autograder.checks import as_array, assert_close, check
-from autograder.checks.torch_parity import check_float64, tolerance_for
+from autograder.testing import as_array, assert_close, require
+from autograder.testing.torch_parity import check_float64, tolerance_for
 
 INPUT_SHAPES = [(64, 16), (256, 64), (8, 4, 32)]  # "an array of an arbitrary size"
 PS = [0.0, 0.1, 0.5, 0.9]
@@ -50,7 +50,7 @@ def train_pass(module, rng, input_shape, p, name, number):
                       "backward.")
     share = float(np.mean(~kept))
     bound = rate_bound(x.size)
-    check(abs(share - p) <= bound,
+    require(abs(share - p) <= bound,
           f"{name}: {share:.4f} of the {x.size} outputs are zero ({where}), but with p={p} the "
           f"share of zeros must be within {bound:.4f} of {p} (a correct Dropout fails this with "
           f"probability below {FAILURE_PROBABILITY:g}).\n"
@@ -71,7 +71,7 @@ def test_dropout(student, rng, p):
         name = f"Dropout(p={p}) in train mode"
         masks = [train_pass(module, rng, input_shape, p, name, number)
                  for number in range(1, TRAIN_PASSES + 1)]
-        check(p == 0.0 or bool(np.any(masks[0] != masks[1])),
+        require(p == 0.0 or bool(np.any(masks[0] != masks[1])),
               f"{name}: two forward passes on inputs of shape {input_shape} dropped exactly the "
               "same entries.\n  Hint: draw a new random mask in every forward pass (in "
               "compute_output), not once in __init__, and do not reseed the generator.")

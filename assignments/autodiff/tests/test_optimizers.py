@@ -11,7 +11,7 @@ layer's task, not this one.
 import pytest
 
 from autograder import config
-from autograder.checks.torch_parity import (
+from autograder.testing.torch_parity import (
     affine_grads,
     check_parameter,
     optimizer_trajectory,

@@ -10,8 +10,8 @@ gradients from the child itself.
 import pytest
 
 from autograder import config
-from autograder.checks import assert_close, check
-from autograder.checks.torch_parity import AffineChain, compare_pass
+from autograder.testing import assert_close, require
+from autograder.testing.torch_parity import AffineChain, compare_pass
 from autograder.interfaces.torch_modules import affine_modules
 
 SPEC = config.load_for(__file__)
@@ -54,7 +54,7 @@ def test_sequential(student, rng, mode):
                          context=f"pass #{call} without zero_grad" if call > 1 else "")
             for i, (probe, pair) in enumerate(zip(probes, reference.child_grads(), strict=True)):
                 calls = probe.calls
-                check(calls == ["forward", "backward"] * call,
+                require(calls == ["forward", "backward"] * call,
                       f"{name}: child #{i} saw the calls {calls} during {call} forward and "
                       f"backward pass(es) of the Sequential, expected "
                       f"{['forward', 'backward'] * call}.\n  Hint: {HINTS['calls']}")

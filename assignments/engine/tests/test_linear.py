@@ -5,7 +5,7 @@ train loop drives it."""
 import numpy as np
 import pytest
 
-from autograder.checks import as_array
+from autograder.testing import as_array
 from autograder.interfaces.sgd_linear import check_linear_step
 
 HINTS = {

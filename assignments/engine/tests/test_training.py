@@ -7,8 +7,8 @@ as one call; the held-out labels stay in the grader."""
 
 import pytest
 
-from autograder.assignments.engine.protocol import ARCHITECTURE, PROTOCOL, run
-from autograder.checks import check
+from autograder.assignments.engine.training_protocol import ARCHITECTURE, PROTOCOL, run
+from autograder.testing import require
 from autograder.runtime.probes import name_of
 from autograder.runtime.probes.sgd_linear import logits_training
 
@@ -28,7 +28,7 @@ def test_the_courses_train_loop_reaches_the_calibrated_accuracy_and_loss(student
     report = run(student.module("notebook"), seed, train)
     passed = (report.best_accuracy >= PROTOCOL.min_accuracy
               and report.best_loss <= PROTOCOL.max_loss)
-    check(passed, f"The grader ran the course's train loop on {ARCHITECTURE}, built from your "
+    require(passed, f"The grader ran the course's train loop on {ARCHITECTURE}, built from your "
           f"classes (default learning_rate), with batches of {PROTOCOL.batch_size} for "
           f"{PROTOCOL.epochs} epochs over part of the MNIST {PROTOCOL.split} split, measuring "
           f"it on {PROTOCOL.held_out} held-out images {report.describe()}. Required after some "

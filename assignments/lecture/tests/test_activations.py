@@ -4,7 +4,7 @@
 import pytest
 import torch
 
-from autograder.checks.layer_parity import away_from, check_layer_pass
+from autograder.testing.layer_parity import away_from, check_layer_pass
 
 HINTS = {
     "Sigmoid": "1 / (1 + exp(-x)); its derivative is s * (1 - s) with s = sigmoid(x).",

@@ -6,7 +6,7 @@ Their values are checked by hidden tests."""
 import pytest
 
 from autograder import config
-from autograder.checks import answers
+from autograder.testing import answers
 
 KEYS = config.load_for(__file__).answer_keys
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.checks import assert_close
+from autograder.testing import assert_close
 from autograder.interfaces.jacobian import assert_within_course_tolerance
 from autograder.interfaces.keras_parity import trained_pooling_classifier
 

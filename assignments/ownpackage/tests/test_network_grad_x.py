@@ -7,7 +7,7 @@ the finer elementwise check is reported as a finding, costing nothing."""
 import numpy as np
 import pytest
 
-from autograder.checks.known_good import HalfSquaredError, Projection, SoftmaxCrossEntropy
+from autograder.testing.known_good import HalfSquaredError, Projection, SoftmaxCrossEntropy
 from autograder.interfaces.jacobian import TOLERANCE_PARAMS, compare_gradient, loss_gradient
 from autograder.runtime.probes import name_of
 from autograder.runtime.probes.jacobian import ScaleShift, Softsign

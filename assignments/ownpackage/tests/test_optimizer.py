@@ -3,8 +3,8 @@ torch.optim.Adam does (no weight decay), step after step, and returns them."""
 
 import pytest
 
-from autograder.checks import assert_close, check
-from autograder.checks.torch_parity import optimizer_trajectory
+from autograder.testing import assert_close, require
+from autograder.testing.torch_parity import optimizer_trajectory
 
 TASK = "Optimizer"
 
@@ -23,7 +23,7 @@ def test_adam_follows_torch_optim_adam(student, rng, options):
     current = [p.copy() for p in params]
     for step, (step_grads, wanted) in enumerate(zip(grads, expected, strict=True), start=1):
         returned = adam.step(current, step_grads)
-        check(isinstance(returned, (list, tuple)) and len(returned) == 2,
+        require(isinstance(returned, (list, tuple)) and len(returned) == 2,
               f"Adam({options}).step(params, grads) should return the list of updated parameters "
               f"(2 here), got {type(returned).__name__}")
         for name, got, value in zip(("W", "b"), returned, wanted, strict=True):

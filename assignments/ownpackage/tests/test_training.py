@@ -8,8 +8,8 @@ reported as a finding, costing nothing."""
 import numpy as np
 import pytest
 
-from autograder.checks import as_array, check, numerical_gradient
-from autograder.checks.known_good import HalfSquaredError
+from autograder.testing import as_array, numerical_gradient, require
+from autograder.testing.known_good import HalfSquaredError
 from autograder.interfaces.jacobian import (
     TOLERANCE_PARAMS,
     check_fit_raises_held_out_accuracy,
@@ -82,15 +82,15 @@ def test_network_grad_param_and_train_step_with_known_good_layers(student, rng, 
     expected = per_sample_param_grads(params, x, labels)
     got = net.grad_param(x, labels)
     what = "Network([ScaleShift, Softsign, ScaleShift]).grad_param(x, labels) for x of shape (5, 3)"
-    check(isinstance(got, (list, tuple)) and len(got) == 3,
+    require(isinstance(got, (list, tuple)) and len(got) == 3,
           f"{what}: expected a list with one entry per layer (3), got {type(got).__name__}"
           f"{' of length ' + str(len(got)) if isinstance(got, (list, tuple)) else ''}")
     for index, (layer_grads, wanted) in enumerate(zip(got, (expected[:2], [], expected[2:]), strict=True)):
-        check(isinstance(layer_grads, (list, tuple)) and len(layer_grads) == len(wanted),
+        require(isinstance(layer_grads, (list, tuple)) and len(layer_grads) == len(wanted),
               f"{what}: entry {index} should be a list of {len(wanted)} gradient(s)")
         for name, grad, expect in zip(("scale", "shift"), layer_grads, wanted, strict=False):
             grad = as_array(grad, f"{what}, layer {index} {name}")
-            check(grad.size == expect.size, f"{what}, layer {index} {name}: expected "
+            require(grad.size == expect.size, f"{what}, layer {index} {name}: expected "
                   f"{expect.size} numbers per batch (batch, {expect.shape[1]}), got shape {grad.shape}")
             compare_gradient(grad.reshape(expect.shape), expect, f"{what}, layer {index} {name}",
                          against="central finite differences of each sample's loss",

@@ -5,7 +5,7 @@ Its other cells are checked by hidden tests."""
 
 import pytest
 
-from autograder.checks import answers
+from autograder.testing import answers
 
 COLUMNS = tuple(f"column {index}" for index in range(1, 13))
 GIVEN = {"x1": 1.0, "x2": 2.0, "y": 3.0}

@@ -20,7 +20,7 @@ INTERFACES = (jacobian, sgd_layers, sgd_linear, torch_modules)
 
 
 class GraderObject:
-    """A known-good layer or loss of the grader's (`checks.known_good`) as the student's code sees it:
+    """A known-good layer or loss of the grader's (`testing.known_good`) as the student's code sees it:
     its methods are grader functions (`runtime.worker.GraderFunctionStub`), which compute in the
     grader; its plain attributes (a `name`) are copies."""
 

@@ -7,7 +7,7 @@ these probes as its layers and loss, so that a bug in the student's own `DenseLa
 costs only the part that layer belongs to. They are deliberately not the course's layers and compute
 nothing an assignment grades: an elementwise affine map and softsign. The known-good losses and the
 fixed projection (a linear map's Jacobian is a dense layer's) stay in the grader
-(`checks.known_good`), offered to the worker as grader functions.
+(`testing.known_good`), offered to the worker as grader functions.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The engine's layers take `forward(x)` and `backward(grad)`, remembering their in
 `Sequential` chains them; the network returns logits and takes the loss gradient w.r.t. them.
 `logits_training` is the notebook's train loop, run in the worker as one call, so a whole training
 run costs one round trip instead of one per batch. It computes nothing an assignment grades: the
-known-good loss stays in the grader (`checks.known_good`) and the loop calls it as a grader
+known-good loss stays in the grader (`testing.known_good`) and the loop calls it as a grader
 function.
 """
 

@@ -5,7 +5,7 @@ out; and, as robustness probes beyond the course's inputs (findings that cost no
 import numpy as np
 import pytest
 
-from autograder.checks.torch_parity import (
+from autograder.testing.torch_parity import (
     activation,
     check_float64,
     compare_pass,

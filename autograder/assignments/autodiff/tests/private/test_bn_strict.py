@@ -4,8 +4,8 @@ switches to it, affine=False, accumulation, finite differences, float64."""
 
 import pytest
 
-from autograder.checks import assert_close, directional_derivatives
-from autograder.checks.torch_parity import (
+from autograder.testing import assert_close, directional_derivatives
+from autograder.testing.torch_parity import (
     batch_norm,
     check_float64,
     compare_pass,

@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from autograder.checks import as_array, assert_close, check
-from autograder.checks.compare import kind_of
-from autograder.checks.torch_parity import take_epoch
+from autograder.testing import as_array, assert_close, require
+from autograder.testing.compare import kind_of
+from autograder.testing.torch_parity import take_epoch
 
 LEN_HINT = ("len() is the number of batches per epoch, ceil(num_samples / batch_size): the last "
             "batch may be smaller and still counts.")
@@ -30,24 +30,24 @@ def epoch_order(loader, X, y, batch_size, what):
     n = X.shape[0]
     batches = math.ceil(n / batch_size)
     items = take_epoch(loader, batches, what)
-    check(len(items) == batches,
+    require(len(items) == batches,
           f"{what}: iteration gave {len(items)} batches, expected {batches}.\n  Hint: " + LEN_HINT)
     order = []
     for index, item in enumerate(items):
         size = min(batch_size, n - index * batch_size)
         if not (isinstance(item, (tuple, list)) and len(item) == 2):
-            check(False, f"{what}: batch #{index} should be a pair (X_batch, y_batch), got "
+            require(False, f"{what}: batch #{index} should be a pair (X_batch, y_batch), got "
                          f"{kind_of(item)}")
         X_batch = as_array(item[0], f"{what}: X_batch #{index}", shape=(size, X.shape[1]),
                            hint="full batches have batch_size rows, the last one the rest.")
         y_batch = as_array(item[1], f"{what}: y_batch #{index}", shape=(size,) + y.shape[1:],
                            hint="keep the shape of y: (N,) gives (B,), (N, 1) gives (B, 1).")
-        check(X_batch.dtype == X.dtype and y_batch.dtype == y.dtype,
+        require(X_batch.dtype == X.dtype and y_batch.dtype == y.dtype,
               f"{what}: batch #{index} has dtypes ({X_batch.dtype}, {y_batch.dtype}), but X and "
               f"y have ({X.dtype}, {y.dtype}).\n  Hint: index the arrays, do not convert them "
               "(integer labels must stay integers for the cross-entropy).")
         rows = X_batch[:, 0]
-        check(bool(np.all(np.isin(rows, np.arange(n)))),
+        require(bool(np.all(np.isin(rows, np.arange(n)))),
               f"{what}: X_batch #{index} holds rows that are not rows of X")
         rows = rows.astype(int)
         assert_close(X_batch, X[rows], f"{what}: X_batch #{index}", against="the rows of X",
@@ -56,7 +56,7 @@ def epoch_order(loader, X, y, batch_size, what):
                      against="the targets of the samples in X_batch",
                      hint="index X and y with the same indices, so pairs stay together.")
         order += rows.tolist()
-    check(sorted(order) == list(range(n)),
+    require(sorted(order) == list(range(n)),
           f"{what}: every sample must come exactly once per epoch, but {len(set(order))} distinct "
           f"samples of {n} came ({len(order)} rows in all).\n  Hint: permute the indices once per "
           "epoch, then cut the permutation into consecutive slices.")
@@ -72,11 +72,11 @@ def test_len_and_num_samples(student, rng):
         loader = dataloader.DataLoader(X, y, batch_size=batch_size)
         name = f"DataLoader with {n} samples and batch_size={batch_size}"
         got = len(loader)
-        check(got == math.ceil(n / batch_size),
+        require(got == math.ceil(n / batch_size),
               f"{name}: len() returned {got}, expected {math.ceil(n / batch_size)}.\n  Hint: "
               f"{LEN_HINT}")
         got = loader.num_samples()
-        check(isinstance(got, (int, float)) and not isinstance(got, bool) and got == n,
+        require(isinstance(got, (int, float)) and not isinstance(got, bool) and got == n,
               f"{name}: num_samples() returned {got!r}, expected {n}.")
 
 
@@ -92,7 +92,7 @@ def test_no_shuffle_keeps_order_with_smaller_last_batch(student, rng, y_kind):
             what = (f"DataLoader(X of shape {X.shape}, y of shape {y.shape}, "
                     f"batch_size={batch_size}, shuffle=False), epoch {epoch}")
             order = epoch_order(loader, X, y, batch_size, what)
-            check(order == list(range(n)), f"{what}: the samples came in the order {order}, "
+            require(order == list(range(n)), f"{what}: the samples came in the order {order}, "
                   "but without shuffling they must keep their original order.")
 
 
@@ -110,9 +110,9 @@ def test_shuffle_draws_a_new_order_every_epoch(student, rng, y_kind):
                 f" shuffle=True), epoch {epoch}")
         order = epoch_order(loader, X, y, batch_size, what)
         # a correct shuffle repeats an order of 40 samples with probability 1/40! (< 1e-47)
-        check(order != list(range(n)), f"{what}: the samples came in their original order.\n"
+        require(order != list(range(n)), f"{what}: the samples came in their original order.\n"
               "  Hint: draw a permutation with np.random.permutation in __iter__.")
-        check(order not in orders, f"{what}: this epoch repeated the order of an earlier epoch."
+        require(order not in orders, f"{what}: this epoch repeated the order of an earlier epoch."
               "\n  Hint: shuffle in __iter__, which runs at the start of every epoch, not once "
               "in __init__, and do not reseed the generator.")
         orders.append(order)

@@ -11,8 +11,8 @@ import math
 import numpy as np
 import pytest
 
-from autograder.checks import as_array, assert_close, check
-from autograder.checks.torch_parity import check_float64, tolerance_for
+from autograder.testing import as_array, assert_close, require
+from autograder.testing.torch_parity import check_float64, tolerance_for
 
 FAILURE_PROBABILITY = 1e-8
 RESCALE = ("y = mask * x / (1 - p): the kept entries are divided by (1 - p), so that the "
@@ -53,7 +53,7 @@ def test_dropout_drops_a_share_p(student, rng):
         name = f"Dropout(p={p}) in train mode"
         kept = forward_mask(layers.Dropout(p), x, p, name)
         share = float(np.mean(~kept))
-        check(abs(share - p) <= bound,
+        require(abs(share - p) <= bound,
               f"{name}: {share:.4f} of {x.size} outputs are zero, but the share of dropped entries"
               f" must be within {bound:.4f} of p={p} (a correct Dropout fails this with "
               f"probability below {FAILURE_PROBABILITY:g}).\n  Hint: p is the probability to DROP "
@@ -70,7 +70,7 @@ def test_dropout_rescales_kept_entries(student, rng):
         x = positive(rng, shape)
         kept = forward_mask(layers.Dropout(p), x, p, name)
         if p == 0.0:
-            check(bool(kept.all()), f"{name}: forward(x) dropped {int((~kept).sum())} entries, but "
+            require(bool(kept.all()), f"{name}: forward(x) dropped {int((~kept).sum())} entries, but "
                                     "with p=0 nothing may be dropped.")
 
 
@@ -104,7 +104,7 @@ def test_dropout_draws_a_new_mask_every_forward(student, rng):
     first = forward_mask(module, x, p, name)
     second = forward_mask(module, x, p, name)
     # a correct Dropout repeats a mask of 1000 entries with probability 2^-1000
-    check(bool(np.any(first != second)),
+    require(bool(np.any(first != second)),
           f"{name}: two forward passes on the same x of shape {x.shape} dropped exactly the same "
           "entries.\n  Hint: draw a new random mask in every forward pass (in compute_output), "
           "not once in __init__, and do not reseed the generator.")

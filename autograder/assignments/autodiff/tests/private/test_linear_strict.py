@@ -4,8 +4,8 @@ shapes, accumulation until zero_grad, finite differences, float64 in -> float64 
 import numpy as np
 import pytest
 
-from autograder.checks import assert_close, directional_derivatives
-from autograder.checks.torch_parity import (
+from autograder.testing import assert_close, directional_derivatives
+from autograder.testing.torch_parity import (
     check_float64,
     compare_pass,
     gradient_check,

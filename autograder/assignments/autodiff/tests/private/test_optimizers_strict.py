@@ -8,7 +8,7 @@ the optimizer is graded and every step() reads fresh gradients, as in training."
 import pytest
 
 from autograder import config
-from autograder.checks.torch_parity import (
+from autograder.testing.torch_parity import (
     affine_grads,
     check_parameter,
     optimizer_trajectory,

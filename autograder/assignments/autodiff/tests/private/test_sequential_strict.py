@@ -7,8 +7,8 @@ zero_grad, parameters, parameters_grad) are not graded."""
 import pytest
 
 from autograder import config
-from autograder.checks import assert_close, check
-from autograder.checks.torch_parity import AffineChain, compare_pass, gradient_check, weighted_sum
+from autograder.testing import assert_close, require
+from autograder.testing.torch_parity import AffineChain, compare_pass, gradient_check, weighted_sum
 from autograder.interfaces.torch_modules import affine_modules
 
 SPEC = config.load_for(__file__)
@@ -45,7 +45,7 @@ def test_sequential_backward_gives_each_child_its_own_input(student, rng):
                          "depends on the input the child was given in backward)",
                          against="torch", hint=BACKWARD)
             calls = probe.calls
-            check(calls == ["forward", "backward"],
+            require(calls == ["forward", "backward"],
                   f"{name}: child #{i} saw the calls {calls} during one forward and one backward "
                   "pass of the Sequential, expected ['forward', 'backward'].\n  Hint: forward "
                   "calls each child once; backward calls each child's backward once, reusing the "

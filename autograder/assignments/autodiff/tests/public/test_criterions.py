@@ -5,8 +5,8 @@ the course's test_criterions. MSELoss's docstrings promise inputs and targets "o
 import numpy as np
 import pytest
 
-from autograder.checks import as_array, assert_close
-from autograder.checks.torch_parity import check_float64, loss_and_grad, tolerance_for
+from autograder.testing import as_array, assert_close
+from autograder.testing.torch_parity import check_float64, loss_and_grad, tolerance_for
 
 INPUT_SHAPES = [(64, 16), (128, 32), (256, 64)]
 ANY_TRAILING = [(8, 4, 5)]  # MSELoss: (batch_size, *)

@@ -5,8 +5,8 @@ after zero_grad(), as the next step of a training loop (so they must start again
 
 import pytest
 
-from autograder.checks import as_array
-from autograder.checks.torch_parity import check_float64, compare_pass, linear
+from autograder.testing import as_array
+from autograder.testing.torch_parity import check_float64, compare_pass, linear
 
 INPUT_SHAPES = [(64, 16), (128, 32), (256, 64)]
 PASSES = 2

@@ -5,8 +5,8 @@ uses the latest forward's input and the current W), and finite differences of th
 import numpy as np
 import pytest
 
-from autograder.checks import as_array, assert_close, directional_derivatives, numerical_gradient
-from autograder.checks.torch_parity import weighted_sum
+from autograder.testing import as_array, assert_close, directional_derivatives, numerical_gradient
+from autograder.testing.torch_parity import weighted_sum
 from autograder.interfaces.sgd_linear import check_linear_step
 
 HINTS = {

@@ -4,8 +4,8 @@ differences with random weights. Inputs stay away from the kink at 0."""
 
 import pytest
 
-from autograder.checks.layer_parity import away_from
-from autograder.checks.torch_parity import gradient_check, weighted_sum
+from autograder.testing.layer_parity import away_from
+from autograder.testing.torch_parity import gradient_check, weighted_sum
 from autograder.interfaces.sgd_linear import check_activation_pass
 
 HINTS = {

@@ -5,7 +5,7 @@ identity network test only them.)"""
 
 import pytest
 
-from autograder.checks import as_array
+from autograder.testing import as_array
 
 
 @pytest.mark.task("Training")

@@ -5,9 +5,9 @@ as the notebook defines it, against torch.nn.ReLU."""
 import numpy as np
 import pytest
 
-from autograder.checks import as_array, check
-from autograder.checks.layer_parity import away_from
-from autograder.checks.torch_parity import gradient_check, weighted_sum
+from autograder.testing import as_array, require
+from autograder.testing.layer_parity import away_from
+from autograder.testing.torch_parity import gradient_check, weighted_sum
 from autograder.interfaces.sgd_linear import check_activation_pass
 
 BACKWARD = ("backward(grad) multiplies grad by the derivative of max(x, 0) at the input that "
@@ -20,7 +20,7 @@ def test_relu_shapes_and_non_negative_output(student, rng):
     x = rng.standard_normal((3, 5))
     output = as_array(relu.forward(x), "ReLU().forward(x) for x of shape (3, 5)", shape=(3, 5),
                       hint="activation layers do not change the size of the tensor.")
-    check(bool(np.all(output >= 0.0)), f"ReLU().forward(x) has negative values (smallest "
+    require(bool(np.all(output >= 0.0)), f"ReLU().forward(x) has negative values (smallest "
           f"{output.min():.4g}).\n  Hint: max(x, 0) elementwise: np.maximum(x, 0).")
     as_array(relu.backward(rng.standard_normal((3, 5))), "ReLU().backward(grad) for grad of "
              "shape (3, 5)", shape=(3, 5), hint=BACKWARD)

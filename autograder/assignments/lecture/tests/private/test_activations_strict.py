@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.checks.layer_parity import away_from, check_layer_pass
-from autograder.checks.torch_parity import gradient_check, weighted_sum
+from autograder.testing.layer_parity import away_from, check_layer_pass
+from autograder.testing.torch_parity import gradient_check, weighted_sum
 
 TASKS = {"Sigmoid": "Sigmoid and Tanh", "Tanh": "Sigmoid and Tanh", "ReLU": "ReLU and LeakyReLU",
          "LeakyReLU": "ReLU and LeakyReLU", "GELU": "GELU and ELU", "ELU": "GELU and ELU"}

@@ -5,8 +5,8 @@ findings only, logits of +-1000 and probabilities of exactly 0 or 1 (torch clamp
 import numpy as np
 import pytest
 
-from autograder.checks.layer_parity import check_loss_and_grad, loss_number
-from autograder.checks.torch_parity import gradient_check
+from autograder.testing.layer_parity import check_loss_and_grad, loss_number
+from autograder.testing.torch_parity import gradient_check
 
 HINTS = {
     "loss": "the mean over ALL elements (every axis), one number",

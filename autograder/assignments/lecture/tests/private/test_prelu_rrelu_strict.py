@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.checks import as_array, assert_close, directional_derivatives
-from autograder.checks.layer_parity import away_from, check_layer_pass, torch_prelu
+from autograder.testing import as_array, assert_close, directional_derivatives
+from autograder.testing.layer_parity import away_from, check_layer_pass, torch_prelu
 from autograder.interfaces.random_slopes import check_random_slopes
 
 PRELU = {"forward": "x for x >= 0, weight * x below; weight = np.full(num_parameters, init).",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from autograder.checks import as_array, assert_close
+from autograder.testing import as_array, assert_close
 from autograder.interfaces.two_layer import Parameters, check_step, loss_curve, torch_step
 
 HINTS = {

@@ -2,7 +2,7 @@
 
 import pytest
 
-from autograder.checks.layer_parity import check_loss_and_grad
+from autograder.testing.layer_parity import check_loss_and_grad
 
 HINTS = {
     "MSE": {"loss": "np.mean((y_predicted - y_actual) ** 2)",

@@ -4,8 +4,8 @@ random slopes in training mode) against torch.nn.PReLU / torch.nn.RReLU."""
 import pytest
 import torch
 
-from autograder.checks import assert_close
-from autograder.checks.layer_parity import away_from, check_layer_pass, torch_prelu
+from autograder.testing import assert_close
+from autograder.testing.layer_parity import away_from, check_layer_pass, torch_prelu
 from autograder.interfaces.random_slopes import check_random_slopes
 
 PRELU = {"forward": "x for x >= 0, weight * x below (weight[c] for column c when "

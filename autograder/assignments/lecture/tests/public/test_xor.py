@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from autograder import config
-from autograder.checks import as_array, assert_close, check
+from autograder.testing import as_array, assert_close, require
 from autograder.interfaces.two_layer import Parameters, check_step, loss_curve, set_parameters
 
 
@@ -58,7 +58,7 @@ def test_xor_training_from_the_lecture_weights_solves_xor(student):
     losses = loss_curve(net.fit(X, Y, epochs), f"{name}.fit(X, y, epochs={epochs})", epochs)
     predictions = as_array(net.predict(X), f"{name}.predict(X) after training", shape=(4,))
     final = float(losses[-1])
-    check(np.array_equal(predictions, Y) and final < PROTOCOL.max_loss,
+    require(np.array_equal(predictions, Y) and final < PROTOCOL.max_loss,
           f"{name}: after fit(X, y, epochs={epochs}) from the lecture's weights (zero biases), "
           f"predict(X) gave {predictions.tolist()} for the XOR targets {Y.tolist()}, with a last "
           f"loss of {final:.4g} (required: all four right and a loss below "

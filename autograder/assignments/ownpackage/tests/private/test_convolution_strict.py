@@ -4,7 +4,7 @@ FlattenLayer on other shapes, and training on other digits."""
 
 import pytest
 
-from autograder.checks import assert_close
+from autograder.testing import assert_close
 from autograder.interfaces.conv_parity import (
     check_conv2d_trains_like_torch,
     check_layer_pass,

@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.checks import assert_close
+from autograder.testing import assert_close
 
 TASK = "Forward"
 

@@ -6,8 +6,8 @@ CrossEntropy's gradient elementwise on small probabilities."""
 import numpy as np
 import pytest
 
-from autograder.checks import assert_close
-from autograder.checks.known_good import Projection, SoftmaxCrossEntropy
+from autograder.testing import assert_close
+from autograder.testing.known_good import Projection, SoftmaxCrossEntropy
 from autograder.interfaces.jacobian import (
     assert_within_course_tolerance,
     check_jacobian,

@@ -4,7 +4,7 @@ and the upsampling layer trained longer on other digits."""
 
 import pytest
 
-from autograder.checks import assert_close
+from autograder.testing import assert_close
 from autograder.interfaces.conv_parity import check_upsampling_trains_like_torch
 from autograder.interfaces.keras_parity import conv2d_transpose as keras_conv2d_transpose
 

@@ -7,7 +7,7 @@ elementwise check is reported as a finding, costing nothing."""
 import numpy as np
 import pytest
 
-from autograder.checks import assert_close
+from autograder.testing import assert_close
 from autograder.interfaces.jacobian import TOLERANCE_PARAMS, check_jacobian, compare_gradient, loss_gradient
 
 TASK = "Layer gradients"

@@ -5,8 +5,8 @@ calls backward), odd shapes, finite differences; and, as a finding only, a rando
 import numpy as np
 import pytest
 
-from autograder.checks import assert_close, check, numerical_gradient
-from autograder.checks.torch_parity import weighted_sum
+from autograder.testing import assert_close, numerical_gradient, require
+from autograder.testing.torch_parity import weighted_sum
 from autograder.interfaces.sgd_layers import affine_parameters, check_dense_step
 
 HINTS = {
@@ -68,10 +68,10 @@ def test_dense_backward_matches_finite_differences(student, rng):
 def test_dense_initialisation_is_random_and_finite(student):
     layer = student.module("notebook").Dense(30, 20)
     weights, biases = affine_parameters(layer, 30, 20, "Dense(30, 20)")
-    check(bool(np.all(np.isfinite(weights)) and np.all(np.isfinite(biases))),
+    require(bool(np.all(np.isfinite(weights)) and np.all(np.isfinite(biases))),
           "Dense(30, 20): the initial W or b holds nan or inf.\n  Hint: initialise W with "
           "np.random.randn(input_units, output_units) * 0.01 and b with zeros.")
-    check(np.unique(weights).size > weights.size // 2,
+    require(np.unique(weights).size > weights.size // 2,
           f"Dense(30, 20): the initial W has only {np.unique(weights).size} distinct values "
           f"among its {weights.size} entries: the hidden units start identical and stay so.\n"
           "  Hint: initialise W with small normal random numbers, e.g. "

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from autograder.checks import answers
+from autograder.testing import answers
 
 COLUMNS = ("x1", "x2", "y", "s", "z", "L", "dL/dz", "dsigma/ds", "dL/dalpha", "dL/dbeta",
            "alpha", "beta")

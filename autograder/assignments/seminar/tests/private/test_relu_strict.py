@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from autograder.checks.layer_parity import away_from, check_layer_pass
-from autograder.checks.torch_parity import gradient_check, weighted_sum
+from autograder.testing.layer_parity import away_from, check_layer_pass
+from autograder.testing.torch_parity import gradient_check, weighted_sum
 
 HINTS = {"forward": "ReLU(z) = max(0, z), elementwise, for any batch size and number of units.",
          "backward": "grad_output * (input > 0): the gradient w.r.t. this call's input, with "

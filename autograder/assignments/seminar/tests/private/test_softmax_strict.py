@@ -5,8 +5,8 @@ formula and its own inputs never come near overflow, so a stable form is not req
 import numpy as np
 import pytest
 
-from autograder.checks.layer_parity import loss_number
-from autograder.checks.torch_parity import gradient_check
+from autograder.testing.layer_parity import loss_number
+from autograder.testing.torch_parity import gradient_check
 from autograder.interfaces.sgd_layers import check_softmax_crossentropy
 
 STABLE = ("subtract each row's maximum from the logits before np.exp (softmax does not change), "

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from autograder.checks.layer_parity import away_from, check_layer_pass
+from autograder.testing.layer_parity import away_from, check_layer_pass
 
 HINTS = {"forward": "ReLU(z) = max(0, z), elementwise: np.maximum(input, 0).",
          "backward": "d ReLU / d z is 1 where z > 0 and 0 elsewhere: "

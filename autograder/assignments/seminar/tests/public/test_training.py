@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from autograder import config
-from autograder.checks import as_array, check
+from autograder.testing import as_array, require
 from autograder.datasets import load_mnist
 from autograder.interfaces.sgd_layers import MinibatchProtocol
 from autograder.runtime.probes import name_of
@@ -37,14 +37,14 @@ def test_training_run_reaches_the_calibrated_accuracy(student):
     losses = student.probe(name_of(minibatch_training), model, x_train, y_train,
                            PROTOCOL.batch_size, PROTOCOL.epochs, PROTOCOL.shuffle_seed)
     activations = model.forward(x_val)
-    check(isinstance(activations, list) and len(activations) == len(layers),
+    require(isinstance(activations, list) and len(activations) == len(layers),
           "NeuralNetwork.forward(X_val) did not return a list of 5 activations.\n  Hint: fix "
           "NeuralNetwork first (its own checks say how).")
     logits = as_array(activations[-1], f"the logits forward(X_val)[-1] for X_val of shape "
                       f"{x_val.shape}", shape=(len(x_val), 10))
     accuracy = float(np.mean(logits.argmax(axis=1) == y_val))
     threshold = PROTOCOL.threshold
-    check(accuracy >= threshold,
+    require(accuracy >= threshold,
           f"After the grader's training run ({PROTOCOL.epochs} epochs over the first "
           f"{len(x_train)} images of the MNIST test split, batch {PROTOCOL.batch_size}, "
           f"Dense(784, 40) / ReLU / Dense(40, 40) / ReLU / Dense(40, 10) with learning rate 0.1), "

@@ -10,7 +10,7 @@ hurts, and which computes in the grader: the loop calls it once per batch). The 
 worker as one call (`autograder.runtime.probes.sgd_linear.logits_training`) and sends back the held-out
 logits of each epoch; their labels stay in the grader.
 
-`python -m autograder.assignments.engine.protocol [RUNS] [VARIANT]` runs the same loop in-process
+`python -m autograder.assignments.engine.training_protocol [RUNS] [VARIANT]` runs the same loop in-process
 on the reference notebook's classes, or on VARIANT, one of the samples' single-layer bugs (named
 in `_variants`), with RUNS different seeds and prints the figures the thresholds come from.
 """
@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 
 from autograder import config
-from autograder.checks.known_good import softmax_crossentropy_step
-from autograder.checks.training import TrainingReport, held_out_report, held_out_split
+from autograder.testing.known_good import softmax_crossentropy_step
+from autograder.testing.training import TrainingReport, held_out_report, held_out_split
 from autograder.datasets import load
 from autograder.runtime.probes.sgd_linear import logits_training
 from autograder.runtime.wire import GraderFunction
@@ -90,7 +90,7 @@ def run(notebook: Any, seed: int, train: Callable[..., Any] = logits_training) -
 def reference_classes() -> dict[str, Any]:
     """The reference notebook's definitions, run in this (trusted) process."""
     from autograder.intake.notebook import notebook_statements
-    from autograder.runtime.notebook import run_statements
+    from autograder.runtime.notebook_module import run_statements
 
     path = HERE.parents[2] / "solutions" / "engine" / "notebook.ipynb"
     statements = notebook_statements(path.read_bytes(), path.name, frozenset(), [])

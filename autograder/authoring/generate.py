@@ -14,7 +14,8 @@ from pathlib import Path
 import nbformat
 
 BEGIN, END = "# BEGIN {}", "# END {}"
-KINDS = ("SOLUTION", "HIDDEN")
+# The blocks a marker opens: a solution (stubbed) or hidden code (dropped).
+BLOCKS = ("SOLUTION", "HIDDEN")
 STUB = "raise NotImplementedError"
 
 
@@ -29,8 +30,8 @@ def strip_solutions(text: str, where: str) -> str:
     opened_at = 0
     for number, line in enumerate(text.splitlines(keepends=True), start=1):
         stripped = line.strip()
-        begins = [k for k in KINDS if stripped == BEGIN.format(k)]
-        ends = [k for k in KINDS if stripped == END.format(k)]
+        begins = [k for k in BLOCKS if stripped == BEGIN.format(k)]
+        ends = [k for k in BLOCKS if stripped == END.format(k)]
         if begins:
             if open_kind:
                 raise MarkerError(f"{where}:{number}: {stripped} inside an open {open_kind} block")

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from autograder.checks.compare import as_array, check, kind_of
-from autograder.checks.known_good import softmax_crossentropy_with_logits
+from autograder.testing.compare import as_array, kind_of, require
+from autograder.testing.known_good import softmax_crossentropy_with_logits
 
 
 def held_out_split(count: int, held_out: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -57,7 +57,7 @@ def valid_logits(value: Any, rows: int, classes: int, what: str) -> np.ndarray:
     logits = as_array(value, what, shape=(rows, classes),
                       hint="the network's forward must return one row of class scores per example")
     logits = logits.astype(np.float64)
-    check(bool(np.all(np.isfinite(logits))),
+    require(bool(np.all(np.isfinite(logits))),
           f"{what}: the logits hold non-finite values (nan or inf): training diverged.\n  Hint: "
           "check the sign of the update (W = W - learning_rate * grad_W) and the gradients' scale.")
     return logits
@@ -70,15 +70,15 @@ def held_out_report(run: Any, labels: np.ndarray, *, classes: int, window: int,
     validated here: they come from the worker), and "stopped", why the worker's loop stopped early
     ("" when it did not); `labels` are the held-out labels, which only the grader holds."""
     __tracebackhide__ = True
-    check(isinstance(run, dict) and isinstance(run.get("held_out"), list)
+    require(isinstance(run, dict) and isinstance(run.get("held_out"), list)
           and isinstance(run.get("training_loss"), list)
           and all(isinstance(loss, (int, float)) for loss in run["training_loss"]),
           f"{what}: the training loop in the worker returned {kind_of(run)}, not its curves")
     stopped = run.get("stopped")
-    check(not stopped, f"{what} stopped: {stopped}.\n  Hint: the network's forward must return "
+    require(not stopped, f"{what} stopped: {stopped}.\n  Hint: the network's forward must return "
           "finite logits of shape (batch, classes); if they turn nan or inf, check the sign of the "
           "update (W = W - learning_rate * grad_W) and the gradients' scale.")
-    check(len(run["held_out"]) > 0 and len(run["training_loss"]) == len(run["held_out"]),
+    require(len(run["held_out"]) > 0 and len(run["training_loss"]) == len(run["held_out"]),
           f"{what}: the training loop in the worker returned {len(run['held_out'])} held-out "
           f"measurements for {len(run['training_loss'])} training losses")
     measured = [valid_logits(logits, len(labels), classes, f"{what}: held-out logits at "

@@ -1,4 +1,6 @@
-"""Grade a folder of submissions in parallel; every submission gets a result, whatever happens.
+"""Grade a folder of submissions in parallel and report them; every submission gets a result,
+whatever happens. The orchestration above both rooms it joins: grading (one submission) and
+reports (its files, then the class's).
 
 Results are graded and stored raw; the late penalty of the course offering (its `course.toml`) is
 applied as each is reported, so a batch re-run with other deadlines only reports again."""

@@ -30,7 +30,7 @@ TOLERANCES = {
 }
 
 
-def check(condition: bool, message: str) -> None:
+def require(condition: bool, message: str) -> None:
     """Fail with `message` unless `condition` holds."""
     __tracebackhide__ = True
     if not condition:

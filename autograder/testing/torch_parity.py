@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from autograder.checks.compare import as_array, assert_close, check
-from autograder.checks.gradcheck import numerical_gradient
+from autograder.testing.compare import as_array, assert_close, require
+from autograder.testing.gradcheck import numerical_gradient
 
 DTYPE = torch.float64
 
@@ -230,7 +230,7 @@ def check_parameter(value: Any, before: np.ndarray, expected: np.ndarray, what: 
     """A parameter after an optimizer step: first "did it change at all", then its value."""
     __tracebackhide__ = True
     value = as_array(value, what, shape=np.shape(expected))
-    check(not np.array_equal(value, before) or np.array_equal(expected, before),
+    require(not np.array_equal(value, before) or np.array_equal(expected, before),
           f"{what}: the parameter did not change at all after step().\n  Hint: update the "
           "module's own arrays in place (param -= ..., or np.add(param, ..., out=param)): "
           "`param = param - ...` only rebinds a local name and the module never sees it.")
@@ -242,7 +242,7 @@ def check_float64(value: Any, what: str, *, shape: tuple[int, ...] | None = None
     """The float64-in, float64-out rule, as its own check with its own message."""
     __tracebackhide__ = True
     array = as_array(value, what, shape=shape)
-    check(array.dtype == np.float64,
+    require(array.dtype == np.float64,
           f"{what}: the input was float64 but the result has dtype {array.dtype}.\n"
           "  Hint: keep the input's precision: do not cast to float32 or int, and create helper "
           "arrays with np.zeros_like(x) / dtype=x.dtype (or np.float64).")
@@ -286,7 +286,7 @@ def take_epoch(iterable: Any, expected: int, what: str) -> list[Any]:
             items.append(next(iterator))
         except StopIteration:
             return items
-    check(False, f"{what}: iteration did not stop after {expected + 2} batches, but an epoch "
+    require(False, f"{what}: iteration did not stop after {expected + 2} batches, but an epoch "
                  f"has {expected}.\n  Hint: raise StopIteration in __next__ once every batch of "
                  "the epoch was returned, and start over in __iter__.")
     return items

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from autograder.checks.compare import as_array, assert_close
-from autograder.checks.torch_parity import (
+from autograder.testing.compare import as_array, assert_close
+from autograder.testing.torch_parity import (
     DTYPE,
     TorchPass,
     forward_backward,

@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from autograder.checks.compare import kind_of
 from autograder.failures import CheckFailed, StudentError
 from autograder.results import NOT_IMPLEMENTED
+from autograder.testing.compare import kind_of
 
 MAX_LISTED = 6
 
