@@ -11,16 +11,18 @@ import gc
 import multiprocessing
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rich.progress import Progress
 
-from autograder import config
+from autograder import config, similarity
+from autograder.atomic import write_atomic
 from autograder.grading import resume, roster
 from autograder.grading.roster import MANIFEST, Handin
 from autograder.grading.runner import Graded, grade_submission
-from autograder.reports import files
+from autograder.reports import files, similarity_pages
+from autograder.reports.instructor import SimilaritySection
 from autograder.results import (
     EntryConflict,
     ManifestProblem,
@@ -30,8 +32,10 @@ from autograder.results import (
 )
 from autograder.sandbox import isolation
 from autograder.scoring import policy
+from autograder.similarity.sources import cited_sources
 
-__all__ = ["MANIFEST", "BatchReport", "failed_result", "grade_batch", "grade_folder"]
+__all__ = ["MANIFEST", "BatchReport", "failed_result", "grade_batch", "grade_folder",
+           "write_similarity"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ class BatchReport:
     manifest_problems: tuple[ManifestProblem, ...]
     # the deadlines the results were reported under
     deadlines: config.Deadlines = config.Deadlines()
+    # what went wrong beside the grades (the similarity report could not be made), for the terminal
+    notes: tuple[str, ...] = ()
 
 
 def _init_grader_process() -> None:
@@ -107,14 +113,15 @@ def failed_result(spec: config.AssignmentSpec, student: str) -> SubmissionResult
 def grade_batch(folder: Path, assignment: str, out_dir: Path, jobs: int,
                 use_file_times: bool = True, show_progress: bool = True,
                 only_tasks: frozenset[str] = frozenset(),
-                offering: config.Offering | None = None) -> BatchReport:
+                offering: config.Offering | None = None, similarity: bool = True) -> BatchReport:
     """Grade every student of `folder` (see `roster`: who, and when), writing their files as each
     finishes, then the gradebook.
 
     Submissions graded unchanged by an earlier run (one that was killed, say) keep their results;
     those another grader is busy with are waited for after the rest (see `resume`). A student the
     manifest does not time is timed by their entry's modification time if `use_file_times`. The
-    late penalty follows `offering`'s deadlines, by default those of the folder's course file."""
+    late penalty follows `offering`'s deadlines, by default those of the folder's course file.
+    Then, unless `similarity` is off, the similarity report (`write_similarity`)."""
     spec = config.load(assignment)
     deadlines = (offering or config.offering(assignment, folder / config.COURSE_FILE)).deadlines
     class_list = roster.read(folder, use_file_times)
@@ -145,10 +152,44 @@ def grade_batch(folder: Path, assignment: str, out_dir: Path, jobs: int,
                     continue
                 results.append(result)
                 progress.advance(bar)
+    similar_to: dict[str, str] = {}
+    section: SimilaritySection | None = None
+    notes: tuple[str, ...] = ()
+    for name in files.SIMILARITY_FILES:  # an earlier run's report must not pass for this one's
+        (out_dir / name).unlink(missing_ok=True)
+    similarity_pages.remove_pages(out_dir)
+    if similarity:
+        try:
+            similar_to, section = write_similarity(
+                out_dir, spec, {s: h.path for s, h in submissions.items()},
+                {r.student: r for r in results})
+        except Exception as exc:  # a report beside the grades must never cost the grades
+            notes = (f"the similarity report could not be made ({type(exc).__name__}: {exc}); "
+                     "the grades are not affected",)
     files.write_class(out_dir, spec, results, conflicts=class_list.conflicts,
-                      manifest_problems=class_list.manifest_problems, deadlines=deadlines)
+                      manifest_problems=class_list.manifest_problems, deadlines=deadlines,
+                      similar_to=similar_to, similarity=section)
     return BatchReport(sorted(results, key=lambda r: r.student), class_list.conflicts,
-                       class_list.manifest_problems, deadlines)
+                       class_list.manifest_problems, deadlines, notes)
+
+
+def write_similarity(out_dir: Path, spec: config.AssignmentSpec, submissions: dict[str, Path],
+                     results: dict[str, SubmissionResult], *,
+                     against: dict[str, Path] | None = None
+                     ) -> tuple[dict[str, str], SimilaritySection]:
+    """Compare the batch (autograder.similarity), write `similarity.csv`, `similarity.json` and a
+    side-by-side page per flagged pair (with the sources each student cites) into `out_dir`, and
+    return each student's flagged partners for the gradebook's `similar_to` and the instructor
+    page's section. Scores never change."""
+    report = similarity.compare(spec, submissions, results, against=against or {})
+    write_atomic(out_dir / "similarity.csv", similarity.similarity_csv(report))
+    write_atomic(out_dir / "similarity.json", similarity.similarity_json(report))
+    data = asdict(report)  # reports sit below similarity: they read the report as plain data
+    entries = {**submissions, **(against or {})}
+    paired = {student for pair in similarity_pages.flagged_pairs(data) for student in pair}
+    sources = {student: cited_sources(entries[student], spec) for student in paired}
+    similarity_pages.write_pages(out_dir, data, sources)
+    return similarity.similar_to(report), similarity_pages.section(data)
 
 
 def grade_folder(folder: Path, assignment: str, out_dir: Path, jobs: int,

@@ -21,18 +21,39 @@ def cmd_grade(args: argparse.Namespace) -> int:
     offering = config.offering(args.assignment, course, required=bool(args.course),
                                soft=args.soft_deadline, hard=args.hard_deadline)
     report = grade_batch(Path(args.submissions), args.assignment, Path(args.out),
-                         worker_count(args.jobs), show_progress=not args.quiet, offering=offering)
+                         worker_count(args.jobs), show_progress=not args.quiet, offering=offering,
+                         similarity=not args.no_similarity)
     results = report.results
     print_gradebook(f"{spec.title}: {len(results)} submission(s)",
                     [t.name for t in spec.tasks], results)
     print_deadlines(report.deadlines, results)
-    for problem in (*report.conflicts, *report.manifest_problems):
-        print(f"note: {strip_controls(problem.sentence)}")
+    for note in (*(p.sentence for p in (*report.conflicts, *report.manifest_problems)),
+                 *report.notes):
+        print(f"note: {strip_controls(note)}")
     modes = sorted({r.isolation for r in results if r.isolation})
     print(f"isolation: {'; '.join(modes) or 'none'}")
     print(f"written: {Path(args.out) / 'index.html'} (the instructor's page), gradebook.csv, "
-          f"canvas.csv, moodle.csv and one folder per student in {args.out}")
+          f"canvas.csv, moodle.csv, {'' if args.no_similarity else 'similarity.csv and .json, '}"
+          f"and one folder per student in {args.out}")
     return 1 if any(r.grader_errors for r in results) else 0
+
+
+def cmd_similarity(args: argparse.Namespace) -> int:
+    from autograder.batch import write_similarity
+    from autograder.similarity import inputs
+
+    spec = config.load(args.assignment)
+    out = Path(args.out)
+    against, against_results = inputs.against([Path(f) for f in args.against])
+    # a folder `grade` wrote holds the batch's results: the behaviour signal
+    stored = {student: result for student, (_, result) in inputs.stored_results(out).items()}
+    out.mkdir(parents=True, exist_ok=True)
+    similar, _ = write_similarity(out, spec, inputs.entries(Path(args.submissions)),
+                                  stored | against_results, against=against)
+    signals = "code and behaviour" if stored else f"code only: no graded results in {out}"
+    print(f"{len(similar)} student(s) in flagged pairs; written: {out / 'similarity.csv'}, "
+          f"similarity.json and a page per flagged pair in {out / 'similarity'} ({signals})")
+    return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -120,7 +141,20 @@ def build_parser() -> argparse.ArgumentParser:
                             "in place of the course file's")
     grade.add_argument("--hard-deadline", metavar="TIME",
                        help="submissions after TIME score zero, in place of the course file's")
+    grade.add_argument("--no-similarity", action="store_true",
+                       help="skip the similarity report (similarity.csv, the gradebook's similar_to)")
     grade.set_defaults(run=cmd_grade)
+
+    similar = commands.add_parser("similarity", help="compare a folder of submissions task by task "
+                                  "(code and wrong outputs): similarity.csv and similarity.json")
+    similar.add_argument("submissions", help="a folder with one entry per student")
+    similar.add_argument("--assignment", required=True, choices=config.available())
+    similar.add_argument("--out", required=True,
+                         help="where the report goes; a folder `grade` wrote adds its results")
+    similar.add_argument("--against", metavar="FOLDER", action="append", default=[],
+                         help="earlier terms' or public solutions, compared with the batch, not with "
+                              "each other (a graded output folder: its stored results); repeatable")
+    similar.set_defaults(run=cmd_similarity)
 
     check = commands.add_parser("check", help="a student's self-check with the public tests")
     check.add_argument("folder", nargs="?", default=".",

@@ -42,7 +42,7 @@ Shape = TypeVar("Shape")
 # The top-level keys `load` reads itself; any other table is the assignment's own (`tables`).
 SPEC_KEYS = frozenset({"title", "package", "notebook", "policy", "late_base", "answers", "given",
                        "draft", "interfaces", "tasks", "limits", "speed", "robustness",
-                       "answer_tables", "answer_keys", "deadlines"})
+                       "answer_tables", "answer_keys", "deadlines", "similarity"})
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,22 @@ class SpeedSpec:
 
 
 @dataclass(frozen=True)
+class SimilaritySpec:
+    """How the similarity report (autograder.similarity) weighs a batch, from the assignment's
+    [similarity] table; every key optional."""
+
+    # a fingerprint, or a failed test's wrong output, found in more than this share of the batch
+    # is common code or a common bug: it counts for no pair
+    common_share: float = 0.25
+    # a task whose own code has fewer fingerprints is alike by necessity (a one-line ReLU): its
+    # code alone never flags a pair
+    min_fingerprints: int = 20
+    # a pair's task is flagged at this score, and listed from `floor` up (scores in [0, 1])
+    threshold: float = 0.5
+    floor: float = 0.2
+
+
+@dataclass(frozen=True)
 class AnswerTableSpec:
     """An answer the course has students fill in as a markdown table (autograder.intake.
     answer_table), from an [[answer_tables]] entry: a real notebook of the course has no variable
@@ -142,6 +158,7 @@ class AssignmentSpec:
     # Whether a failed robustness probe (a finding: beyond what the course requires) costs its
     # task points; the [robustness] table's `deduct`, off by default.
     robustness_deducts: bool = False
+    similarity: SimilaritySpec = SimilaritySpec()
     # The course's given code ("Class", "Class.method", "function"): what the course's template
     # hands students written. Never a test's subject; the student version keeps it as the course
     # wrote it (tests/test_given_code.py), and a notebook gets the kit's copy before its own cells.
@@ -351,6 +368,7 @@ def load(name: str) -> AssignmentSpec:
         notebook=str(data.get("notebook", "")), answers=frozenset(answers),
         speed=_speed(data.get("speed", {}), path),
         robustness_deducts=_robustness_deducts(data.get("robustness", {}), path),
+        similarity=_similarity(data.get("similarity", {}), path),
         given=tuple(given),
         answer_tables=_answer_tables(data.get("answer_tables", []), path, frozenset(answers)),
         interfaces=_interfaces(data.get("interfaces", []), path),
@@ -409,6 +427,21 @@ def _robustness_deducts(table: object, path: Path) -> bool:
             table.get("deduct", False), bool):
         raise ConfigError(f"{path}: [robustness] takes only deduct = true or false")
     return table.get("deduct", False)
+
+
+def _similarity(table: object, path: Path) -> SimilaritySpec:
+    """The [similarity] table: shares and scores in [0, 1], a whole number of fingerprints."""
+    known = SimilaritySpec.__dataclass_fields__
+    if not isinstance(table, dict) or set(table) - set(known):
+        raise ConfigError(f"{path}: [similarity] takes only {', '.join(known)}")
+    for key, value in table.items():
+        whole = key == "min_fingerprints"
+        if isinstance(value, bool) or not isinstance(value, int if whole else int | float) \
+                or value < 0 or (not whole and value > 1):
+            raise ConfigError(f"{path}: similarity.{key} must be "
+                              + ("a whole number of at least 0" if whole else "a number in [0, 1]"))
+    return SimilaritySpec(**{key: value if key == "min_fingerprints" else float(value)
+                             for key, value in table.items()})
 
 
 def _speed(table: object, path: Path) -> SpeedSpec:

@@ -30,6 +30,10 @@ class TestRecord:
     kind: Kind = "requirement"
     # for a finding: the course's own sentence it rests on, quoted ("" when the course is silent)
     advice: str = ""
+    # the digests (autograder.digest) of the values the student's code returned to the test, in
+    # order, the first `sandbox.proxy.MAX_OUTPUTS`: the similarity report's behaviour signal, for the
+    # instructor only
+    outputs: tuple[str, ...] = ()
 
     @property
     def counts(self) -> bool:
@@ -151,7 +155,8 @@ class SubmissionResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SubmissionResult:
-        """The inverse of `to_dict` (how a resumed batch reads back what it stored)."""
+        """The inverse of `to_dict` (how a resumed batch reads back what it stored); a field an
+        older result.json lacks (`TestRecord.outputs`) takes its default."""
         return _rebuild(cls, data)
 
 

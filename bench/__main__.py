@@ -24,6 +24,7 @@ from bench import (
     machine,
     memory,
     report,
+    similarity,
     single,
     throughput,
 )
@@ -31,14 +32,15 @@ from bench import (
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results.json"
 QUICK_RESULTS = BENCH.parent / "build" / "bench" / "results-quick.json"
-FIGURES = ("single", "course", "throughput", "layers", "isolation")  # "memory" comes with "single"
+# "memory" comes with "single"
+FIGURES = ("single", "course", "throughput", "layers", "isolation", "similarity")
 SHARED_LOAD = 0.5  # a load average above this before the bench starts: other jobs are running
 
 
 @dataclass(frozen=True)
 class Settings:
     quick: bool
-    repeats: int  # runs of figures 1 and 2
+    repeats: int  # runs of figures 1 and 2, and of the similarity timings
     throughput_repeats: int
     copies: int
     jobs: tuple[int, ...]
@@ -84,6 +86,9 @@ def measure(chosen: Settings, figures: list[str], assignments: list[str], throug
         results["layers"] = layers.run(chosen.layer_repeats, chosen.mlp_samples)
     if "isolation" in figures:
         results["isolation"] = isolation.run(chosen.repeats, workdir / "isolation", INHERITED_ENV)
+    if "similarity" in figures:
+        results["similarity"] = similarity.run(chosen.quick, chosen.repeats, workdir / "similarity",
+                                               INHERITED_ENV)
     return results
 
 
@@ -95,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
                              "the others keep their previous values in the results file")
     parser.add_argument("--assignments", help="figure 1's assignments, comma-separated (default: all)")
     parser.add_argument("--throughput-assignment", default="autodiff")
-    parser.add_argument("--repeats", type=int, help="runs of figures 1 and 2 (default 2, quick 1)")
+    parser.add_argument("--repeats", type=int,
+                        help="runs of figures 1, 2 and the similarity timings (default 2, quick 1)")
     parser.add_argument("--throughput-repeats", type=int, help="runs of figure 3 (default 1)")
     parser.add_argument("--copies", type=int,
                         help="copies of figure 3's samples (default 1; quick: 2 of the reference only)")

@@ -74,12 +74,33 @@ def _targets(results: dict[str, Any]) -> list[str]:
         lines.append("| autodiff reference, tests' time: fallback with Landlock; without it "
                      "(as on an old kernel), / bubblewrap "
                      f"| {_pair(modes.get('fallback'))}; {_pair(modes.get('fallback_without_landlock'))} | |")
+    lines += _similarity(results.get("similarity"))
     for row in results.get("layers", []):
         target = f"<= {row['target']:g}" if row["target"] else ""
         medians = f"{_number(row['numpy_ms']['median'])} / {_number(row['torch_ms']['median'])} ms"
         lines.append(f"| {row['layer']} {row['case']} {row['dtype']}: NumPy / torch (medians {medians}) "
                      f"| {_pair(row['ratio'])} | {target} |")
     return lines
+
+
+def _share(value: float | None) -> str:
+    """A share in [0, 1]; None (nothing flagged, so no precision) as "-"."""
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _similarity(figure: dict[str, Any] | None) -> list[str]:
+    """The similarity report's two rows: detection on the planted corpus, the time for a batch."""
+    if not figure:
+        return []
+    planted, speed = figure["planted"], figure["speed"]
+    ours, theirs = planted["ours"], planted["copydetect"]
+    return [f"| similarity, planted corpus of {planted['submissions']}: recall at {planted['planted_pairs']} "
+            "/ precision of flagged pairs, ours; copydetect on whole submissions "
+            f"| {_share(ours['recall_at_k'])} / {_share(ours['precision'])}; "
+            f"{_share(theirs['recall_at_k'])} / {_share(theirs['precision'])} | |",
+            f"| similarity, {speed['submissions']} autodiff submissions (s): ours; copydetect "
+            f"| {_pair(speed['ours_seconds'])}; {_pair(speed['copydetect_seconds'])} "
+            f"| < {speed['target_seconds']:g} |"]
 
 
 def markdown(results: dict[str, Any]) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from autograder import config
+from bench.similarity import detection
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +43,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def test_every_figure_is_written_with_the_machine_it_ran_on(results: dict[str, Any]) -> None:
     assert set(results) == {"machine", "settings", "single", "memory", "course", "throughput", "layers",
-                            "isolation"}
+                            "isolation", "similarity"}
     machine = results["machine"]
     assert machine["cores"] >= 1 and machine["memory_gib"] > 0 and machine["cpu"]
     assert machine["torch"].startswith("2.13") and isinstance(machine["shared"], bool)
@@ -107,3 +108,30 @@ def test_each_isolation_mode_is_timed_and_the_fallback_compared_with_bubblewrap(
     if "bubblewrap" in figure:
         assert_summary(figure["bubblewrap"], "bubblewrap")
         assert set(figure["vs_bubblewrap"]) == {"fallback", "fallback_without_landlock"}
+
+
+def test_similarity_is_measured_on_a_planted_corpus_and_timed_beside_copydetect(
+        results: dict[str, Any]) -> None:
+    figure = results["similarity"]
+    assert figure["scores_as_expected"] is True and figure["copydetect_version"] == "0.5.0"
+    planted = figure["planted"]
+    assert 0 < planted["planted_pairs"] < planted["pairs"] == planted["submissions"] * (
+        planted["submissions"] - 1) // 2
+    for tool in ("ours", "copydetect"):
+        found = planted[tool]
+        assert 0 <= found["recall_at_k"] <= 1, (tool, found)
+        assert found["precision"] is None or 0 <= found["precision"] <= 1, (tool, found)
+        assert 0 <= found["flagged_planted"] <= found["flagged_pairs"] <= planted["pairs"]
+    speed = figure["speed"]
+    assert speed["submissions"] == 30 and speed["target_seconds"] == 30.0
+    for tool in ("ours_seconds", "copydetect_seconds"):
+        assert_summary(speed[tool], tool)
+
+
+def test_recall_at_k_counts_planted_pairs_among_the_top_k_and_never_a_pair_scored_zero() -> None:
+    ab, ac, bc, cd = (frozenset(pair) for pair in ("ab", "ac", "bc", "cd"))
+    scores = {ab: 0.9, ac: 0.8, bc: 0.1, cd: 0.0}
+    figure = detection(scores, flagged={ab, ac}, planted={ab, bc, cd})
+    assert figure == {"recall_at_k": 0.667, "precision": 0.5, "flagged_pairs": 2,
+                      "flagged_planted": 1}  # top 3: ab, ac, bc; cd, planted but scored 0, is not found
+    assert detection(scores, flagged=set(), planted={ab})["precision"] is None

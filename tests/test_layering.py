@@ -23,7 +23,8 @@ PICKLE_FAMILY = {"pickle", "_pickle", "cPickle", "marshal", "shelve", "dill", "c
 # README's Layout says what each holds). A name stands for that module and every module under it.
 ROOMS = (
     ("plain data and helpers", ("autograder", "autograder.results", "autograder.config",
-                                "autograder.failures", "autograder.atomic", "autograder.folders")),
+                                "autograder.failures", "autograder.atomic", "autograder.folders",
+                                "autograder.digest")),
     ("worker runtime", ("autograder.runtime",)),
     ("datasets", ("autograder.datasets",)),
     ("intake", ("autograder.intake",)),
@@ -34,6 +35,7 @@ ROOMS = (
     ("scoring", ("autograder.scoring",)),
     ("grading one submission", ("autograder.grading",)),
     ("reports", ("autograder.reports",)),
+    ("similarity", ("autograder.similarity",)),
     ("grading a folder, then reporting", ("autograder.batch",)),
     ("authoring", ("autograder.authoring",)),
     ("the student's own runs", ("autograder.selfcheck", "autograder.student_pytest")),

@@ -12,6 +12,9 @@ only advises); its failure is a finding that costs nothing unless the assignment
 `[robustness] deduct = true`. A hidden test names the public test whose property it extends,
 `extends("test_name")`, or is marked `answer` (a hidden answer value, whose form a public test
 checks); tests/test_fairness_markers.py holds every assignment to it.
+
+Each record also keeps the digests of the values the student's code returned to the test
+(`TestRecord.outputs`, from the worker's `OutputLog`): what the similarity report compares.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import pytest
 from autograder.failures import GradingFailure, TaskAborted, WorkerTimeout
 from autograder.results import Kind, Outcome, TestRecord
 from autograder.sandbox.contract import SandboxContract, Student
+from autograder.sandbox.proxy import OutputLog
 
 GRADER_ERROR_MESSAGE = ("the grader itself failed on this test (not your fault); "
                         "the instructor has been told")
@@ -38,6 +42,8 @@ MARKERS = (
     "extends(public_test): a hidden test's public counterpart, which checks the same property",
     "answer: a hidden answer value; a public test checks its form",
 )
+# The output log of the worker a test's `student` came from (a test without one received nothing).
+OUTPUT_LOG = pytest.StashKey[OutputLog]()
 
 
 def test_seed(item: pytest.Item) -> int:
@@ -110,6 +116,8 @@ class GradingPlugin:
             raise TaskAborted(f"not run: {self.aborted[task]}")
         student = self.sandbox.student_for(task)
         student.seed(test_seed(request.node))
+        student.worker.outputs.clear()  # the worker may have served the task's earlier tests
+        request.node.stash[OUTPUT_LOG] = student.worker.outputs
         return student
 
     @pytest.fixture
@@ -150,6 +158,8 @@ class GradingPlugin:
         visibility = "public" if Path(str(item.fspath)).resolve().is_relative_to(
             self.public_dir) else "private"
         kind, advice = test_kind(item, self.robustness_deducts)
+        log = item.stash.get(OUTPUT_LOG, None)
         self.records[item.nodeid] = TestRecord(
             name=item.name, task=task, outcome=result, message=message,
-            visibility=visibility, seconds=round(call.duration, 4), kind=kind, advice=advice)
+            visibility=visibility, seconds=round(call.duration, 4), kind=kind, advice=advice,
+            outputs=tuple(log.digests) if log is not None else ())

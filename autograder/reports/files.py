@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from anyascii import anyascii
@@ -15,12 +16,16 @@ from autograder.reports import lms
 from autograder.reports.escape import csv_cell, csv_text
 from autograder.reports.feedback import feedback_html, feedback_markdown
 from autograder.reports.gradescope import gradescope_json
-from autograder.reports.instructor import index_html
+from autograder.reports.instructor import SimilaritySection, index_html
 from autograder.results import INTEGRITY_FLAGS, EntryConflict, ManifestProblem, SubmissionResult
 from autograder.scoring.policy import lateness_label
 
 # What write_class writes beside the students' folders, which no student's folder may be named.
 CLASS_FILES = frozenset({"gradebook.csv", "canvas.csv", "moodle.csv", "index.html"})
+# What the batch's similarity step writes beside them (autograder.similarity), nobody's folder too.
+SIMILARITY_FILES = frozenset({"similarity.csv", "similarity.json"})
+# ... and the folder of its side-by-side pages (reports.similarity_pages).
+SIMILARITY_PAGES = "similarity"
 NOT_IN_SLUG = re.compile(r"[^a-z0-9._-]+")
 SLUG_LENGTH = 64
 HASH_LENGTH = 12
@@ -39,7 +44,8 @@ def safe_name(student: str) -> str:
     a slug that ends like such a hash, or is the name of a class file, is hashed too. The name is
     never `.`, `..` or empty, holds no `/`, and is at most 77 bytes long."""
     slug = NOT_IN_SLUG.sub("_", anyascii(student).lower())[:SLUG_LENGTH].strip("._-") or "student"
-    if slug == student and slug not in CLASS_FILES and not HASHED.search(slug):
+    if (slug == student and slug not in CLASS_FILES | SIMILARITY_FILES | {SIMILARITY_PAGES}
+            and not HASHED.search(slug)):
         return slug
     digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:HASH_LENGTH]
     return f"{slug}-{digest}"
@@ -63,19 +69,22 @@ def findings_cell(result: SubmissionResult) -> str:
 
 
 def gradebook_csv(spec_tasks: list[str], results: list[SubmissionResult],
-                  deadlines: Deadlines | None = None) -> str:
+                  deadlines: Deadlines | None = None,
+                  similar_to: Mapping[str, str] | None = None) -> str:
     """One row per student, one column per task, then raw, late multiplier, lateness in words
     under `deadlines` ("no deadlines set" when there are none; left empty if not given), final
-    and flags.
+    and flags; `similar_to` gives a student's flagged similarity partners and tasks
+    (autograder.similarity: "bob (Linear, Dropout)"), a fact to look at that changes no score.
 
     The gradebook is read by people, not imported: every text cell, the student's name included,
     is neutralised so that a spreadsheet shows it and never evaluates it (escape.csv_cell)."""
     rows = [["student", *spec_tasks, "raw", "multiplier", "lateness", "final", "isolation",
-             "grader_errors", "integrity", "slow", "beyond_course", "notes"]]
+             "grader_errors", "integrity", "slow", "beyond_course", "similar_to", "notes"]]
     for result in sorted(results, key=lambda r: r.student):
         points = {t.name: t.points for t in result.tasks}
         text = [result.isolation, str(result.grader_errors), integrity_cell(result),
-                slow_cell(result), findings_cell(result), " | ".join(result.intake_messages)]
+                slow_cell(result), findings_cell(result),
+                (similar_to or {}).get(result.student, ""), " | ".join(result.intake_messages)]
         rows.append([csv_cell(result.student), *(f"{points.get(name, 0.0):g}" for name in spec_tasks),
                      f"{result.raw:g}", f"{result.multiplier:.4f}",
                      lateness_label(result, deadlines) if deadlines else "", f"{result.final:g}",
@@ -107,15 +116,18 @@ def write_submission(out_dir: Path, spec: AssignmentSpec, result: SubmissionResu
 def write_class(out_dir: Path, spec: AssignmentSpec, results: list[SubmissionResult], *,
                 conflicts: tuple[EntryConflict, ...] = (),
                 manifest_problems: tuple[ManifestProblem, ...] = (),
-                deadlines: Deadlines | None = None) -> None:
-    """The class's files (CLASS_FILES): the gradebook, the instructor's page, which also lists
-    the folder's conflicting entries and unusable manifest rows and the `deadlines` the results
-    were reported under, and the LMS imports."""
+                deadlines: Deadlines | None = None,
+                similar_to: Mapping[str, str] | None = None,
+                similarity: SimilaritySection | None = None) -> None:
+    """The class's files (CLASS_FILES): the gradebook (with `similar_to`), the instructor's page,
+    which also lists the folder's conflicting entries and unusable manifest rows, the
+    `deadlines` the results were reported under and the `similarity` report's top pairs, and the
+    LMS imports."""
     write_atomic(out_dir / "gradebook.csv",
-                 gradebook_csv([t.name for t in spec.tasks], results, deadlines))
+                 gradebook_csv([t.name for t in spec.tasks], results, deadlines, similar_to))
     write_atomic(out_dir / "canvas.csv", lms.canvas_csv(spec.title, results))
     write_atomic(out_dir / "moodle.csv", lms.moodle_csv(spec.title, results))
     links = {r.student: f"{safe_name(r.student)}/feedback.html" for r in results}
     write_atomic(out_dir / "index.html", index_html(spec, results, links, conflicts=conflicts,
                                                     manifest_problems=manifest_problems,
-                                                    deadlines=deadlines))
+                                                    deadlines=deadlines, similarity=similarity))

@@ -1,7 +1,8 @@
 """The instructor's page, `index.html`: one self-contained page per graded folder with the gradebook
 (sortable), the students to enter by hand in the LMS (lms.manual_entry), the score distribution,
-the pass rate per task, the slowest submissions and the integrity flags. Charts are PNGs
-embedded as data: URIs; sorting is a few lines of inline script.
+the pass rate per task, the slowest submissions, the integrity flags and the similarity report's
+top pairs (reports.similarity_pages). Charts are PNGs embedded as data: URIs; sorting is a few
+lines of inline script.
 """
 
 from __future__ import annotations
@@ -36,6 +37,30 @@ class Slow:
     seconds: float
     slowest_task: str
     task_seconds: float
+
+
+@dataclass(frozen=True)
+class SimilarPair:
+    """A flagged pair's task as the page lists it, with its side-by-side page (`page`, relative)."""
+
+    student_a: str
+    student_b: str
+    task: str
+    score: float
+    code_score: float
+    behaviour_score: float
+    evidence: str
+    page: str
+
+
+@dataclass(frozen=True)
+class SimilaritySection:
+    """The similarity report's part of the page (built by reports.similarity_pages): the top
+    flagged pairs of `flagged` in all, and the clusters of three or more students."""
+
+    pairs: tuple[SimilarPair, ...]
+    flagged: int
+    clusters: tuple[tuple[str, ...], ...]
 
 
 def task_stats(spec: AssignmentSpec, results: list[SubmissionResult]) -> list[TaskStats]:
@@ -77,12 +102,14 @@ def summary(spec: AssignmentSpec, results: list[SubmissionResult], flags: list[F
 def index_html(spec: AssignmentSpec, results: list[SubmissionResult],
                feedback_links: dict[str, str], *, conflicts: tuple[EntryConflict, ...] = (),
                manifest_problems: tuple[ManifestProblem, ...] = (),
-               deadlines: Deadlines | None = None) -> str:
+               deadlines: Deadlines | None = None,
+               similarity: SimilaritySection | None = None) -> str:
     """The page; `feedback_links` maps each student to their feedback page, relative to it.
     `conflicts` and `manifest_problems` (grading.roster) are listed with the students whose
     lateness is unknown, so the instructor can fix the folder or the manifest and grade again.
     The `deadlines` the results were reported under head the page ("no deadlines set"), with a
-    loud warning when every submission is past the hard one (another term's deadlines?)."""
+    loud warning when every submission is past the hard one (another term's deadlines?). The
+    `similarity` section, when the batch made one, lists the top flagged pairs and clusters."""
     results = sorted(results, key=lambda r: r.student)
     flags = integrity_flags(results)
     stats = task_stats(spec, results)
@@ -102,4 +129,5 @@ def index_html(spec: AssignmentSpec, results: list[SubmissionResult],
         deadlines=policy.deadlines_sentence(deadlines) if deadlines else "",
         all_past=(policy.all_past_warning(deadlines)
                   if deadlines and policy.all_past_hard_deadline(results, deadlines) else ""),
+        similarity=similarity,
     )

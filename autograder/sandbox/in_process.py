@@ -20,6 +20,7 @@ from autograder.runtime import wire
 from autograder.runtime.notebook_module import time_limit
 from autograder.runtime.worker import Worker
 from autograder.sandbox.contract import Student
+from autograder.sandbox.proxy import OutputLog
 
 
 class DeadlinePassed(BaseException):
@@ -47,6 +48,7 @@ class InProcessWorker:
         self.modules = modules
         self.call_seconds = call_seconds
         self.offered = wire.OfferedFunctions()
+        self.outputs = OutputLog()  # as the sandboxed worker keeps it: self-check records carry them
 
     def request(self, what: str, op: str, timeout: float | None = None, **fields: Any) -> Any:
         """Decode the request as the worker would, run it, and encode the answer as it would; a

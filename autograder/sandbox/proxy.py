@@ -13,13 +13,34 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from autograder.digest import digest
 from autograder.failures import StudentError
 from autograder.runtime import wire
+
+MAX_OUTPUTS = 64  # digests a test's record keeps, the first ones: a stored result stays small
+
+
+class OutputLog:
+    """The digests of the replies that reached the running test, in order (`TestRecord.outputs`,
+    the similarity report's behaviour signal): the grading plugin clears it when a test starts."""
+
+    def __init__(self) -> None:
+        self.digests: list[str] = []
+
+    def add(self, reply: Any) -> None:
+        if len(self.digests) < MAX_OUTPUTS:
+            self.digests.append(digest(reply, _opaque_name))
+
+    def clear(self) -> None:
+        self.digests.clear()
 
 
 class Channel(Protocol):
     """What a proxy sends its requests to: a sandboxed worker (`worker_client.WorkerClient`) or
-    the self-check's in-process stand-in (`in_process.InProcessWorker`), which answer alike."""
+    the self-check's in-process stand-in (`in_process.InProcessWorker`), which answer alike, each
+    keeping the digests of its replies that reach a test in `outputs`."""
+
+    outputs: OutputLog
 
     def request(self, what: str, op: str, timeout: float | None = None, **fields: Any) -> Any:
         """Send one request and return the decoded answer; `what` names the call in messages."""
@@ -57,14 +78,13 @@ class RemoteObject:
         object.__setattr__(self, "_handle", handle)
         object.__setattr__(self, "_name", name)
 
-    def _request(self, what: str, op: str, **fields: Any) -> Any:
+    def _send(self, what: str, op: str, **fields: Any) -> Any:
         worker: Channel = object.__getattribute__(self, "_worker")
-        reply = worker.request(what, op, obj=object.__getattribute__(self, "_handle"), **fields)
-        return self._wrap(reply, what)
+        return worker.request(what, op, obj=object.__getattribute__(self, "_handle"), **fields)
 
-    def _wrap(self, value: Any, name: str) -> Any:
-        worker = object.__getattribute__(self, "_worker")
-        return wrap(worker, value, name)
+    def _request(self, what: str, op: str, **fields: Any) -> Any:
+        """Send a request whose answer reaches the test (as data or a proxy)."""
+        return wrap(object.__getattribute__(self, "_worker"), self._send(what, op, **fields), what)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
@@ -74,7 +94,7 @@ class RemoteObject:
 
     def __setattr__(self, name: str, value: Any) -> None:
         own = object.__getattribute__(self, "_name")
-        self._request(f"setting {own}.{name}", "setattr", name=name, value=unwrap(value))
+        self._send(f"setting {own}.{name}", "setattr", name=name, value=unwrap(value))  # no answer
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         own = object.__getattribute__(self, "_name")
@@ -124,16 +144,22 @@ class RemoteIterator:
         return step.get("value")
 
 
-def wrap(worker: Channel, value: Any, name: str) -> Any:
-    """Turn the handles inside a decoded reply into proxies."""
+def wrap(worker: Channel, reply: Any, name: str) -> Any:
+    """A decoded reply as the test receives it, its handles turned into proxies; its digest goes
+    to the worker's output log."""
+    worker.outputs.add(reply)
+    return _proxies(worker, reply, name)
+
+
+def _proxies(worker: Channel, value: Any, name: str) -> Any:
     if isinstance(value, wire.Handle):
         return RemoteObject(worker, value, _short_name(name, value.type_name))
     if isinstance(value, list):
-        return [wrap(worker, v, name) for v in value]
+        return [_proxies(worker, v, name) for v in value]
     if isinstance(value, tuple):
-        return tuple(wrap(worker, v, name) for v in value)
+        return tuple(_proxies(worker, v, name) for v in value)
     if isinstance(value, dict):
-        return {k: wrap(worker, v, name) for k, v in value.items()}
+        return {k: _proxies(worker, v, name) for k, v in value.items()}
     return value
 
 
@@ -148,6 +174,11 @@ def unwrap(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: unwrap(v) for k, v in value.items()}
     return value
+
+
+def _opaque_name(value: Any) -> str:
+    """What a reply's digest keeps of a worker object: its type's name, never its identity."""
+    return value.type_name if isinstance(value, wire.Handle) else type(value).__name__
 
 
 def _short_name(what: str, type_name: str) -> str:

@@ -20,6 +20,7 @@ from typing import IO, Any
 from autograder.failures import StudentError, WorkerCrashed, WorkerProtocolError, WorkerTimeout
 from autograder.runtime import wire
 from autograder.sandbox.isolation import SANDBOX_TASK_FOLDERS
+from autograder.sandbox.proxy import OutputLog
 from autograder.sandbox.zygote_process import Zygote
 
 CAPTURE_TAIL_BYTES = 2000
@@ -50,6 +51,7 @@ class WorkerClient:
         self.busy_seconds = 0.0  # wall time spent in request() round trips (but UNTIMED_OPS)
         self.ended = False
         self.offered = wire.OfferedFunctions()
+        self.outputs = OutputLog()  # what the running test received (proxy.wrap)
 
     @property
     def alive(self) -> bool:
