@@ -18,7 +18,7 @@ BENCH_ARGS ?=
 SHARED_MNIST := ../shared/data/mnist
 SEED_MNIST = $(if $(wildcard $(SHARED_MNIST)),$(BIN)/python -m autograder.datasets fetch mnist --split test --quiet --from $(SHARED_MNIST))
 
-.PHONY: grade test test-fast lint assignments samples data bench clean sandbox-tools
+.PHONY: grade test test-fast lint assignments samples data bench clean sandbox-tools messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,15 @@ lint: $(STAMP)
 ## assignments: regenerate the student versions from the solutions
 assignments: $(STAMP)
 	$(BIN)/autograder build
+
+## messages: re-extract the catalog's template (autograder/locale/messages.pot) from the sources and
+## merge it into every language's messages.po (new entries empty, changed ones fuzzy: translate them;
+## a new language: .venv/bin/pybabel init -i autograder/locale/messages.pot -d autograder/locale -l xx)
+messages: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg --no-location --sort-output --omit-header --no-wrap \
+		-o autograder/locale/messages.pot autograder
+	$(BIN)/pybabel -q update -i autograder/locale/messages.pot -d autograder/locale -D messages \
+		--ignore-obsolete --no-wrap
 
 ## data: fill the data cache (data/cache, or $AUTOGRADER_DATA) from FROM=folder, or download it
 data: $(STAMP)

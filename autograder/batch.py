@@ -68,10 +68,10 @@ def _freeze_long_lived_objects() -> None:
 
 
 def _grade_one(handin: Handin, assignment: str, only_tasks: frozenset[str], out_dir: Path,
-               wait: bool, deadlines: config.Deadlines) -> SubmissionResult | None:
+               wait: bool, deadlines: config.Deadlines, lang: str) -> SubmissionResult | None:
     """Grade one submission, unless it was graded unchanged before (then its stored result), and
-    write its files with the late penalty under `deadlines`; None if another grader holds it and
-    `wait` is off. The result is stored raw, before the penalty."""
+    write its files with the late penalty under `deadlines`, in `lang`; None if another grader
+    holds it and `wait` is off. The result is stored raw, before the penalty, and in English."""
     spec = config.load(assignment)
     folder = out_dir / files.safe_name(handin.student)
     key = resume.submission_key(handin.path, assignment, handin.submitted_at, only_tasks,
@@ -89,9 +89,9 @@ def _grade_one(handin: Handin, assignment: str, only_tasks: frozenset[str], out_
             except Exception:
                 graded = Graded(failed_result(spec, handin.student), [traceback.format_exc()])
             result, internal = handin.annotate(graded.result), graded.internal_errors
-        # a stored result is reported again too: the deadlines may have changed since
+        # a stored result is reported again too: the deadlines or the language may have changed since
         shown = policy.reported(result, deadlines, handin.submitted_at, spec.late_base)
-        files.write_submission(out_dir, spec, shown, internal)
+        files.write_submission(out_dir, spec, shown, internal, lang)
         if stored is None and not internal:  # a grader error is ours to fix: grade it again
             resume.save(folder, key, result)
         return shown
@@ -113,17 +113,21 @@ def failed_result(spec: config.AssignmentSpec, student: str) -> SubmissionResult
 def grade_batch(folder: Path, assignment: str, out_dir: Path, jobs: int,
                 use_file_times: bool = True, show_progress: bool = True,
                 only_tasks: frozenset[str] = frozenset(),
-                offering: config.Offering | None = None, similarity: bool = True) -> BatchReport:
+                offering: config.Offering | None = None, similarity: bool = True,
+                lang: str = "") -> BatchReport:
     """Grade every student of `folder` (see `roster`: who, and when), writing their files as each
     finishes, then the gradebook.
 
     Submissions graded unchanged by an earlier run (one that was killed, say) keep their results;
     those another grader is busy with are waited for after the rest (see `resume`). A student the
     manifest does not time is timed by their entry's modification time if `use_file_times`. The
-    late penalty follows `offering`'s deadlines, by default those of the folder's course file.
+    late penalty follows `offering`'s deadlines, by default those of the folder's course file, and
+    the students' files are in `lang`, by default the offering's or the assignment's language.
     Then, unless `similarity` is off, the similarity report (`write_similarity`)."""
     spec = config.load(assignment)
-    deadlines = (offering or config.offering(assignment, folder / config.COURSE_FILE)).deadlines
+    offering = offering or config.offering(assignment, folder / config.COURSE_FILE)
+    deadlines = offering.deadlines
+    lang = config.feedback_language(spec, offering, lang)
     class_list = roster.read(folder, use_file_times)
     submissions = class_list.handins
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -137,7 +141,7 @@ def grade_batch(folder: Path, assignment: str, out_dir: Path, jobs: int,
         pending = list(submissions)
         for wait in (False, True):
             futures = {pool.submit(_grade_one, submissions[student], assignment, only_tasks,
-                                   out_dir, wait, deadlines): student
+                                   out_dir, wait, deadlines, lang): student
                        for student in pending}
             pending = []
             for future in as_completed(futures):
@@ -146,7 +150,7 @@ def grade_batch(folder: Path, assignment: str, out_dir: Path, jobs: int,
                     result = future.result()
                 except Exception:
                     result = submissions[student].annotate(failed_result(spec, student))
-                    files.write_submission(out_dir, spec, result, [traceback.format_exc()])
+                    files.write_submission(out_dir, spec, result, [traceback.format_exc()], lang)
                 if result is None:
                     pending.append(student)
                     continue
@@ -168,7 +172,7 @@ def grade_batch(folder: Path, assignment: str, out_dir: Path, jobs: int,
                      "the grades are not affected",)
     files.write_class(out_dir, spec, results, conflicts=class_list.conflicts,
                       manifest_problems=class_list.manifest_problems, deadlines=deadlines,
-                      similar_to=similar_to, similarity=section)
+                      similar_to=similar_to, similarity=section, lang=lang)
     return BatchReport(sorted(results, key=lambda r: r.student), class_list.conflicts,
                        class_list.manifest_problems, deadlines, notes)
 

@@ -20,9 +20,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
     course = Path(args.course) if args.course else Path(args.submissions) / config.COURSE_FILE
     offering = config.offering(args.assignment, course, required=bool(args.course),
                                soft=args.soft_deadline, hard=args.hard_deadline)
+    lang = feedback_language(spec, offering, args.lang)
     report = grade_batch(Path(args.submissions), args.assignment, Path(args.out),
                          worker_count(args.jobs), show_progress=not args.quiet, offering=offering,
-                         similarity=not args.no_similarity)
+                         similarity=not args.no_similarity, lang=lang)
     results = report.results
     print_gradebook(f"{spec.title}: {len(results)} submission(s)",
                     [t.name for t in spec.tasks], results)
@@ -61,31 +62,52 @@ def cmd_check(args: argparse.Namespace) -> int:
     from autograder.reports.terminal import print_check
 
     spec = config.choose(args.assignment, Path(args.folder), args.task)
+    lang = feedback_language(spec, chosen=args.lang)
     result = grade_submission(Path(args.folder), spec, student="self-check",
                               test_dirs=[spec.test_dirs["public"]], only_tasks=frozenset(args.task)).result
-    print_check(result, frozenset(args.task))
+    print_check(result, frozenset(args.task), lang)
     return 0 if all(t.passed == len(t.graded) for t in result.tasks if t.graded) else 1
 
 
 def cmd_ci(args: argparse.Namespace) -> int:
     from autograder.grading.runner import grade_submission
     from autograder.reports import ci
+    from autograder.reports.language import language
     from autograder.reports.terminal import print_check
 
     path = Path(args.path)
     spec = config.choose(args.assignment, path)
+    lang = feedback_language(spec, chosen=args.lang)
     test_dirs = [spec.test_dirs["public"]]
     if args.tests == "all":
         test_dirs.append(spec.test_dirs["private"])
     graded = grade_submission(path, spec, student=ci.student_name(os.environ, path), test_dirs=test_dirs)
     result = graded.result
     written = ci.write_ci_files(Path(args.out), spec, result, graded.internal_errors, os.environ,
-                                args.tests)
-    print_check(result, frozenset())
-    print(f"{ci.ADVISORY}\nwritten: {', '.join(str(p) for p in written)}")
+                                args.tests, lang)
+    print_check(result, frozenset(), lang)
+    print(f"{language(lang)(ci.ADVISORY)}\nwritten: {', '.join(str(p) for p in written)}")
     if result.grader_errors:
         return 3
     return 0 if args.exit_zero or result.raw == result.max_points else 1
+
+
+def feedback_language(spec: config.AssignmentSpec, offering: config.Offering | None = None,
+                      chosen: str | None = None) -> str:
+    """The students' language (config.feedback_language), refused unless the kit has its catalog."""
+    from autograder.reports.language import languages
+
+    lang = config.feedback_language(spec, offering or config.Offering(), chosen or "")
+    if lang not in languages():
+        raise config.ConfigError(f"no feedback in {lang!r}: the kit has catalogs for "
+                                 f"{', '.join(languages())} (autograder/locale)")
+    return lang
+
+
+def add_lang(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument("--lang", metavar="CODE",
+                        help=f"the language of what students read (en, ru), applied when reporting: "
+                             f"changing it never grades again (default: {default})")
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -143,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="submissions after TIME score zero, in place of the course file's")
     grade.add_argument("--no-similarity", action="store_true",
                        help="skip the similarity report (similarity.csv, the gradebook's similar_to)")
+    add_lang(grade, "the course file's lang, else the assignment's, else en")
     grade.set_defaults(run=cmd_grade)
 
     similar = commands.add_parser("similarity", help="compare a folder of submissions task by task "
@@ -162,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--assignment", choices=config.available(),
                        help="default: the assignment whose package or notebook this is")
     check.add_argument("--task", action="append", default=[], help="check only this task")
+    add_lang(check, "the assignment's lang, else en")
     check.set_defaults(run=cmd_check)
 
     ci = commands.add_parser("ci", help="grade the repository a CI job runs in (GitHub Actions, "
@@ -176,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     ci.add_argument("--exit-zero", action="store_true",
                     help="exit 0 whatever the score (when a later step, such as GitHub Classroom's "
                          "reporter, decides pass or fail)")
+    add_lang(ci, "the assignment's lang, else en")
     ci.set_defaults(run=cmd_ci)
 
     build = commands.add_parser("build", help="write student versions from the solutions")

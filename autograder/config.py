@@ -42,7 +42,7 @@ Shape = TypeVar("Shape")
 # The top-level keys `load` reads itself; any other table is the assignment's own (`tables`).
 SPEC_KEYS = frozenset({"title", "package", "notebook", "policy", "late_base", "answers", "given",
                        "draft", "interfaces", "tasks", "limits", "speed", "robustness",
-                       "answer_tables", "answer_keys", "deadlines", "similarity"})
+                       "answer_tables", "answer_keys", "deadlines", "similarity", "lang"})
 
 
 @dataclass(frozen=True)
@@ -86,10 +86,10 @@ class Deadlines:
 @dataclass(frozen=True)
 class Offering:
     """What one course offering sets for an assignment, from its course file: the deadlines and
-    the language of the feedback (read by the feedback writers; "en" by default)."""
+    the language of the feedback ("": the assignment's own, `AssignmentSpec.lang`)."""
 
     deadlines: Deadlines = Deadlines()
-    lang: str = "en"
+    lang: str = ""
 
 
 @dataclass(frozen=True)
@@ -173,6 +173,9 @@ class AssignmentSpec:
                                                                      hash=False)
     # The assignment's own tables ([xor], [training]...), for its tests to read with `table`.
     tables: Mapping[str, Mapping[str, object]] = field(default_factory=dict, hash=False)
+    # The feedback's language unless the course file or --lang says otherwise (`lang = "ru"`);
+    # applied when results are reported, so the resume key never sees it (grading.resume).
+    lang: str = "en"
 
     @property
     def max_points(self) -> float:
@@ -373,8 +376,16 @@ def load(name: str) -> AssignmentSpec:
         answer_tables=_answer_tables(data.get("answer_tables", []), path, frozenset(answers)),
         interfaces=_interfaces(data.get("interfaces", []), path),
         answer_keys=_answer_keys(data.get("answer_keys", {}), path, frozenset(answers)),
-        tables=tables,
+        tables=tables, lang=_language(data.get("lang", "en"), f"{path}: lang"),
     )
+
+
+def _language(lang: object, where: str) -> str:
+    """A feedback language: a two-letter code (whether the kit has its catalog, the reports say)."""
+    if not (isinstance(lang, str) and LANGUAGE.fullmatch(lang)):
+        raise ConfigError(f"{where} must be a two-letter language code such as \"en\" or \"ru\" "
+                          f"(got {lang!r})")
+    return lang
 
 
 def _interfaces(names: object, path: Path) -> tuple[str, ...]:
@@ -515,14 +526,17 @@ def load_course(path: Path) -> dict[str, Offering]:
         if unknown:
             raise ConfigError(f"{path}: [{name}] {', '.join(sorted(unknown))}: unknown key "
                               "(known: soft, hard, lang)")
-        lang = table.get("lang", "en")
-        if not (isinstance(lang, str) and LANGUAGE.fullmatch(lang)):
-            raise ConfigError(f"{path}: [{name}] lang must be a two-letter language code such as "
-                              f"\"en\" or \"ru\" (got {lang!r})")
+        lang = _language(table["lang"], f"{path}: [{name}] lang") if "lang" in table else ""
         deadlines = Deadlines(*(deadline(table.get(key), f"{path}: [{name}] {key}")
                                 for key in ("soft", "hard")))
         offerings[name] = Offering(_checked(deadlines, f"{path}: [{name}]"), lang)
     return offerings
+
+
+def feedback_language(spec: AssignmentSpec, found: Offering = Offering(), chosen: str = "") -> str:
+    """The language the feedback is reported in: `chosen` (the command line's --lang), else the
+    offering's (its course file), else the assignment's own default."""
+    return chosen or found.lang or spec.lang
 
 
 def offering(assignment: str, course_file: Path, *, required: bool = False,

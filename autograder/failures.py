@@ -6,6 +6,7 @@ never shown to the student as a traceback.
 
 from __future__ import annotations
 
+from autograder import N_
 from autograder.results import NOT_IMPLEMENTED
 
 
@@ -29,14 +30,18 @@ class StudentError(GradingFailure):
         super().__init__(self.render())
 
     def render(self) -> str:
-        if self.type_name == "NotImplementedError":
-            head = f"{self.what} {NOT_IMPLEMENTED} (it raised NotImplementedError)"
+        what, type_name, message = self.what, self.type_name, self.message
+        if type_name == "NotImplementedError":
+            head = N_(f"{what} is not implemented yet (it raised NotImplementedError)")
+            assert NOT_IMPLEMENTED in head  # how results tell a missing method from a failure
+        elif message:
+            head = N_(f"{what} raised {type_name}: {message}")
         else:
-            head = f"{self.what} raised {self.type_name}: {self.message}".rstrip(": ")
+            head = N_(f"{what} raised {type_name}")
         lines = [head]
         if self.frames:
-            lines.append("  in your code:")
-            lines += [f"    {path}:{line} in {func}: {code}" for path, line, func, code in self.frames]
+            lines.append(N_("  in your code:"))
+            lines += [N_(f"    {path}:{line} in {func}: {code}") for path, line, func, code in self.frames]
         return "\n".join(lines)
 
 

@@ -7,12 +7,14 @@ import typing
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from autograder import N_
+
 Outcome = Literal["passed", "failed", "error", "timeout", "crash", "grader-error"]
 # A requirement's failure costs its task points; a finding's (a probe beyond what the course
 # requires: extreme inputs, what it only advises) is reported and costs nothing (see scoring).
 Kind = Literal["requirement", "finding"]
 # How a failure says the student has not written the code yet (failures.StudentError, answers)
-NOT_IMPLEMENTED = "is not implemented yet"
+NOT_IMPLEMENTED = N_("is not implemented yet")
 
 
 @dataclass(frozen=True)
@@ -97,16 +99,16 @@ class Finding:
 # SPEED_HINTS are its hints for slow code (grading.batch_loops), which flag nothing. (Unrelated to
 # `TestRecord.kind`, which says whether a test's failure costs points.)
 INTEGRITY_FLAGS = {
-    "forbidden-import": "uses a library that graded code may not use (it would compute the answer)",
-    "escape": "leaves plain Python and NumPy (processes, sockets, C calls, dynamic imports or code)",
-    "monkeypatch": "changes NumPy, SciPy, math or Python's built-ins for all code, not only yours",
-    "grader-internals": "reaches into the grader, the interpreter's internals or files outside "
-                        "your submission",
-    "unscanned": "more code than the scan reads: the largest files or cells were not scanned",
+    "forbidden-import": N_("uses a library that graded code may not use (it would compute the answer)"),
+    "escape": N_("leaves plain Python and NumPy (processes, sockets, C calls, dynamic imports or code)"),
+    "monkeypatch": N_("changes NumPy, SciPy, math or Python's built-ins for all code, not only yours"),
+    "grader-internals": N_("reaches into the grader, the interpreter's internals or files outside "
+                           "your submission"),
+    "unscanned": N_("more code than the scan reads: the largest files or cells were not scanned"),
 }
 SPEED_HINTS = {
-    "batch-loop": "a Python loop over the samples of a batch: one NumPy expression over the whole "
-                  "batch is usually many times faster",
+    "batch-loop": N_("a Python loop over the samples of a batch: one NumPy expression over the "
+                     "whole batch is usually many times faster"),
 }
 
 
@@ -171,9 +173,9 @@ class EntryConflict:
 
     @property
     def sentence(self) -> str:
-        others = ", ".join(self.ignored)
-        return (f"{len(self.ignored) + 1} entries of the submissions folder are named after "
-                f"{self.student}: {self.graded} was graded (the newest), not {others}")
+        others, count = ", ".join(self.ignored), len(self.ignored) + 1
+        return N_(f"{count} entries of the submissions folder are named after "
+                  f"{self.student}: {self.graded} was graded (the newest), not {others}")
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,8 @@ class ManifestProblem:
 
     @property
     def sentence(self) -> str:
-        return f"manifest.csv{f' line {self.line}' if self.line else ''}: {self.message}"
+        return (N_(f"manifest.csv line {self.line}: {self.message}") if self.line
+                else N_(f"manifest.csv: {self.message}"))
 
 
 def _rebuild(hint: Any, value: Any) -> Any:

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder import config, intake
+from autograder import N_, config, intake
 from autograder.grading import runner
 from autograder.intake import scan
 from autograder.intake.notebook import Source
@@ -59,8 +59,8 @@ class NotebookNamespace(types.ModuleType):
         try:
             return self._namespace[name] if name in self._namespace else self._given[name]
         except KeyError:
-            raise AttributeError(f"your notebook defines no {name!r} yet: run the cell that "
-                                 "defines it, then check again") from None
+            raise AttributeError(N_(f"your notebook defines no {name!r} yet: run the cell that "
+                                    "defines it, then check again")) from None
 
 
 def _given_code(spec: config.AssignmentSpec) -> dict[str, Any]:
@@ -77,16 +77,17 @@ class CheckReport:
 
     result: SubmissionResult
     tasks: frozenset[str]
+    lang: str = "en"  # the language the table speaks (reports.language)
 
     @property
     def passed(self) -> bool:
         return all(row.ok for row in check_rows(self.result, self.tasks))
 
     def _repr_html_(self) -> str:
-        return check_html(check_rows(self.result, self.tasks))
+        return check_html(check_rows(self.result, self.tasks, self.lang), self.lang)
 
     def __str__(self) -> str:
-        return check_text(check_rows(self.result, self.tasks))
+        return check_text(check_rows(self.result, self.tasks, self.lang), self.lang)
 
     __repr__ = __str__
 
@@ -126,12 +127,13 @@ def run_public_tests(spec: config.AssignmentSpec, worker: InProcessWorker,
     return run.records
 
 
-def check(*tasks: str, assignment: str | None = None, path: str | os.PathLike[str] | None = None
-          ) -> CheckReport:
+def check(*tasks: str, assignment: str | None = None, path: str | os.PathLike[str] | None = None,
+          lang: str | None = None) -> CheckReport:
     """Run the public tests of `tasks` (every task when none is named) on your current code.
 
     In a notebook, the classes and functions you defined in it are checked; elsewhere, the
-    assignment's package in `path` (default: the current folder), as it is on disk now.
+    assignment's package in `path` (default: the current folder), as it is on disk now. The table
+    speaks `lang` ("ru"), by default the assignment's language.
     """
     root = Path(path or os.getcwd()).resolve()
     namespace = _notebook_globals()
@@ -152,7 +154,7 @@ def check(*tasks: str, assignment: str | None = None, path: str | os.PathLike[st
                               raw=score.raw, multiplier=score.multiplier, final=score.final,
                               isolation=InProcessSandbox.isolation.description,
                               findings=library_uses(spec, root, namespace))
-    return CheckReport(result, frozenset(tasks))
+    return CheckReport(result, frozenset(tasks), config.feedback_language(spec, chosen=lang or ""))
 
 
 def library_uses(spec: config.AssignmentSpec, root: Path,

@@ -54,8 +54,8 @@ def test_the_course_file_gives_each_assignment_its_deadlines_and_language(tmp_pa
     path = course_file(tmp_path, COURSE + 'lang = "ru"\n\n[engine]\nhard = "2026-12-01T12:00:00Z"\n')
     assert config.offering(ASSIGNMENT, path) == config.Offering(DEADLINES, "ru")
     assert config.offering("engine", path) == config.Offering(
-        config.Deadlines(None, datetime(2026, 12, 1, 12, tzinfo=UTC)), "en")
-    assert config.offering("lecture", path) == config.Offering()  # no table: no deadlines, "en"
+        config.Deadlines(None, datetime(2026, 12, 1, 12, tzinfo=UTC)))  # lang "": the assignment's
+    assert config.offering("lecture", path) == config.Offering()  # no table: no deadlines
 
 
 def test_without_a_course_file_there_are_no_deadlines_unless_one_was_named(tmp_path):

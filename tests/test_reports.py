@@ -16,6 +16,7 @@ from reports_helpers import SHAPE_MESSAGE, make_result, record, statement_lines
 from autograder import config
 from autograder.reports import feedback, files, gradescope, instructor, lms
 from autograder.reports.flags import integrity_flags
+from autograder.reports.language import language
 from autograder.results import SubmissionResult, TaskResult, TestRecord
 
 
@@ -33,7 +34,7 @@ def test_identical_failures_of_a_task_are_said_once_with_every_test_named() -> N
                                                  for i in range(5)))
     view = feedback.task_feedback(task)
     assert len(view.failures) == 1 and view.failures[0].tests == ("t0", "t1", "t2", "t3", "t4")
-    assert view.failures[0].names == "t0, t1, t2 and 2 more" and view.total == 5
+    assert view.failures[0].names(language()) == "t0, t1, t2 and 2 more" and view.total == 5
 
 
 def test_markdown_feedback_gives_points_passes_failures_with_shapes_and_hints() -> None:
@@ -88,7 +89,7 @@ def test_moodle_csv_pairs_each_grade_with_its_feedback() -> None:
     rows = list(csv.reader(io.StringIO(lms.moodle_csv("Autodiff", [make_result()]))))
     assert rows == [["Username", "Autodiff", "Autodiff (feedback)"],
                     ["alice", "1.28", "raw 1.5 / 2.5; late penalty x0.8500; lost points in: "
-                                      "Linear (0/1); details in your feedback file"]]
+                                      "Linear (0 / 1); details in your feedback file"]]
 
 
 def test_flags_name_identical_code_but_not_shared_untouched_templates() -> None:

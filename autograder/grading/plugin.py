@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from autograder import N_
 from autograder.failures import GradingFailure, TaskAborted, WorkerTimeout
 from autograder.results import Kind, Outcome, TestRecord
 from autograder.sandbox.contract import SandboxContract, Student
@@ -113,7 +114,8 @@ class GradingPlugin:
     def student(self, request: pytest.FixtureRequest) -> Student:
         task = task_of(request.node)
         if task in self.aborted:
-            raise TaskAborted(f"not run: {self.aborted[task]}")
+            reason = self.aborted[task]
+            raise TaskAborted(N_(f"not run: {reason}"))
         student = self.sandbox.student_for(task)
         student.seed(test_seed(request.node))
         student.worker.outputs.clear()  # the worker may have served the task's earlier tests
@@ -154,7 +156,7 @@ class GradingPlugin:
                 self.internal_errors.append(
                     f"{item.nodeid}:\n" + "".join(traceback.format_exception(exc)))
             if isinstance(exc, WorkerTimeout):
-                self.aborted[task] = f"an earlier test of {task} timed out"
+                self.aborted[task] = N_(f"an earlier test of {task} timed out")
         visibility = "public" if Path(str(item.fspath)).resolve().is_relative_to(
             self.public_dir) else "private"
         kind, advice = test_kind(item, self.robustness_deducts)

@@ -19,6 +19,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -31,11 +32,15 @@ RESULT_FILE = "result.json"
 LOCK_FILE = ".grading.lock"
 # What of the kit a score depends on: its code and the assignments' tests and settings.
 GRADER_SUFFIXES = (".py", ".toml", ".ini", ".json")
+# A setting's line that no score depends on: the feedback's language, applied when reporting.
+REPORTING_ONLY = re.compile(rb"^lang\s*=.*(?:\n|$)", re.MULTILINE)
 
 
-def _hash_tree(digest: hashlib._Hash, root: Path, suffixes: tuple[str, ...] = ()) -> None:
+def _hash_tree(digest: hashlib._Hash, root: Path, suffixes: tuple[str, ...] = (),
+               settings: bool = False) -> None:
     """Feed every file under `root` (its relative path, then its bytes) into `digest`, in a fixed
-    order; a symbolic link counts as its target's text, never followed."""
+    order; a symbolic link counts as its target's text, never followed. With `settings`, the kit's
+    .toml files count without their REPORTING_ONLY lines."""
     for path in sorted(root.rglob("*")):
         if "__pycache__" in path.parts or (suffixes and path.suffix not in suffixes):
             continue
@@ -43,7 +48,10 @@ def _hash_tree(digest: hashlib._Hash, root: Path, suffixes: tuple[str, ...] = ()
         if path.is_symlink():
             digest.update(b"L" + relative + b"\0" + os.readlink(path).encode() + b"\0")
         elif path.is_file():
-            digest.update(b"F" + relative + b"\0" + path.read_bytes() + b"\0")
+            content = path.read_bytes()
+            if settings and path.suffix == ".toml":
+                content = REPORTING_ONLY.sub(b"", content)
+            digest.update(b"F" + relative + b"\0" + content + b"\0")
 
 
 def content_hash(path: Path) -> str:
@@ -61,7 +69,7 @@ def grader_hash(kit: Path = Path(autograder.__file__).parent) -> str:
     """The hash of the grading code and every assignment's tests and settings, and of the student
     versions' notebooks, whose given code a notebook is graded with (once a process)."""
     digest = hashlib.sha256()
-    _hash_tree(digest, kit, GRADER_SUFFIXES)
+    _hash_tree(digest, kit, GRADER_SUFFIXES, settings=True)
     _hash_tree(digest, kit.parent / "assignments", (".ipynb",))
     return digest.hexdigest()
 

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from autograder import N_
 from autograder.intake.notebook import Source, Statement
 
 if TYPE_CHECKING:
@@ -58,11 +59,11 @@ def table_statements(data: bytes, tables: Sequence[AnswerTableSpec], code: Seque
         where = f"the table under {found.heading!r} (markdown cell {found.markdown_cell})"
         assigned = _assigning_cell(code, spec.name)
         if assigned:
-            messages.append(f"{spec.name} is assigned in code {assigned}, so the variable was "
-                            f"graded and {where} was not read: when both are there, the variable "
-                            "is graded")
+            messages.append(N_(f"{spec.name} is assigned in code {assigned}, so the variable was "
+                               f"graded and {where} was not read: when both are there, the variable "
+                               "is graded"))
             continue
-        messages.append(f"no code cell assigns {spec.name}: graded {where} as {spec.name}")
+        messages.append(N_(f"no code cell assigns {spec.name}: graded {where} as {spec.name}"))
         values = [[read_cell(text) for text in row] for row in found.rows[:MAX_ROWS]]
         statements.append(Statement(TABLE_CELL, 1, f"{spec.name} = {values!r}"))
     return statements

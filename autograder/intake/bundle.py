@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from autograder import N_
 from autograder.folders import unlistable_parent
 from autograder.intake import answer_table, notebook
 from autograder.intake.errors import IntakeError
@@ -74,7 +75,7 @@ def prepare(path: Path, package: str = "", notebook_name: str = "",
         if not messages:
             raise
         # what was noticed on the way often says why (a notebook over the size limits, say)
-        raise IntakeError(f"{exc} ({'; '.join(messages)})") from None
+        raise IntakeError(N_(f"{exc} ({'; '.join(messages)})")) from None
     bundle = write_bundle(files, messages)
     bundle.code = code
     return bundle
@@ -130,14 +131,14 @@ def _read_folder(folder: Path, suffixes: tuple[str, ...], messages: list[str],
     for entry in [folder / only] if only else sorted(folder.rglob("*")):
         relative = PurePosixPath(entry.relative_to(folder).as_posix())
         if entry.is_symlink():
-            messages.append(f"{relative}: a symbolic link, ignored")
+            messages.append(N_(f"{relative}: a symbolic link, ignored"))
             continue
         if not entry.is_file() or entry.suffix not in suffixes:
             continue
         size = entry.stat().st_size
         total += size
         if size > _size_limit(relative) or total > MAX_TOTAL_BYTES or len(files) >= MAX_FILES:
-            messages.append(f"{relative}: over the size limits, ignored")
+            messages.append(N_(f"{relative}: over the size limits, ignored"))
             continue
         files[relative] = entry.read_bytes()
     return files
@@ -148,29 +149,29 @@ def _read_zip(path: Path, suffixes: tuple[str, ...],
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise IntakeError(f"{path.name} is not a readable zip file ({exc})") from None
+        raise IntakeError(N_(f"{path.name} is not a readable zip file ({exc})")) from None
     files: dict[PurePosixPath, bytes] = {}
     total = 0
     with archive:
         for info in archive.infolist():
             name = PurePosixPath(info.filename)
             if stat.S_ISLNK(info.external_attr >> 16):
-                messages.append(f"{name}: a symbolic link, ignored")
+                messages.append(N_(f"{name}: a symbolic link, ignored"))
                 continue
             if name.is_absolute() or ".." in name.parts:
-                messages.append(f"{name}: a path outside the archive, ignored")
+                messages.append(N_(f"{name}: a path outside the archive, ignored"))
                 continue
             if info.is_dir() or name.suffix not in suffixes or "__MACOSX" in name.parts:
                 continue
             limit = _size_limit(name)
             total += info.file_size
             if info.file_size > limit or total > MAX_TOTAL_BYTES or len(files) >= MAX_FILES:
-                messages.append(f"{name}: over the size limits, ignored")
+                messages.append(N_(f"{name}: over the size limits, ignored"))
                 continue
             with archive.open(info) as member:
                 data = member.read(limit + 1)
             if len(data) > limit:
-                messages.append(f"{name}: larger than it claims, ignored")
+                messages.append(N_(f"{name}: larger than it claims, ignored"))
                 continue
             files[name] = data
     return files
@@ -182,11 +183,11 @@ def locate_package(files: dict[PurePosixPath, bytes], package: str,
     candidates = sorted({p.parts[: p.parts.index(package)] for p in files if package in p.parts[:-1]},
                         key=len)
     if not candidates:
-        raise IntakeError(f"no '{package}/' folder with .py files was found in the submission")
+        raise IntakeError(N_(f"no '{package}/' folder with .py files was found in the submission"))
     prefix = candidates[0]
     if len(candidates) > 1:
-        messages.append(f"several '{package}/' folders found; graded "
-                        f"'{'/'.join(prefix + (package,))}'")
+        messages.append(N_(f"several '{package}/' folders found; graded "
+                           f"'{'/'.join(prefix + (package,))}'"))
     depth = len(prefix)
     return {PurePosixPath(*p.parts[depth:]): data for p, data in files.items()
             if p.parts[:depth] == prefix and p.parts[depth:depth + 1] == (package,)}

@@ -28,6 +28,7 @@ from pathlib import PurePosixPath
 
 import nbformat
 
+from autograder import N_
 from autograder.intake.errors import IntakeError
 
 # Cell magics whose body is ordinary Python; every other cell magic (%%bash, %%writefile...) is
@@ -82,15 +83,16 @@ def choose_notebook(files: dict[PurePosixPath, bytes], expected: str,
                         ".ipynb_checkpoints" not in p.parts), key=lambda p: (len(p.parts), str(p)))
     if not notebooks:
         others = ", ".join(sorted(str(p) for p in files)[:5]) or "nothing"
-        raise IntakeError(f"no Jupyter notebook (.ipynb) was found in the submission "
-                          f"(found: {others}); hand in {expected}")
+        raise IntakeError(N_(f"no Jupyter notebook (.ipynb) was found in the submission "
+                             f"(found: {others}); hand in {expected}"))
     named = [p for p in notebooks if p.name == expected]
     chosen = (named or notebooks)[0]
     if not named and len(notebooks) > 1:
-        messages.append(f"no notebook named {expected}; graded {chosen} "
-                        f"(of {', '.join(map(str, notebooks))})")
+        names = ", ".join(map(str, notebooks))
+        messages.append(N_(f"no notebook named {expected}; graded {chosen} "
+                           f"(of {names})"))
     elif len(named) > 1:
-        messages.append(f"several notebooks named {expected}; graded {chosen}")
+        messages.append(N_(f"several notebooks named {expected}; graded {chosen}"))
     return chosen, files[chosen]
 
 
@@ -99,23 +101,23 @@ def read_cells(data: bytes, name: str, messages: list[str]) -> list[str]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        messages.append(f"{name}: bytes that are not UTF-8 at offset {exc.start}; "
-                        "they were replaced by '\ufffd'")
+        messages.append(N_(f"{name}: bytes that are not UTF-8 at offset {exc.start}; "
+                           "they were replaced by '\ufffd'"))
         text = data.decode("utf-8", errors="replace")
     try:
         raw = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as exc:
-        raise IntakeError(f"{name} is not a notebook: it is not valid JSON ({exc}). Save it "
-                          "from Jupyter (File > Save) and hand it in again.") from None
+        raise IntakeError(N_(f"{name} is not a notebook: it is not valid JSON ({exc}). Save it "
+                             "from Jupyter (File > Save) and hand it in again.")) from None
     if not isinstance(raw, dict) or not ({"cells", "worksheets"} & raw.keys()):
-        raise IntakeError(f"{name} is JSON but not a Jupyter notebook (no 'cells').")
+        raise IntakeError(N_(f"{name} is JSON but not a Jupyter notebook (no 'cells')."))
     try:
         notebook = nbformat.reads(text, as_version=4)
         cells = [cell for cell in notebook.cells if cell.get("cell_type") == "code"]
         sources = [cell.get("source", "") for cell in cells]
     except Exception as exc:  # nbformat raises many kinds on damaged files; read them by hand
-        messages.append(f"{name}: not a valid notebook ({type(exc).__name__}); "
-                        "its code cells were read as they are")
+        messages.append(N_(f"{name}: not a valid notebook ({type(exc).__name__}); "
+                           "its code cells were read as they are"))
         sources = _raw_code_sources(raw)
     return [s if isinstance(s, str) else "".join(map(str, s)) for s in sources]
 
@@ -169,16 +171,18 @@ class _TopLevel:
     def unrun(self, reason: str) -> Unrun:
         """Left out: because of what it is (`reason`), or, with no reason, because nothing kept
         reads it."""
-        where = f"is defined in code cell {self.cell} by a statement the grader does not run"
+        cell = self.cell
         if not reason:
-            why = (f"{where}: it runs a top-level computation only when a function, class or "
-                   "answer of the notebook reads its result.\n  Hint: compute it inside the "
-                   "function or class that needs it, or define it as a function.")
+            why = N_(f"is defined in code cell {cell} by a statement the grader does not run: it "
+                     "runs a top-level computation only when a function, class or answer of the "
+                     "notebook reads its result.\n  Hint: compute it inside the function or class "
+                     "that needs it, or define it as a function.")
         else:
-            why = (f"{where} ({reason}). The grader runs a notebook's imports, functions, classes "
-                   "and the assignments they read, never its loops, data loads, plots or the "
-                   "objects it builds from its classes.\n  Hint: define it at the top level of a "
-                   "cell, from numbers, numpy, math, scipy or your own functions.")
+            why = N_(f"is defined in code cell {cell} by a statement the grader does not run "
+                     f"({reason}). The grader runs a notebook's imports, functions, classes and the "
+                     "assignments they read, never its loops, data loads, plots or the objects it "
+                     "builds from its classes.\n  Hint: define it at the top level of a cell, from "
+                     "numbers, numpy, math, scipy or your own functions.")
         return Unrun(self.cell, _first_line(self.node), tuple(sorted(self.binds)), why)
 
 
@@ -186,21 +190,21 @@ def parse_cell(source: str, cell: int, messages: list[str]) -> list[_TopLevel] |
     """The top-level statements of one cell (as Python), or, when it does not parse, what the
     cell seems to define and why it is skipped."""
     if len(source) > MAX_CELL_CHARS:
-        messages.append(f"code cell {cell}: longer than {MAX_CELL_CHARS} characters, skipped")
+        messages.append(N_(f"code cell {cell}: longer than {MAX_CELL_CHARS} characters, skipped"))
         return []
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
-        messages.append(f"code cell {cell}: syntax error at line {exc.lineno}: {exc.msg}. This cell "
-                        "was skipped; the rest of the notebook was graded.")
+        messages.append(N_(f"code cell {cell}: syntax error at line {exc.lineno}: {exc.msg}. This cell "
+                           "was skipped; the rest of the notebook was graded."))
         names = {a or b for a, b in DEFINED_AT_LINE_START.findall(source)}
         return Unrun(cell, exc.lineno or 1, tuple(sorted(names)),
-                     f"is defined in code cell {cell}, which has a syntax error at line "
-                     f"{exc.lineno}: {exc.msg}. The grader skipped that cell.\n  Hint: fix the "
-                     "error (running the cell shows it), run the cell again and hand the notebook "
-                     "in again.")
+                     N_(f"is defined in code cell {cell}, which has a syntax error at line "
+                        f"{exc.lineno}: {exc.msg}. The grader skipped that cell.\n  Hint: fix the "
+                        "error (running the cell shows it), run the cell again and hand the "
+                        "notebook in again."))
     except (RecursionError, MemoryError, ValueError) as exc:
-        messages.append(f"code cell {cell}: could not be parsed ({type(exc).__name__}), skipped")
+        messages.append(N_(f"code cell {cell}: could not be parsed ({type(exc).__name__}), skipped"))
         return []
     lines = source.splitlines()
     shared_lines = _lines_with_several_statements(tree.body)
@@ -355,13 +359,13 @@ class _Notebook:
         or "" for a computation the worker runs when kept code reads what it binds."""
         node = statement.node
         if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
-            return "a loop"
+            return N_("a loop")
         if isinstance(node, (ast.With, ast.AsyncWith)):
-            return "a `with` block"
+            return N_("a `with` block")
         if not isinstance(node, ASSIGNMENTS):
             return _kind(node)
         if node.value is None or not all(_names_only(t) for t in _targets(node)):
-            return "an assignment to something other than a name"
+            return N_("an assignment to something other than a name")
         for call in _calls(node.value):
             reason = self.call_refusal(call.func, set())
             if reason:
@@ -376,23 +380,23 @@ class _Notebook:
             return ""
         root, _, rest = dotted.partition(".")
         if root in self.classes:
-            return f"a call to {dotted}, which builds an object of a class of the notebook"
+            return N_(f"a call to {dotted}, which builds an object of a class of the notebook")
         if root in self.modules:
             qualified = ".".join(filter(None, (self.modules[root], rest)))
             if qualified.partition(".")[0] not in PURE_MODULES:
-                return f"a call to {dotted}"
+                return N_(f"a call to {dotted}")
             if any(qualified == d or qualified.startswith(d + ".") for d in DATA_LOADS):
-                return f"a data load: {dotted}"
+                return N_(f"a data load: {dotted}")
             return ""
         if root in self.functions:
             inner = "" if root in visiting else self.function_refusal(self.functions[root],
                                                                        visiting | {root})
-            return f"a call to {root}, which makes {inner}" if inner else ""
+            return N_(f"a call to {root}, which makes {inner}") if inner else ""
         if root in self.assigned:
             return ""
         if root in BUILTINS and root not in UNSAFE_BUILTINS:
             return ""
-        return f"a call to {dotted}"
+        return N_(f"a call to {dotted}")
 
     def function_refusal(self, function: _TopLevel, visiting: set[str]) -> str:
         """Why calling one of the notebook's functions is not run: what it calls of the global
@@ -408,10 +412,11 @@ class _Notebook:
 
 
 def _kind(node: ast.stmt) -> str:
-    kinds = {ast.Expr: "a bare expression", ast.If: "an `if` block", ast.Try: "a `try` block",
-             ast.Match: "a `match` block", ast.Delete: "a `del`"}
+    kinds = {ast.Expr: N_("a bare expression"), ast.If: N_("an `if` block"), ast.Try: N_("a `try` block"),
+             ast.Match: N_("a `match` block"), ast.Delete: N_("a `del`")}
+    statement = type(node).__name__.lower()
     return next((text for kind, text in kinds.items() if isinstance(node, kind)),
-                f"a top-level `{type(node).__name__.lower()}`")
+                N_(f"a top-level `{statement}`"))
 
 
 def _targets(node: ast.stmt) -> list[ast.expr]:
@@ -482,7 +487,8 @@ def read_notebook(data: bytes, name: str, answers: frozenset[str],
     for cell, source in enumerate(read_cells(data, name, messages), start=1):
         python = strip_ipython(source)
         if python is None:
-            messages.append(f"code cell {cell}: a cell magic ({source.split(maxsplit=1)[0]}), skipped")
+            magic = source.split(maxsplit=1)[0]
+            messages.append(N_(f"code cell {cell}: a cell magic ({magic}), skipped"))
             continue
         parsed = parse_cell(python, cell, messages)
         if isinstance(parsed, Unrun):
@@ -494,7 +500,7 @@ def read_notebook(data: bytes, name: str, answers: frozenset[str],
                                 len(source.splitlines()) - len(python.splitlines())))
     selected = select(statements, answers)
     if not any(isinstance(s, Statement) for s in selected):
-        messages.append(f"{name}: no imports, functions or classes were found in its code cells")
+        messages.append(N_(f"{name}: no imports, functions or classes were found in its code cells"))
     return [*selected, *unparsed], cells
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from autograder import N_
 from autograder.failures import StudentError
 from autograder.interfaces.keras_parity import mnist_images
 from autograder.runtime.probes import name_of
@@ -51,35 +52,34 @@ def layer_pass(student: Any, layer: Any, x: np.ndarray, grad_output: np.ndarray,
             if error.type_name != "NotImplementedError":
                 raise
         else:
-            how = f"{name}.backward(x, grad_output)"
+            how = N_(f"{name}.backward(x, grad_output)")
             require(isinstance(result, (list, tuple)) and len(result) == 2
                   and isinstance(result[1], (list, tuple)) and len(result[1]) == params,
-                  f"{how} for x of shape {x.shape}: expected [grad_input, [{params} per-sample "
-                  f"parameter gradient(s)]], got {_describe(result)}"
-                  f"{' holding ' + _describe(result[1]) if _pair(result) else ''}")
-            return LayerPass(as_array(result[0], f"{how}, the input gradient") if input_gradient
+                  N_(f"{how} for x of shape {x.shape}: expected [grad_input, [{params} per-sample "
+                     f"parameter gradient(s)]], got {_got(result)}"))
+            return LayerPass(as_array(result[0], N_(f"{how}, the input gradient")) if input_gradient
                              else None, list(result[1]), how)
     batch, out_size, in_size = len(x), grad_output[0].size, x[0].size
-    how = f"{name}.grad_x(x) / grad_param(x) (the Jacobian form)"
+    how = N_(f"{name}.grad_x(x) / grad_param(x) (the Jacobian form)")
     grad = np.reshape(grad_output, (batch, out_size))
     jacobians = layer.grad_param(x)
     require(isinstance(jacobians, (list, tuple)) and len(jacobians) == params,
-          f"{name}.grad_param(x) for x of shape {x.shape}: expected a list of {params} per-sample "
-          f"Jacobian(s) (batch, {out_size}, n_param), got {_describe(jacobians)}\n  Hint: write "
-          "either backward(input_data, grad_output) or grad_param(input_data) (see the notebook).")
+          N_(f"{name}.grad_param(x) for x of shape {x.shape}: expected a list of {params} per-sample "
+             f"Jacobian(s) (batch, {out_size}, n_param), got {_describe(jacobians)}\n  Hint: write "
+             "either backward(input_data, grad_output) or grad_param(input_data) (see the notebook)."))
     param_grads = []
     for index, jacobian in enumerate(jacobians):
-        jacobian = as_array(jacobian, f"{name}.grad_param(x)[{index}] for x of shape {x.shape}")
+        jacobian = as_array(jacobian, N_(f"{name}.grad_param(x)[{index}] for x of shape {x.shape}"))
         require(jacobian.ndim == 3 and jacobian.shape[:2] == (batch, out_size),
-              f"{name}.grad_param(x)[{index}] for x of shape {x.shape}: expected a per-sample "
-              f"Jacobian of shape ({batch}, {out_size}, n_param), got shape {jacobian.shape}")
+              N_(f"{name}.grad_param(x)[{index}] for x of shape {x.shape}: expected a per-sample "
+                 f"Jacobian of shape ({batch}, {out_size}, n_param), got shape {jacobian.shape}"))
         param_grads.append(np.einsum("bo,bop->bp", grad, jacobian))
     grad_input = None
     if input_gradient:
-        jacobian = as_array(layer.grad_x(x), f"{name}.grad_x(x) for x of shape {x.shape}",
+        jacobian = as_array(layer.grad_x(x), N_(f"{name}.grad_x(x) for x of shape {x.shape}"),
                             shape=(batch, out_size, in_size),
-                            hint="(batch, output size, input size), each sample's axes flattened "
-                                 "in C order.")
+                            hint=N_("(batch, output size, input size), each sample's axes flattened "
+                                    "in C order."))
         grad_input = np.einsum("bo,boi->bi", grad, jacobian).reshape(x.shape)
     return LayerPass(grad_input, param_grads, f"{how} contracted with grad_output")
 
@@ -145,36 +145,42 @@ def check_layer_pass(student: Any, layer: Any, op: Callable[..., torch.Tensor], 
     against torch."""
     __tracebackhide__ = True
     expected_out = numpy(op(tensor(x), kernel, bias, **options))
-    out = assert_close(layer.forward(x), expected_out, f"{name}.forward(x) for x of shape {x.shape}",
+    out = assert_close(layer.forward(x), expected_out, N_(f"{name}.forward(x) for x of shape {x.shape}"),
                        against=against, hint=hints.get("forward", ""))
     grad_output = grad_output_seed.standard_normal(out.shape)
     _, grad_x, grad_kernel, grad_bias = reference_pass(op, x, grad_output, kernel, bias, **options)
     result = layer_pass(student, layer, x, grad_output, name=name, params=2)
-    what = f"{result.how} for x of shape {x.shape}"
-    assert_close(result.grad_input, grad_x, f"{what}, the input gradient", against=against,
+    what = N_(f"{result.how} for x of shape {x.shape}")
+    assert_close(result.grad_input, grad_x, N_(f"{what}, the input gradient"), against=against,
                  hint=hints.get("backward", ""))
     shaped = []
     for label, got, expected in (("kernel", result.param_grads[0], grad_kernel),
                                  ("bias", result.param_grads[1], grad_bias)):
-        got = as_array(got, f"{what}, the {label} gradient")
+        got = as_array(got, N_(f"{what}, the {label} gradient"))
         require(got.size == expected.size,
-              f"{what}, the {label} gradient: expected per-sample gradients of shape "
-              f"{expected.shape}, got shape {got.shape}")
-        assert_close(got.reshape(expected.shape), expected, f"{what}, the per-sample {label} gradient",
+              N_(f"{what}, the {label} gradient: expected per-sample gradients of shape "
+                 f"{expected.shape}, got shape {got.shape}"))
+        assert_close(got.reshape(expected.shape), expected, N_(f"{what}, the per-sample {label} gradient"),
                      against=against, hint=hints.get("params", ""))
         shaped.append(expected.reshape(got.shape))  # update_param gets its own form's shapes
     layer.update_param(shaped, 0.5)
     for label, expected in (("kernel", kernel - 0.5 * grad_kernel.mean(axis=0)),
                             ("bias", bias - 0.5 * grad_bias.mean(axis=0))):
         assert_close(getattr(layer, label), expected,
-                     f"{name}.{label} after update_param([grad_kernel, grad_bias], 0.5)",
-                     against=f"{label} - 0.5 * the batch mean of its gradient",
-                     hint="update_param averages the per-sample gradients over the batch, as "
-                          "DenseLayer does.")
+                     N_(f"{name}.{label} after update_param([grad_kernel, grad_bias], 0.5)"),
+                     against=N_(f"{label} - 0.5 * the batch mean of its gradient"),
+                     hint=N_("update_param averages the per-sample gradients over the batch, as "
+                             "DenseLayer does."))
 
 
 def _pair(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and len(value) == 2
+
+
+def _got(result: Any) -> str:
+    """What a backward returned, and inside a pair, what its second item holds."""
+    described = _describe(result)
+    return N_(f"{described} holding {_describe(result[1])}") if _pair(result) else described
 
 
 def _describe(value: Any) -> str:
@@ -212,7 +218,7 @@ def train_conv_classifier(student: Any, conv: Any, images: np.ndarray, labels: n
     losses = []
     for batch in _batches(len(images), steps, batch_size):
         x, y = images[batch], labels[batch]
-        out = as_array(conv.forward(x), f"{name}.forward(x) during training").astype(np.float64)
+        out = as_array(conv.forward(x), N_(f"{name}.forward(x) during training")).astype(np.float64)
         if weights is None:
             weights, bias = _head(out[0].size, seed), np.zeros(10)
         hidden = np.maximum(out, 0).reshape(len(x), -1)
@@ -260,9 +266,9 @@ def train_upsampling(student: Any, layer: Any, small: np.ndarray, images: np.nda
     losses = []
     for batch in _batches(len(images), steps, batch_size):
         x, target = small[batch], images[batch]
-        out = as_array(layer.forward(x), f"{name}.forward(x) during training").astype(np.float64)
-        require(out.shape == target.shape, f"{name}.forward(x) for x of shape {x.shape}: expected "
-              f"shape {target.shape}, got shape {out.shape}")
+        out = as_array(layer.forward(x), N_(f"{name}.forward(x) during training")).astype(np.float64)
+        require(out.shape == target.shape, N_(f"{name}.forward(x) for x of shape {x.shape}: expected "
+              f"shape {target.shape}, got shape {out.shape}"))
         grad_out = out - target  # per sample: d (0.5 * |out - target|^2) / d out
         losses.append(float(0.5 * np.mean(np.sum(grad_out ** 2, axis=(1, 2, 3)))))
         grads = layer_pass(student, layer, x, grad_out, name=name, params=2, input_gradient=False)
@@ -302,13 +308,13 @@ def check_pooling_and_flatten_gradients(student: Any, nb: Any, rng: np.random.Ge
     grad = rng.standard_normal(tuple(out.shape))
     out.backward(torch.tensor(grad))
     pooled = layer_pass(student, nb.MaxPooling(), x, grad, name="MaxPooling()", params=0)
-    assert_close(pooled.grad_input, xt.grad.numpy(), f"{pooled.how} for x of shape {shape}",
-                 against="torch max_pool2d's gradient",
-                 hint="each window's gradient goes to the position of its maximum only.")
+    assert_close(pooled.grad_input, xt.grad.numpy(), N_(f"{pooled.how} for x of shape {shape}"),
+                 against=N_("torch max_pool2d's gradient"),
+                 hint=N_("each window's gradient goes to the position of its maximum only."))
     flat_grad = rng.standard_normal((shape[0], int(np.prod(shape[1:]))))
     flat = layer_pass(student, nb.FlattenLayer(), x, flat_grad, name="FlattenLayer()", params=0)
-    assert_close(flat.grad_input, flat_grad.reshape(shape), f"{flat.how} for x of shape {shape}",
-                 against="grad_output reshaped to the input's shape")
+    assert_close(flat.grad_input, flat_grad.reshape(shape), N_(f"{flat.how} for x of shape {shape}"),
+                 against=N_("grad_output reshaped to the input's shape"))
 
 
 # The training protocols: digits averaged over 2x2 blocks (14x14), batch 32, so that a
@@ -346,7 +352,7 @@ def check_conv2d_trains_like_torch(student: Any, nb: Any, *, first: int, last: i
     """Conv2DLayer(3, 1, 4, 'same', 2) under the grader's ReLU -> dense softmax head."""
     __tracebackhide__ = True
     small, _, digits, kernel = digits_case(first, last, kernel_seed, (3, 3, 1, 4), np.sqrt(2 / 9))
-    name = "Conv2DLayer(3, 1, 4, 'same', 2)"
+    name = N_("Conv2DLayer(3, 1, 4, 'same', 2)")
     conv = nb.Conv2DLayer(3, 1, 4, "same", 2, kernel.copy(), np.zeros(4))
     train_conv_classifier(student, conv, small, digits, steps=steps, batch_size=BATCH,
                           learning_rate=learning_rate, seed=head_seed, name=name)
@@ -369,7 +375,7 @@ def check_upsampling_trains_like_torch(student: Any, nb: Any, *, first: int, las
     """Conv2DTrLayer(4, 1, 1, 1, 2) fitted to map 14x14 digits back to their 28x28 originals."""
     __tracebackhide__ = True
     small, big, _, kernel = digits_case(first, last, kernel_seed, (4, 4, 1, 1), 0.1)
-    name = "Conv2DTrLayer(4, 1, 1, 1, 2)"
+    name = N_("Conv2DTrLayer(4, 1, 1, 1, 2)")
     layer = nb.Conv2DTrLayer(4, 1, 1, 1, 2, kernel.copy(), np.zeros(1))
     train_upsampling(student, layer, small, big, steps=steps, batch_size=BATCH,
                      learning_rate=learning_rate, name=name)
@@ -380,8 +386,8 @@ def check_upsampling_trains_like_torch(student: Any, nb: Any, *, first: int, las
 
 def _check_trajectory(layer: Any, expected: tuple[np.ndarray, np.ndarray], what: str) -> None:
     __tracebackhide__ = True
-    hint = ("the per-sample kernel and bias gradients (backward or grad_param) must be right, and "
-            "update_param must subtract learning_rate times their batch mean.")
+    hint = (N_("the per-sample kernel and bias gradients (backward or grad_param) must be right, and "
+               "update_param must subtract learning_rate times their batch mean."))
     for label, value in zip(("kernel", "bias"), expected, strict=True):
-        assert_close(getattr(layer, label), value, f"{what}: the {label}",
-                     against="the same steps in torch", tolerance="float32", hint=hint)
+        assert_close(getattr(layer, label), value, N_(f"{what}: the {label}"),
+                     against=N_("the same steps in torch"), tolerance="float32", hint=hint)

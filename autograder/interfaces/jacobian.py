@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from autograder import N_
 from autograder.failures import CheckFailed
 from autograder.interfaces.keras_parity import mnist_images
 from autograder.testing.compare import as_array, assert_close, require
@@ -48,10 +49,10 @@ def assert_within_course_tolerance(actual: Any, expected: Any, what: str, *, aga
     if total < COURSE_SUM_LIMIT:
         return actual
     worst = np.unravel_index(int(np.argmax(np.where(np.isfinite(diff), diff, np.inf))), diff.shape)
-    message = (f"{what}: does not match {against} (shape {actual.shape}): the sum of absolute "
-               f"differences is {total:.4g}, the course requires < {COURSE_SUM_LIMIT}. Largest "
-               f"error at index {[int(i) for i in worst]}: got {float(actual[worst]):.8g}, expected "
-               f"{float(expected[worst]):.8g}")
+    message = (N_(f"{what}: does not match {against} (shape {actual.shape}): the sum of absolute "
+                  f"differences is {total:.4g}, the course requires < {COURSE_SUM_LIMIT}. Largest "
+                  f"error at index {[int(i) for i in worst]}: got {float(actual[worst]):.8g}, expected "
+                  f"{float(expected[worst]):.8g}"))
     raise CheckFailed(f"{message}\n  Hint: {hint}" if hint else message)
 
 
@@ -110,8 +111,8 @@ def check_jacobian(jacobian: Any, forward: Callable[[np.ndarray], Any], x: np.nd
     """A student's (batch, out, in) Jacobian against central differences of `forward` at x."""
     __tracebackhide__ = True
     expected = numerical_jacobian(forward, x, f"{what}: the forward pass")
-    return compare_gradient(jacobian, expected, what, against="central finite differences of "
-                            "the forward pass (eps=1e-6), as (batch, out, in)", tolerance=tolerance,
+    return compare_gradient(jacobian, expected, what, against=N_("central finite differences of "
+                            "the forward pass (eps=1e-6), as (batch, out, in)"), tolerance=tolerance,
                             hint=hint)
 
 
@@ -129,8 +130,8 @@ def check_jacobian_by_directions(jacobian: Any, forward: Callable[[np.ndarray], 
         compare_gradient(np.einsum("boi,bi->bo", jac, v.reshape(len(x), -1)),
                          directional(forward, x, v, f"{what}: the forward pass"),
                          f"{what} applied to random direction #{k + 1} (J @ v)",
-                         against="the directional derivative of the forward pass (central "
-                         "differences, eps=1e-6)", tolerance=tolerance, hint=hint)
+                         against=N_("the directional derivative of the forward pass (central "
+                         "differences, eps=1e-6)"), tolerance=tolerance, hint=hint)
 
 
 def loss_gradient(loss: Callable[[np.ndarray], Any], x: np.ndarray, what: str,
@@ -160,13 +161,13 @@ def check_fit_raises_held_out_accuracy(student: Any, train: slice, held_out: sli
                      loss=student.known_good(SoftmaxCrossEntropy()))
     net.fit(flat[train], labels[train].astype(np.float64), validation_split=0.25, batch_size=16,
             nb_epoch=1, learning_rate=0.1)
-    count = held_out.stop - held_out.start
-    scores = as_array(net.predict(flat[held_out]), "Network.predict on held-out MNIST digits",
+    count, trained = held_out.stop - held_out.start, train.stop - train.start
+    scores = as_array(net.predict(flat[held_out]), N_("Network.predict on held-out MNIST digits"),
                       shape=(count, 10))
     accuracy = float(np.mean(np.argmax(scores, axis=1) == np.argmax(labels[held_out], axis=1)))
     require(accuracy >= FIT_THRESHOLD,
-          f"Network([DenseLayer(784, 10)]).fit(...) on {train.stop - train.start} MNIST digits (batch "
-          f"16, lr 0.1, one epoch): accuracy on {count} held-out digits is {accuracy:.3f}, expected "
-          f"at least {FIT_THRESHOLD} (a correct implementation reaches ~0.8; untrained: ~0.10).\n  Hint: "
-          "check that Network.grad_param returns per-sample gradients and update hands each layer "
-          "its own (the given train_step calls both).")
+          N_(f"Network([DenseLayer(784, 10)]).fit(...) on {trained} MNIST digits (batch "
+             f"16, lr 0.1, one epoch): accuracy on {count} held-out digits is {accuracy:.3f}, expected "
+             f"at least {FIT_THRESHOLD} (a correct implementation reaches ~0.8; untrained: ~0.10).\n  Hint: "
+             "check that Network.grad_param returns per-sample gradients and update hands each layer "
+             "its own (the given train_step calls both)."))

@@ -8,15 +8,16 @@ from typing import Any
 
 import numpy as np
 
+from autograder import N_
 from autograder.testing.compare import as_array, assert_close, require
 
 SAMPLES = 20_000
 # The mean of SAMPLES uniform slopes has a standard deviation of (upper - lower) / sqrt(12 SAMPLES);
 # the fraction below the midpoint one of 0.5 / sqrt(SAMPLES). Both bounds are 7 of those.
 SIGMAS = 7.0
-TRAINING = ("in training mode, draw one slope per element from the uniform distribution on "
-            "[lower, upper] (np.random.uniform), use slope * x where x < 0, keep x where x >= 0, "
-            "and keep the slopes for backward.")
+TRAINING = (N_("in training mode, draw one slope per element from the uniform distribution on "
+               "[lower, upper] (np.random.uniform), use slope * x where x < 0, keep x where x >= 0, "
+               "and keep the slopes for backward."))
 
 
 def check_random_slopes(layer: Any, rng: np.random.Generator, name: str, *, lower: float,
@@ -26,15 +27,15 @@ def check_random_slopes(layer: Any, rng: np.random.Generator, name: str, *, lowe
     __tracebackhide__ = True
     negative = -rng.uniform(0.5, 2.0, SAMPLES)
     x = np.concatenate([negative, rng.uniform(0.5, 2.0, 100)])
-    what = f"{name}.forward(x) in training mode for x of shape {x.shape}"
+    what = N_(f"{name}.forward(x) in training mode for x of shape {x.shape}")
     output = as_array(layer.forward(x), what, shape=x.shape, hint=TRAINING)
-    assert_close(output[SAMPLES:], x[SAMPLES:], f"{what}, at the positive elements",
-                 against="x itself (the identity for x >= 0)", hint=TRAINING)
+    assert_close(output[SAMPLES:], x[SAMPLES:], N_(f"{what}, at the positive elements"),
+                 against=N_("x itself (the identity for x >= 0)"), hint=TRAINING)
     slopes = output[:SAMPLES] / negative
     low, high = float(slopes.min()), float(slopes.max())
     require(low >= lower - 1e-9 and high <= upper + 1e-9,
-          f"{what}: the slopes (output / x at the negative elements) range over [{low:.4g}, "
-          f"{high:.4g}], outside [lower, upper] = [{lower:.4g}, {upper:.4g}].\n  Hint: {TRAINING}")
+          N_(f"{what}: the slopes (output / x at the negative elements) range over [{low:.4g}, "
+             f"{high:.4g}], outside [lower, upper] = [{lower:.4g}, {upper:.4g}].\n  Hint: {TRAINING}"))
     middle = (lower + upper) / 2
     spread = (upper - lower) / np.sqrt(12 * SAMPLES)
     mean = float(slopes.mean())
@@ -42,13 +43,13 @@ def check_random_slopes(layer: Any, rng: np.random.Generator, name: str, *, lowe
     require(np.unique(np.round(slopes, 12)).size > SAMPLES // 2
           and abs(mean - middle) <= SIGMAS * spread
           and abs(below - 0.5) <= SIGMAS * 0.5 / np.sqrt(SAMPLES),
-          f"{what}: the {SAMPLES} slopes do not look uniform on [{lower:.4g}, {upper:.4g}]: "
-          f"{np.unique(np.round(slopes, 12)).size} distinct values, mean {mean:.4g} (expected "
-          f"{middle:.4g} +- {SIGMAS * spread:.2g}), {below:.1%} below the midpoint (expected "
-          f"50% +- {SIGMAS * 0.5 / np.sqrt(SAMPLES):.1%}).\n  Hint: {TRAINING}")
+          N_(f"{what}: the {SAMPLES} slopes do not look uniform on [{lower:.4g}, {upper:.4g}]: "
+             f"{np.unique(np.round(slopes, 12)).size} distinct values, mean {mean:.4g} (expected "
+             f"{middle:.4g} +- {SIGMAS * spread:.2g}), {below:.1%} below the midpoint (expected "
+             f"50% +- {SIGMAS * 0.5 / np.sqrt(SAMPLES):.1%}).\n  Hint: {TRAINING}"))
     grad_output = rng.standard_normal(x.shape)
-    grad = as_array(layer.backward(x, grad_output), f"{name}.backward(x, grad_output) in "
-                    "training mode", shape=x.shape, hint=TRAINING)
+    grad = as_array(layer.backward(x, grad_output), N_(f"{name}.backward(x, grad_output) in "
+                    "training mode"), shape=x.shape, hint=TRAINING)
     assert_close(grad, grad_output * np.concatenate([slopes, np.ones(100)]),
-                 f"{name}.backward(x, grad_output) in training mode, right after forward(x)",
-                 against="grad_output times the slopes forward(x) used", hint=TRAINING)
+                 N_(f"{name}.backward(x, grad_output) in training mode, right after forward(x)"),
+                 against=N_("grad_output times the slopes forward(x) used"), hint=TRAINING)

@@ -23,11 +23,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from autograder import N_
 from autograder.runtime.probes import name_of
 from autograder.runtime.probes.sgd_layers import RecordingScaleLayer
 from autograder.runtime.wire import GraderFunction
 from autograder.testing import known_good
-from autograder.testing.compare import as_array, assert_close, kind_of, require
+from autograder.testing.compare import as_array, assert_close, in_context, kind_of, require
 from autograder.testing.layer_parity import check_layer_pass
 from autograder.testing.torch_parity import linear, loss_and_grad, numpy, tensor
 
@@ -51,10 +52,10 @@ def affine_parameters(layer: Any, input_units: int, output_units: int, name: str
     """(W [in, out], b [out]) of an affine layer, read as forward(0) and forward(I) - forward(0)."""
     __tracebackhide__ = True
     zeros = np.zeros((1, input_units))
-    bias = as_array(layer.forward(zeros), f"{name}.forward(x) for x = zeros of shape (1, "
-                    f"{input_units}) (the grader reads b this way)", shape=(1, output_units))[0]
-    images = as_array(layer.forward(np.eye(input_units)), f"{name}.forward(x) for x = "
-                      f"np.eye({input_units}) (the grader reads W this way)",
+    bias = as_array(layer.forward(zeros), N_(f"{name}.forward(x) for x = zeros of shape (1, "
+                    f"{input_units}) (the grader reads b this way)"), shape=(1, output_units))[0]
+    images = as_array(layer.forward(np.eye(input_units)), N_(f"{name}.forward(x) for x = "
+                      f"np.eye({input_units}) (the grader reads W this way)"),
                       shape=(input_units, output_units))
     return images.astype(np.float64) - bias, bias.astype(np.float64)
 
@@ -70,13 +71,14 @@ def check_dense_step(layer: Any, x: np.ndarray, grad_output: np.ndarray, *, lear
     expected = check_layer_pass(layer, linear(weights.T, biases), x, grad_output, name=name,
                                 against="torch.nn.Linear", hints=hints, context=context)
     weights_after, biases_after = affine_parameters(layer, input_units, output_units, name)
-    where = f" ({context})" if context else ""
     against = "the parameters before minus learning_rate times torch's gradients"
     assert_close(weights_after, weights - learning_rate * expected.grads["weight"].T,
-                 f"{name}: W after backward(x, grad_output) with x of shape {x.shape}{where}",
+                 in_context(N_(f"{name}: W after backward(x, grad_output) with x of shape {x.shape}"),
+                            context),
                  against=against, hint=hints["step"])
     assert_close(biases_after, biases - learning_rate * expected.grads["bias"],
-                 f"{name}: b after backward(x, grad_output) with x of shape {x.shape}{where}",
+                 in_context(N_(f"{name}: b after backward(x, grad_output) with x of shape {x.shape}"),
+                            context),
                  against=against, hint=hints["step"])
 
 
@@ -147,15 +149,15 @@ def check_batch_loss(value: Any, logits: np.ndarray, y: np.ndarray, *, what: str
     per_sample = numpy(torch.nn.functional.cross_entropy(tensor(logits), tensor(y),
                                                          reduction="none"))
     if isinstance(value, np.ndarray) and value.ndim == 1:
-        values = assert_close(value, per_sample, f"{what} (a vector: the loss of each object)",
+        values = assert_close(value, per_sample, N_(f"{what} (a vector: the loss of each object)"),
                               against="torch.nn.functional.cross_entropy(reduction='none')",
                               hint=hint)
         return float(np.mean(values))
     require(not isinstance(value, (list, tuple)),
-          f"{what}: expected a number (the mean over the batch), got a {type(value).__name__}")
-    mean = as_array(value, f"{what} (the mean over the batch)", shape=(),
-                    hint="return one number, e.g. np.mean(...) of the per-object losses")
-    assert_close(mean, per_sample.mean(), f"{what} (the mean over the batch)",
+          N_(f"{what}: expected a number (the mean over the batch), got a {type(value).__name__}"))
+    mean = as_array(value, N_(f"{what} (the mean over the batch)"), shape=(),
+                    hint=N_("return one number, e.g. np.mean(...) of the per-object losses"))
+    assert_close(mean, per_sample.mean(), N_(f"{what} (the mean over the batch)"),
                  against="torch.nn.functional.cross_entropy", hint=hint)
     return float(mean)
 
@@ -167,11 +169,11 @@ def check_softmax_crossentropy(module: Any, logits: np.ndarray, y: np.ndarray, *
     __tracebackhide__ = True
     _, grad = loss_and_grad("CrossEntropyLoss", logits, y)
     check_batch_loss(module.softmax_crossentropy_with_logits(logits, y), logits, y,
-                     what=f"softmax_crossentropy_with_logits(logits, y_true), {case}",
+                     what=N_(f"softmax_crossentropy_with_logits(logits, y_true), {case}"),
                      hint=hints["loss"])
     assert_close(module.grad_softmax_crossentropy_with_logits(logits, y), grad,
-                 f"grad_softmax_crossentropy_with_logits(logits, y_true), {case}",
-                 against="torch autograd of the mean cross-entropy", hint=hints["grad"])
+                 N_(f"grad_softmax_crossentropy_with_logits(logits, y_true), {case}"),
+                 against=N_("torch autograd of the mean cross-entropy"), hint=hints["grad"])
 
 
 def check_network_forward(net: Any, layers: list[ScaleLayer], x: np.ndarray,
@@ -179,20 +181,20 @@ def check_network_forward(net: Any, layers: list[ScaleLayer], x: np.ndarray,
     """`net.forward(x)` is the list of every layer's output and `net.predict(x)` the argmax of
     the last; `hints` holds "forward" and "predict"."""
     __tracebackhide__ = True
-    name = f"NeuralNetwork({len(layers)} layers)"
+    name = N_(f"NeuralNetwork({len(layers)} layers)")
     activations = net.forward(x)
     count = len(activations) if isinstance(activations, (list, tuple)) else None
     require(count == len(layers),
-          f"{name}.forward(X): expected a list of {len(layers)} activations (one per layer), got "
-          f"{'a list of ' + str(count) if count is not None else kind_of(activations)}.\n"
-          f"  Hint: {hints['forward']}")
+          N_(f"{name}.forward(X): expected a list of {len(layers)} activations (one per layer), got "
+             f"{'a list of ' + str(count) if count is not None else kind_of(activations)}.\n"
+             f"  Hint: {hints['forward']}"))
     for index, (got, want) in enumerate(zip(activations, expected.activations, strict=True)):
-        assert_close(got, want, f"{name}.forward(X)[{index}] for X of shape {x.shape}",
-                     against="the layers applied in order", hint=hints["forward"])
-    what = f"{name}.predict(X) for X of shape {x.shape}"
+        assert_close(got, want, N_(f"{name}.forward(X)[{index}] for X of shape {x.shape}"),
+                     against=N_("the layers applied in order"), hint=hints["forward"])
+    what = N_(f"{name}.predict(X) for X of shape {x.shape}")
     predicted = as_array(net.predict(x), what, shape=(len(x),), hint=hints["predict"])
     assert_close(predicted, expected.activations[-1].argmax(axis=-1), what,
-                 against="the argmax of the last activation", hint=hints["predict"])
+                 against=N_("the argmax of the last activation"), hint=hints["predict"])
 
 
 def check_network_backward(net: Any, layers: list[ScaleLayer], x: np.ndarray, y: np.ndarray,
@@ -200,22 +202,22 @@ def check_network_backward(net: Any, layers: list[ScaleLayer], x: np.ndarray, y:
     """`net.backward(x, y)` returns the mean loss and calls each layer's backward once, with the
     layer's forward input and the chain-rule gradient."""
     __tracebackhide__ = True
-    name = f"NeuralNetwork({len(layers)} layers).backward(X, y)"
-    loss = as_array(net.backward(x, y), f"{name} return value", shape=(),
-                    hint="return the mean loss, a number.")
-    assert_close(loss, expected.loss, f"{name} return value",
-                 against="the mean softmax cross-entropy of the logits (torch)",
-                 hint="return np.mean(loss), the loss computed before the layers' updates.")
+    name = N_(f"NeuralNetwork({len(layers)} layers).backward(X, y)")
+    loss = as_array(net.backward(x, y), N_(f"{name} return value"), shape=(),
+                    hint=N_("return the mean loss, a number."))
+    assert_close(loss, expected.loss, N_(f"{name} return value"),
+                 against=N_("the mean softmax cross-entropy of the logits (torch)"),
+                 hint=N_("return np.mean(loss), the loss computed before the layers' updates."))
     for index, (layer, (layer_input, grad)) in enumerate(
             zip(layers, expected.backward_calls, strict=True)):
         calls = [call for call in layer.proxy.calls if call[0] == "backward"]
-        require(len(calls) == 1, f"{name}: layer {index} had its backward called {len(calls)} "
-              f"times, expected once.\n  Hint: {hint}")
-        assert_close(calls[0][1], layer_input, f"{name}: the input passed to layer {index}'s "
-                     "backward", against="that layer's input in the forward pass", hint=hint)
-        assert_close(calls[0][2], grad, f"{name}: the grad_output passed to layer {index}'s "
-                     "backward", against="the chain rule from the loss gradient back to that "
-                     "layer", hint=hint)
+        require(len(calls) == 1, N_(f"{name}: layer {index} had its backward called {len(calls)} "
+              f"times, expected once.\n  Hint: {hint}"))
+        assert_close(calls[0][1], layer_input, N_(f"{name}: the input passed to layer {index}'s "
+                     "backward"), against=N_("that layer's input in the forward pass"), hint=hint)
+        assert_close(calls[0][2], grad, N_(f"{name}: the grad_output passed to layer {index}'s "
+                     "backward"), against=N_("the chain rule from the loss gradient back to that "
+                     "layer"), hint=hint)
 
 
 def check_network(student: Any, rng: np.random.Generator, *, layer_count: int, batch: int,

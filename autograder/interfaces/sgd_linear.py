@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from autograder.testing.compare import as_array, assert_close
+from autograder import N_
+from autograder.testing.compare import as_array, assert_close, in_context
 from autograder.testing.torch_parity import activation, forward_backward, linear, tolerance_for
 
 
@@ -24,11 +25,11 @@ def check_linear_step(layer: Any, x: np.ndarray, grad: np.ndarray, *, learning_r
     `hints` holds "forward", "backward", "grad_W", "grad_b" and "step"."""
     __tracebackhide__ = True
     in_channels, out_channels = x.shape[1], grad.shape[1]
-    where = f" ({context})" if context else ""
-    weight = as_array(layer.W, f"{name}.W before the step{where}", shape=(in_channels, out_channels),
-                      hint="W has the shape (in_channels, out_channels) that __init__ gives it.")
-    bias = as_array(layer.b, f"{name}.b before the step{where}", shape=(out_channels,),
-                    hint="b has the shape (out_channels,) that __init__ gives it.")
+    weight = as_array(layer.W, in_context(N_(f"{name}.W before the step"), context),
+                      shape=(in_channels, out_channels),
+                      hint=N_("W has the shape (in_channels, out_channels) that __init__ gives it."))
+    bias = as_array(layer.b, in_context(N_(f"{name}.b before the step"), context), shape=(out_channels,),
+                    hint=N_("b has the shape (out_channels,) that __init__ gives it."))
     weight, bias = weight.astype(np.float64), bias.astype(np.float64)
     expected = forward_backward(linear(weight.T, bias), x, grad)
     grad_w, grad_b = expected.grads["weight"].T, expected.grads["bias"]
@@ -36,7 +37,7 @@ def check_linear_step(layer: Any, x: np.ndarray, grad: np.ndarray, *, learning_r
 
     def compare(value: Any, want: np.ndarray, what: str, hint: str, versus: str = against) -> None:
         __tracebackhide__ = True
-        assert_close(value, want, f"{name}: {what}{where}", against=versus,
+        assert_close(value, want, in_context(N_(f"{name}: {what}"), context), against=versus,
                      tolerance=tolerance_for(value), hint=hint)
 
     compare(layer.forward(x), expected.output, f"forward(x) for x of shape {x.shape}",
@@ -61,12 +62,13 @@ def check_activation_pass(layer: Any, torch_name: str, x: np.ndarray, grad: np.n
     the values' own precision if they come back in float32). `hints` holds "forward", "backward"."""
     __tracebackhide__ = True
     expected = forward_backward(activation(torch_name), x, grad)
-    where = f" ({context})" if context else ""
     output = layer.forward(x)
-    assert_close(output, expected.output, f"{torch_name}.forward(x) for x of shape {x.shape}{where}",
-                 against=f"torch.nn.{torch_name}", tolerance=tolerance_for(output),
+    assert_close(output, expected.output,
+                 in_context(N_(f"{torch_name}.forward(x) for x of shape {x.shape}"), context),
+                 against=N_(f"torch.nn.{torch_name}"), tolerance=tolerance_for(output),
                  hint=hints["forward"])
     grad_input = layer.backward(grad)
-    assert_close(grad_input, expected.grad_input, f"{torch_name}.backward(grad) for grad of shape "
-                 f"{grad.shape}{where}", against=f"torch.nn.{torch_name}, x.grad",
+    assert_close(grad_input, expected.grad_input,
+                 in_context(N_(f"{torch_name}.backward(grad) for grad of shape {grad.shape}"), context),
+                 against=N_(f"torch.nn.{torch_name}, x.grad"),
                  tolerance=tolerance_for(grad_input), hint=hints["backward"])

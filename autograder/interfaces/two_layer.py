@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from autograder import N_
 from autograder.testing.compare import as_array, assert_close, require
 from autograder.testing.torch_parity import numpy, tensor, tolerance_for
 
@@ -62,8 +63,8 @@ def check_forward(net: Any, x: np.ndarray, expected: np.ndarray, *, name: str, h
                   ) -> None:
     __tracebackhide__ = True
     output = net.forward(x)
-    assert_close(output, expected, f"{name}.forward(X) for X of shape {x.shape}",
-                 against="the same network in torch", tolerance=tolerance_for(output), hint=hint)
+    assert_close(output, expected, N_(f"{name}.forward(X) for X of shape {x.shape}"),
+                 against=N_("the same network in torch"), tolerance=tolerance_for(output), hint=hint)
 
 
 def check_step(net: Any, params: Parameters, x: np.ndarray, y: np.ndarray, *,
@@ -75,14 +76,14 @@ def check_step(net: Any, params: Parameters, x: np.ndarray, y: np.ndarray, *,
     set_parameters(net, params)
     expected = torch_step(params, x, y, learning_rate)
     check_forward(net, x, expected.probabilities, name=name, hint=hints["forward"])
-    what = f"{name}.backward(X, y) return value for X of shape {x.shape}"
+    what = N_(f"{name}.backward(X, y) return value for X of shape {x.shape}")
     loss = as_array(net.backward(x, y), what, shape=(), hint=hints["loss"])
-    assert_close(loss, expected.loss, what, against="torch's mean binary cross-entropy before "
-                 "the step", hint=hints["loss"])
+    assert_close(loss, expected.loss, what, against=N_("torch's mean binary cross-entropy before "
+                 "the step"), hint=hints["loss"])
     for parameter, value in expected.after.items():
         assert_close(getattr(net, parameter), value,
-                     f"{name}.{parameter} after backward(X, y) with X of shape {x.shape}",
-                     against=f"{parameter} - learning_rate * torch's gradient",
+                     N_(f"{name}.{parameter} after backward(X, y) with X of shape {x.shape}"),
+                     against=N_(f"{parameter} - learning_rate * torch's gradient"),
                      hint=hints["step"])
     return expected.after
 
@@ -91,11 +92,12 @@ def loss_curve(value: Any, what: str, length: int) -> np.ndarray:
     """The losses a `fit` returned (a list or an array of numbers), one per epoch."""
     __tracebackhide__ = True
     if isinstance(value, (list, tuple)):
+        types = sorted({type(v).__name__ for v in value})
         require(all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value),
-              f"{what}: expected a list of numbers (the loss of each epoch), got a list holding "
-              f"{sorted({type(v).__name__ for v in value})}")
+              N_(f"{what}: expected a list of numbers (the loss of each epoch), got a list holding "
+                 f"{types}"))
         value = np.array(value, dtype=np.float64)
-    curve = as_array(value, what, hint="return the list of the losses backward returned")
-    require(curve.shape == (length,), f"{what}: expected {length} losses (one per epoch), got an "
-          f"array of shape {curve.shape}")
+    curve = as_array(value, what, hint=N_("return the list of the losses backward returned"))
+    require(curve.shape == (length,), N_(f"{what}: expected {length} losses (one per epoch), got an "
+          f"array of shape {curve.shape}"))
     return curve

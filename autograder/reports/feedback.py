@@ -7,12 +7,13 @@ message only: messages are written for students by the checks, test source is ne
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from autograder import N_
 from autograder.reports.escape import md_code, md_fence, md_text
 from autograder.reports.html import render
+from autograder.reports.language import HINT_MARK, SOURCE_LANGUAGE, Language, language
 from autograder.results import (
     INTEGRITY_FLAGS,
     SPEED_HINTS,
@@ -22,22 +23,27 @@ from autograder.results import (
     TestRecord,
 )
 
-HINT_MARK = re.compile(r"\n\s*Hint: ")
 # What to try when the check itself gave no hint: by how the test ended.
 OUTCOME_HINTS = {
-    "failed": "Compare your result with the expected one on a tiny input you can work out by hand.",
-    "error": "Your code raised an exception (the message says where); call it yourself with "
-             "arrays of the same shapes to reproduce it.",
-    "timeout": "Look for a loop that never ends, or for Python loops over array elements where one "
-               "vectorised NumPy expression would do.",
-    "crash": "The process running your code died: look for sys.exit / os._exit, endless recursion, "
-             "or arrays far larger than the inputs.",
-    "grader-error": "This one is the grader's fault, not yours: the instructor has been told.",
+    "failed": N_("Compare your result with the expected one on a tiny input you can work out by hand."),
+    "error": N_("Your code raised an exception (the message says where); call it yourself with "
+                "arrays of the same shapes to reproduce it."),
+    "timeout": N_("Look for a loop that never ends, or for Python loops over array elements where "
+                  "one vectorised NumPy expression would do."),
+    "crash": N_("The process running your code died: look for sys.exit / os._exit, endless "
+                "recursion, or arrays far larger than the inputs."),
+    "grader-error": N_("This one is the grader's fault, not yours: the instructor has been told."),
 }
-VISIBILITY_LABELS = {"public": "public test", "private": "hidden test"}
-NOTICE_LABELS = {"finding": "Noticed", "hint": "Hint", "speed": "Speed",
-                 "robustness": "Beyond the course (no points taken)"}
-FINDINGS_CAVEAT = "facts the instructor reviews, not deductions by themselves"
+# how a failed test ended, in words (the outcome itself is an identifier of results.json)
+OUTCOME_LABELS = {"failed": N_("failed"), "error": N_("error"), "timeout": N_("timeout"),
+                  "crash": N_("crash"), "grader-error": N_("grader error")}
+# one test, several tests
+VISIBILITY_LABELS = {"public": (N_("public test"), N_("public tests")),
+                     "private": (N_("hidden test"), N_("hidden tests"))}
+NOTICE_LABELS = {"finding": N_("Noticed"), "hint": N_("Hint"), "speed": N_("Speed"),
+                 "robustness": N_("Beyond the course (no points taken)")}
+FINDINGS_CAVEAT = N_("facts the instructor reviews, not deductions by themselves")
+NO_DETAIL = N_("a check of this test failed")
 
 
 @dataclass(frozen=True)
@@ -47,14 +53,15 @@ class Failure:
 
     tests: tuple[str, ...]
     visibility: str
-    outcome: str
+    outcome: str  # in words, in the feedback's language
     problem: str
     hint: str
+    label: str = ""  # "public test(s)" in the feedback's language
 
-    @property
-    def names(self) -> str:
+    def names(self, _: Language) -> str:
         shown = ", ".join(self.tests[:3])
-        return shown + (f" and {len(self.tests) - 3} more" if len(self.tests) > 3 else "")
+        return _("{shown} and {more} more", shown=shown, more=len(self.tests) - 3) \
+            if len(self.tests) > 3 else shown
 
 
 @dataclass(frozen=True)
@@ -66,12 +73,13 @@ class Notice:
     place: str
     code: str
     text: str
+    label: str = ""  # NOTICE_LABELS[kind] in the feedback's language
 
     def sentence(self, code: Callable[[str], str] = str, text: Callable[[str], str] = str) -> str:
         """One line: the label, where, the code (as `code` formats it) and what it means (the
         place and the meaning as `text` formats them: both may quote what the student wrote)."""
         where = f"{text(self.place)}: {code(self.code)}: " if self.place else ""
-        return f"{NOTICE_LABELS[self.kind]}: {where}{text(self.text)}"
+        return f"{self.label or NOTICE_LABELS[self.kind]}: {where}{text(self.text)}"
 
 
 @dataclass(frozen=True)
@@ -100,100 +108,138 @@ def split_hint(message: str, outcome: str) -> tuple[str, str]:
     return parts[0].rstrip(), " ".join(hint.split())
 
 
-def speed_text(check: SpeedCheck) -> str:
+def visibility_label(visibility: str, count: int, _: Language) -> str:
+    """"public test", "hidden tests": the label of `count` tests of a visibility."""
+    return _(VISIBILITY_LABELS[visibility][count > 1])
+
+
+def speed_text(check: SpeedCheck, _: Language | None = None) -> str:
     """A speed flag in words that stay the same from run to run (the threshold, not the ratio)."""
-    taken = (f"{check.deducted:g} point(s) were taken off" if check.deducted
-             else "no points were taken off")
-    return (f"your code took over {check.threshold:g} times as long as the reference solution on "
-            f"this task's tests ({check.timings} timing(s) agreed); {taken}")
+    _ = _ or language()
+    taken = (_("{deducted} point(s) were taken off", deducted=f"{check.deducted:g}")
+             if check.deducted else _("no points were taken off"))
+    return _("your code took over {threshold} times as long as the reference solution on this "
+             "task's tests ({timings} timing(s) agreed); {taken}",
+             threshold=f"{check.threshold:g}", timings=check.timings, taken=taken)
 
 
-def probe_notice(test: TestRecord) -> Notice:
+def probe_notice(test: TestRecord, _: Language | None = None) -> Notice:
     """A failed robustness probe: the test, what it found (as code: it may quote the student's
     output), the hint, and the course's own advice it rests on."""
-    problem, hint = split_hint(test.message or "a check of this test failed", test.outcome)
-    text = f"Hint: {hint}" if hint else ""
+    _ = _ or language()
+    problem, hint = split_hint(test.message or NO_DETAIL, test.outcome)
+    text = _("Hint: {hint}", hint=_.message(hint)) if hint else ""
     if test.advice:
-        text += f' The course: "{test.advice}"'
-    return Notice("robustness", f"{test.name} ({VISIBILITY_LABELS[test.visibility]})",
-                  " ".join(problem.split()), text.strip())
+        text += " " + _('The course: "{advice}"', advice=_.message(test.advice))
+    place = f"{test.name} ({visibility_label(test.visibility, 1, _)})"
+    return Notice("robustness", place, " ".join(_.message(problem).split()), text.strip(),
+                  _(NOTICE_LABELS["robustness"]))
 
 
-def notices(result: SubmissionResult, task: str) -> tuple[Notice, ...]:
+def notices(result: SubmissionResult, task: str, _: Language | None = None) -> tuple[Notice, ...]:
     """What was noticed in the code of `task` ("" for the submission as a whole): the scan's
-    findings, failed robustness probes and speed flags."""
-    found = [Notice("hint" if f.kind in SPEED_HINTS else "finding", f"{f.where}, line {f.line}",
-                    f.construct, SPEED_HINTS.get(f.kind) or INTEGRITY_FLAGS.get(f.kind, f.kind))
-             for f in result.findings if f.task == task]
-    probes = [probe_notice(test) for graded in result.tasks if graded.name == task
+    findings, failed robustness probes and speed flags, in the language of `_`."""
+    _ = _ or language()
+    found = []
+    for f in result.findings:
+        if f.task == task:
+            kind = "hint" if f.kind in SPEED_HINTS else "finding"
+            meaning = SPEED_HINTS.get(f.kind) or INTEGRITY_FLAGS.get(f.kind, f.kind)
+            found.append(Notice(kind, _("{where}, line {line}", where=f.where, line=f.line),
+                                f.construct, _(meaning), _(NOTICE_LABELS[kind])))
+    probes = [probe_notice(test, _) for graded in result.tasks if graded.name == task
               for test in graded.findings]
-    return tuple(found) + tuple(probes) + tuple(Notice("speed", "", "", speed_text(c))
-                                                for c in result.slow if c.task == task)
+    return tuple(found) + tuple(probes) + tuple(
+        Notice("speed", "", "", speed_text(c, _), _(NOTICE_LABELS["speed"]))
+        for c in result.slow if c.task == task)
 
 
-def task_feedback(task: TaskResult, description: str = "",
-                  task_notices: tuple[Notice, ...] = ()) -> TaskFeedback:
+def task_feedback(task: TaskResult, description: str = "", task_notices: tuple[Notice, ...] = (),
+                  _: Language | None = None) -> TaskFeedback:
+    """One task's view, its failures grouped and, like its description, in the language of `_`."""
+    _ = _ or language()
     groups: dict[tuple[str, str, str, str], list[str]] = {}
     for test in task.graded:
         if not test.passed:
-            problem, hint = split_hint(test.message or "a check of this test failed", test.outcome)
+            problem, hint = split_hint(test.message or NO_DETAIL, test.outcome)
             groups.setdefault((test.visibility, test.outcome, problem, hint), []).append(test.name)
-    failures = tuple(Failure(tuple(names), *key) for key, names in groups.items())
-    return TaskFeedback(task.name, description, task.points, task.max_points,
-                        tuple(t.name for t in task.graded if t.passed), failures, task_notices)
+    failures = tuple(Failure(tuple(names), visibility, _(OUTCOME_LABELS.get(outcome, outcome)),
+                             _.message(problem), _.message(hint),
+                             visibility_label(visibility, len(names), _))
+                     for (visibility, outcome, problem, hint), names in groups.items())
+    return TaskFeedback(task.name, _(description) if description else "", task.points,
+                        task.max_points, tuple(t.name for t in task.graded if t.passed), failures,
+                        task_notices)
 
 
-def feedback_view(result: SubmissionResult, descriptions: Mapping[str, str]) -> list[TaskFeedback]:
-    return [task_feedback(task, descriptions.get(task.name, ""), notices(result, task.name))
+def feedback_view(result: SubmissionResult, descriptions: Mapping[str, str],
+                  _: Language | None = None) -> list[TaskFeedback]:
+    _ = _ or language()
+    return [task_feedback(task, descriptions.get(task.name, ""), notices(result, task.name, _), _)
             for task in result.tasks]
 
 
-def score_line(result: SubmissionResult) -> str:
-    line = f"{result.final:g} / {result.max_points:g}"
+def score_line(result: SubmissionResult, _: Language | None = None) -> str:
+    """The final score, and how the late penalty made it."""
+    _ = _ or language()
+    line = _.points(result.final, result.max_points)
     if result.multiplier != 1:
-        line += (f" (raw {result.raw:g}, {result.late_minutes / 60:.1f} hours late, "
-                 f"x{result.multiplier:.4f})")
+        line = _("{score} (raw {raw}, {hours} hours late, x{multiplier})", score=line,
+                 raw=f"{result.raw:g}", hours=f"{result.late_minutes / 60:.1f}",
+                 multiplier=f"{result.multiplier:.4f}")
     return line
 
 
-def feedback_markdown(result: SubmissionResult, descriptions: Mapping[str, str] | None = None) -> str:
-    """The feedback as Markdown: readable as plain text, rendered by GitHub and GitLab. What a
-    student controls (their name, file names, messages, output) is escaped or fenced
+def feedback_markdown(result: SubmissionResult, descriptions: Mapping[str, str] | None = None,
+                      lang: str = SOURCE_LANGUAGE) -> str:
+    """The feedback as Markdown, in `lang`: readable as plain text, rendered by GitHub and GitLab.
+    What a student controls (their name, file names, messages, output) is escaped or fenced
     (reports/escape.py), so it renders as written and never as headings, links or HTML."""
-    lines = [f"# Feedback: {md_text(result.assignment)}, {md_text(result.student)}", "",
-             f"**Score: {score_line(result)}**", ""]
-    lines += [f"- Note: {md_text(message)}" for message in result.intake_messages]
-    overall = notices(result, "")
+    _ = language(lang)
+    lines = [_("# Feedback: {assignment}, {student}", assignment=md_text(result.assignment),
+               student=md_text(result.student)), "",
+             f"**{_('Score: {score}', score=score_line(result, _))}**", ""]
+    lines += [f"- {_('Note: {note}', note=md_text(_.message(message)))}"
+              for message in result.intake_messages]
+    overall = notices(result, "", _)
     if overall:
-        lines += ["", f"In your code as a whole ({FINDINGS_CAVEAT}):", ""]
+        lines += ["", _("In your code as a whole ({caveat}):", caveat=_(FINDINGS_CAVEAT)), ""]
         lines += [f"- {notice.sentence(md_code, md_text)}" for notice in overall]
-    for task in feedback_view(result, descriptions or {}):
-        lines += ["", f"## {md_text(task.name)}: {task.points:g} / {task.max_points:g}", ""]
+    for task in feedback_view(result, descriptions or {}, _):
+        lines += ["", f"## {md_text(task.name)}: {_.points(task.points, task.max_points)}", ""]
         if task.description:
             lines += [f"_{md_text(task.description)}_", ""]
         if not task.total:
-            lines.append("No test of this task could run (see the notes above).")
+            lines.append(_("No test of this task could run (see the notes above)."))
         if task.passed:
-            lines.append(f"Passed {len(task.passed)} of {task.total} tests: "
-                         + ", ".join(md_code(name) for name in task.passed))
+            lines.append(_("Passed {passed} of {total} tests: {names}", passed=len(task.passed),
+                           total=task.total, names=", ".join(md_code(name) for name in task.passed)))
         for failure in task.failures:
             names = ", ".join(md_code(name) for name in failure.tests)
-            lines += ["", f"- {names} ({VISIBILITY_LABELS[failure.visibility]}"
-                      f"{'s' if len(failure.tests) > 1 else ''}): {failure.outcome}", "",
+            lines += ["", f"- {names} ({failure.label}): {failure.outcome}", "",
                       *md_fence(failure.problem, indent="  ")]
             if failure.hint:
-                lines.append(f"  Hint: {md_text(failure.hint)}")
+                lines.append("  " + _("Hint: {hint}", hint=md_text(failure.hint)))
         if task.notices:
-            caveat = f" ({FINDINGS_CAVEAT})" if any(n.kind == "finding" for n in task.notices) else ""
-            lines += ["", f"Besides the tests{caveat}:", ""]
+            lines += ["", besides_the_tests(task, _), ""]
             lines += [f"- {notice.sentence(md_code, md_text)}" for notice in task.notices]
     return "\n".join(lines) + "\n"
 
 
+def besides_the_tests(task: TaskFeedback, _: Language) -> str:
+    """The heading of a task's notices, with the caveat when a scan finding is among them."""
+    if any(n.kind == "finding" for n in task.notices):
+        return _("Besides the tests ({caveat}):", caveat=_(FINDINGS_CAVEAT))
+    return _("Besides the tests:")
+
+
 def feedback_html(result: SubmissionResult, title: str = "",
-                  descriptions: Mapping[str, str] | None = None) -> str:
-    """The feedback as one self-contained HTML page."""
-    return render("feedback.html.j2", result=result, title=title or result.assignment,
-                  score=score_line(result), tasks=feedback_view(result, descriptions or {}),
-                  labels=VISIBILITY_LABELS, overall=notices(result, ""), notice_labels=NOTICE_LABELS,
-                  caveat=FINDINGS_CAVEAT)
+                  descriptions: Mapping[str, str] | None = None, lang: str = SOURCE_LANGUAGE) -> str:
+    """The feedback as one self-contained HTML page, in `lang`."""
+    _ = language(lang)
+    tasks = feedback_view(result, descriptions or {}, _)
+    return render("feedback.html.j2", result=result, title=_(title) if title else result.assignment,
+                  score=score_line(result, _), tasks=tasks, overall=notices(result, "", _),
+                  caveat=_(FINDINGS_CAVEAT), notes=[_.message(m) for m in result.intake_messages],
+                  besides={task.name: besides_the_tests(task, _) for task in tasks},
+                  _=_, lang=lang)

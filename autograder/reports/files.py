@@ -17,6 +17,7 @@ from autograder.reports.escape import csv_cell, csv_text
 from autograder.reports.feedback import feedback_html, feedback_markdown
 from autograder.reports.gradescope import gradescope_json
 from autograder.reports.instructor import SimilaritySection, index_html
+from autograder.reports.language import SOURCE_LANGUAGE
 from autograder.results import INTEGRITY_FLAGS, EntryConflict, ManifestProblem, SubmissionResult
 from autograder.scoring.policy import lateness_label
 
@@ -92,19 +93,20 @@ def gradebook_csv(spec_tasks: list[str], results: list[SubmissionResult],
     return csv_text(rows)
 
 
-def write_feedback(folder: Path, spec: AssignmentSpec, result: SubmissionResult) -> None:
-    """The student's results.json (Gradescope), feedback.md and feedback.html."""
+def write_feedback(folder: Path, spec: AssignmentSpec, result: SubmissionResult,
+                   lang: str = SOURCE_LANGUAGE) -> None:
+    """The student's results.json (Gradescope), feedback.md and feedback.html, in `lang`."""
     descriptions = {t.name: t.description for t in spec.tasks}
-    write_atomic(folder / "results.json", gradescope_json(result))
-    write_atomic(folder / "feedback.md", feedback_markdown(result, descriptions))
-    write_atomic(folder / "feedback.html", feedback_html(result, spec.title, descriptions))
+    write_atomic(folder / "results.json", gradescope_json(result, lang))
+    write_atomic(folder / "feedback.md", feedback_markdown(result, descriptions, lang))
+    write_atomic(folder / "feedback.html", feedback_html(result, spec.title, descriptions, lang))
 
 
 def write_submission(out_dir: Path, spec: AssignmentSpec, result: SubmissionResult,
-                     internal: list[str]) -> None:
-    """Write one student's feedback files, timings and, if any, the grader's errors."""
+                     internal: list[str], lang: str = SOURCE_LANGUAGE) -> None:
+    """Write one student's feedback files (in `lang`), timings and, if any, the grader's errors."""
     folder = out_dir / safe_name(result.student)
-    write_feedback(folder, spec, result)
+    write_feedback(folder, spec, result, lang)
     write_atomic(folder / "timing.json", json.dumps(result.timings, indent=2) + "\n")
     log = folder / "grader-errors.log"
     if internal:
@@ -118,15 +120,16 @@ def write_class(out_dir: Path, spec: AssignmentSpec, results: list[SubmissionRes
                 manifest_problems: tuple[ManifestProblem, ...] = (),
                 deadlines: Deadlines | None = None,
                 similar_to: Mapping[str, str] | None = None,
-                similarity: SimilaritySection | None = None) -> None:
+                similarity: SimilaritySection | None = None, lang: str = SOURCE_LANGUAGE) -> None:
     """The class's files (CLASS_FILES): the gradebook (with `similar_to`), the instructor's page,
     which also lists the folder's conflicting entries and unusable manifest rows, the
     `deadlines` the results were reported under and the `similarity` report's top pairs, and the
-    LMS imports."""
+    LMS imports (Moodle's feedback cell, which students read, in `lang`; the rest is the
+    instructor's, in English)."""
     write_atomic(out_dir / "gradebook.csv",
                  gradebook_csv([t.name for t in spec.tasks], results, deadlines, similar_to))
     write_atomic(out_dir / "canvas.csv", lms.canvas_csv(spec.title, results))
-    write_atomic(out_dir / "moodle.csv", lms.moodle_csv(spec.title, results))
+    write_atomic(out_dir / "moodle.csv", lms.moodle_csv(spec.title, results, lang))
     links = {r.student: f"{safe_name(r.student)}/feedback.html" for r in results}
     write_atomic(out_dir / "index.html", index_html(spec, results, links, conflicts=conflicts,
                                                     manifest_problems=manifest_problems,

@@ -15,26 +15,29 @@ import json
 from typing import Any
 
 from autograder.reports.feedback import Notice, notices, probe_notice
+from autograder.reports.language import SOURCE_LANGUAGE, Language, language
 from autograder.results import SubmissionResult, TaskResult
 
 HIDDEN_DETAILS_VISIBILITY = "after_published"
 
 
-def _task_entries(task: TaskResult, task_notices: tuple[Notice, ...]) -> list[dict[str, Any]]:
+def _task_entries(task: TaskResult, task_notices: tuple[Notice, ...], _: Language) -> list[dict[str, Any]]:
     """The task's visible entry, and its hidden tests' entry: a hidden robustness probe's finding
     is a hidden test's detail, shown when the grades are published like the others."""
     public = [t for t in task.graded if t.visibility == "public"]
     hidden = [t for t in task.graded if t.visibility == "private"]
     hidden_failed = [t for t in hidden if not t.passed]
-    hidden_findings = [probe_notice(t).sentence() for t in task.findings if t.visibility == "private"]
-    lines = [f"{t.name}: {t.message}" for t in public if not t.passed]
-    lines.append(f"public tests: {sum(t.passed for t in public)} of {len(public)} passed")
+    hidden_findings = [probe_notice(t, _).sentence() for t in task.findings if t.visibility == "private"]
+    lines = [f"{t.name}: {_.message(t.message)}" for t in public if not t.passed]
+    lines.append(_("public tests: {passed} of {total} passed",
+                   passed=sum(t.passed for t in public), total=len(public)))
     if hidden:
-        lines.append(f"hidden tests: {len(hidden) - len(hidden_failed)} of {len(hidden)} passed"
-                     + ("; their details appear when grades are published"
+        lines.append(_("hidden tests: {passed} of {total} passed",
+                       passed=len(hidden) - len(hidden_failed), total=len(hidden))
+                     + (_("; their details appear when grades are published")
                         if hidden_failed or hidden_findings else ""))
     lines += [notice.sentence() for notice in task_notices if notice.kind != "robustness"]
-    lines += [probe_notice(t).sentence() for t in task.findings if t.visibility == "public"]
+    lines += [probe_notice(t, _).sentence() for t in task.findings if t.visibility == "public"]
     entries = [{
         "name": task.name, "score": task.points, "max_score": task.max_points,
         "status": "passed" if task.points == task.max_points and task.tests else "failed",
@@ -42,23 +45,28 @@ def _task_entries(task: TaskResult, task_notices: tuple[Notice, ...]) -> list[di
     }]
     if hidden or hidden_findings:
         entries.append({
-            "name": f"{task.name}: hidden tests", "score": 0.0, "max_score": 0.0,
+            "name": _("{task}: hidden tests", task=task.name), "score": 0.0, "max_score": 0.0,
             "status": "failed" if hidden_failed else "passed",
-            "output": "\n".join([*(f"{t.name}: {t.message}" for t in hidden_failed),
-                                 *hidden_findings]) or f"{len(hidden)} hidden tests passed",
+            "output": "\n".join([*(f"{t.name}: {_.message(t.message)}" for t in hidden_failed),
+                                 *hidden_findings])
+            or _("{count} hidden tests passed", count=len(hidden)),
             "visibility": HIDDEN_DETAILS_VISIBILITY,
         })
     return entries
 
 
-def gradescope_json(result: SubmissionResult) -> str:
+def gradescope_json(result: SubmissionResult, lang: str = SOURCE_LANGUAGE) -> str:
+    """The student's results.json, its words (`output`, not its keys or statuses) in `lang`."""
+    _ = language(lang)
     payload = {
         "score": result.final,
-        "output": "\n".join([f"raw {result.raw:g} / {result.max_points:g}; late multiplier "
-                             f"{result.multiplier:.4f}; isolation: {result.isolation or 'none'}",
-                             *result.intake_messages,
-                             *(notice.sentence() for notice in notices(result, ""))]),
+        "output": "\n".join([_("raw {raw} / {max_points}; late multiplier {multiplier}; isolation: "
+                               "{isolation}", raw=f"{result.raw:g}", max_points=f"{result.max_points:g}",
+                               multiplier=f"{result.multiplier:.4f}",
+                               isolation=result.isolation or _("none")),
+                             *map(_.message, result.intake_messages),
+                             *(notice.sentence() for notice in notices(result, "", _))]),
         "tests": [entry for task in result.tasks
-                  for entry in _task_entries(task, notices(result, task.name))],
+                  for entry in _task_entries(task, notices(result, task.name, _), _)],
     }
     return json.dumps(payload, indent=2, sort_keys=True) + "\n"

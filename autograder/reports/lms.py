@@ -20,6 +20,7 @@ is left out of both files, and the instructor's page lists them for entry by han
 from __future__ import annotations
 
 from autograder.reports.escape import csv_cell, csv_text, starts_formula
+from autograder.reports.language import SOURCE_LANGUAGE, language
 from autograder.results import SubmissionResult
 
 CANVAS_IDENTITY = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -41,18 +42,22 @@ def canvas_csv(title: str, results: list[SubmissionResult]) -> str:
     return csv_text(rows)
 
 
-def short_feedback(result: SubmissionResult) -> str:
-    """One line for an LMS feedback cell: raw score, penalty, and the tasks that lost points."""
-    parts = [f"raw {result.raw:g} / {result.max_points:g}"]
+def short_feedback(result: SubmissionResult, lang: str = SOURCE_LANGUAGE) -> str:
+    """One line for an LMS feedback cell, in `lang`: raw score, penalty, and the tasks that lost
+    points."""
+    _ = language(lang)
+    parts = [_("raw {score}", score=_.points(result.raw, result.max_points))]
     if result.multiplier != 1:
-        parts.append(f"late penalty x{result.multiplier:.4f}")
-    lost = [f"{t.name} ({t.points:g}/{t.max_points:g})" for t in result.tasks
+        parts.append(_("late penalty x{multiplier}", multiplier=f"{result.multiplier:.4f}"))
+    lost = [f"{t.name} ({_.points(t.points, t.max_points)})" for t in result.tasks
             if t.points < t.max_points]
-    parts.append("lost points in: " + ", ".join(lost) if lost else "every task in full")
-    return "; ".join(parts) + "; details in your feedback file"
+    parts.append(_("lost points in: {tasks}", tasks=", ".join(lost)) if lost
+                 else _("every task in full"))
+    return "; ".join([*parts, _("details in your feedback file")])
 
 
-def moodle_csv(title: str, results: list[SubmissionResult]) -> str:
+def moodle_csv(title: str, results: list[SubmissionResult], lang: str = SOURCE_LANGUAGE) -> str:
+    """Moodle's import: the headers as Moodle expects them, the feedback cell in `lang`."""
     rows = [["Username", title, f"{title} (feedback)"]]
-    rows += [[r.student, f"{r.final:g}", csv_cell(short_feedback(r))] for r in importable(results)]
+    rows += [[r.student, f"{r.final:g}", csv_cell(short_feedback(r, lang))] for r in importable(results)]
     return csv_text(rows)

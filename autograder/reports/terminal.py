@@ -13,6 +13,7 @@ from rich.table import Table
 from autograder.config import Deadlines
 from autograder.reports.check_table import check_rows, verdict
 from autograder.reports.escape import terminal
+from autograder.reports.language import SOURCE_LANGUAGE, language
 from autograder.results import INTEGRITY_FLAGS, SubmissionResult
 from autograder.scoring import policy
 
@@ -62,21 +63,23 @@ def print_deadlines(deadlines: Deadlines, results: list[SubmissionResult]) -> No
                       highlight=False)
 
 
-def print_check(result: SubmissionResult, only: frozenset[str]) -> None:
-    """A student's self-check: per task, the public tests that passed and why the others failed."""
+def print_check(result: SubmissionResult, only: frozenset[str], lang: str = SOURCE_LANGUAGE) -> None:
+    """A student's self-check, in `lang`: per task, the public tests that passed and why the
+    others failed."""
+    _ = language(lang)
     console = Console(emoji=False)
-    rows = check_rows(result, only)
-    table = Table(title="Self-check with the public tests")
-    for column in ("task", "public tests passed", "first problem"):
+    rows = check_rows(result, only, lang)
+    table = Table(title=_("Self-check with the public tests"))
+    for column in (_("task"), _("public tests passed"), _("first problem")):
         table.add_column(column)
     for row in rows:
-        mark = "[green]ok[/green]" if row.ok else "[red]to fix[/red]"
+        mark = f"[green]{_('ok')}[/green]" if row.ok else f"[red]{_('to fix')}[/red]"
         table.add_row(f"{terminal(row.task)} {mark}", f"{row.passed} / {row.total}", terminal(row.problem))
     console.print(table)
     for task in result.tasks:
         for test in task.tests:
             if ((not test.passed and test.counts) or test.is_finding) and (not only or task.name in only):
-                label = "" if test.counts else " (a finding beyond the course: costs no points)"
+                label = "" if test.counts else _(" (a finding beyond the course: costs no points)")
                 console.print(f"[bold]{terminal(task.name)}[/bold] {terminal(test.name)}{label}:\n"
-                              f"{terminal(test.message)}\n", highlight=False)
-    console.print(terminal(verdict(rows)), highlight=False)
+                              f"{terminal(_.message(test.message))}\n", highlight=False)
+    console.print(terminal(verdict(rows, lang)), highlight=False)

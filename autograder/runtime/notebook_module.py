@@ -27,6 +27,8 @@ import types
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
+from autograder import N_
+
 MODULE_NAME = "notebook"
 STATEMENTS_FILE = "notebook.cells.json"
 # The time a top-level computation may take, and all of them together (issue 12: helpers such as
@@ -137,16 +139,16 @@ class _Budget:
             return ""
         seconds = min(STATEMENT_SECONDS, self.left)
         if seconds <= 0:
-            return (f"not run: the notebook's top-level computations used up their "
-                    f"{NOTEBOOK_SECONDS:g} s")
+            return N_(f"not run: the notebook's top-level computations used up their "
+                      f"{NOTEBOOK_SECONDS:g} s")
         start = time.monotonic()
         try:
             with time_limit(seconds):
                 exec(code, namespace)  # noqa: S102 - the worker's whole job
         except Overran:
-            return (f"stopped after {seconds:.2g} s (the grader gives a top-level computation "
-                    f"{STATEMENT_SECONDS:g} s, and all of them {NOTEBOOK_SECONDS:g} s): compute "
-                    "it inside the function or class that needs it")
+            return N_(f"stopped after {seconds:.2g} s (the grader gives a top-level computation "
+                      f"{STATEMENT_SECONDS:g} s, and all of them {NOTEBOOK_SECONDS:g} s): compute "
+                      "it inside the function or class that needs it")
         finally:
             self.left -= time.monotonic() - start
         return ""
@@ -163,17 +165,19 @@ def run_statements(namespace: dict[str, Any], entries: list[dict[str, Any]],
     while pending:
         failed = []
         for statement in pending:
-            where = f"code cell {statement['cell']}, line {statement['line']}"
+            cell, line = statement["cell"], statement["line"]
+            where = N_(f"code cell {cell}, line {line}")
             try:
                 overrun = budget.run(_compile(statement, root), namespace,
                                      bool(statement.get("timed")))
             except Exception as exc:
                 failed.append(statement)
-                errors[id(statement)] = f"{where}: {type(exc).__name__}: {str(exc)[:200]}"
+                error, text = type(exc).__name__, str(exc)[:200]
+                errors[id(statement)] = N_(f"{where}: {error}: {text}")
                 continue
             if overrun:
                 stopped.append(statement)
-                errors[id(statement)] = f"{where}: {overrun}"
+                errors[id(statement)] = N_(f"{where}: {overrun}")
         if len(failed) == len(pending):
             break
         pending = failed
@@ -193,23 +197,28 @@ def _explain_missing(namespace: dict[str, Any], failures: list[Failure],
             raise AttributeError(name)
         left_out = [entry["why"] for entry in unrun if name in entry.get("defines", ())]
         if left_out and not any(name in f.defines for f in failures):
-            raise AttributeError(f"{name} {left_out[-1]}")
+            why = left_out[-1]
+            raise AttributeError(N_(f"{name} {why}"))
         own = [f.text for f in failures if name in f.defines]
         others = [f.text for f in failures if not f.is_import]
         spelled = {n.lower(): n for n in namespace if not n.startswith("_")}
         close = [spelled[n] for n in difflib.get_close_matches(name.lower(), spelled, n=1,
                                                                 cutoff=0.75)]
         if own:
-            reason = f": the statement defining it failed when your notebook was loaded: {own[0]}"
-        elif close:
-            reason = (f"; did you mean {close[0]!r}? The tests use the names of the assignment, "
-                      "exactly as written there")
-        elif others:
-            reason = ("; these statements of your notebook failed when it was loaded: "
-                      + " | ".join(others[:5]))
-        else:
-            reason = ""
-        raise AttributeError(f"your notebook defines no {name!r} at its top level{reason}")
+            failure = own[0]
+            raise AttributeError(N_(f"your notebook defines no {name!r} at its top level: the "
+                                    f"statement defining it failed when your notebook was loaded: "
+                                    f"{failure}"))
+        if close:
+            spelled_so = close[0]
+            raise AttributeError(N_(f"your notebook defines no {name!r} at its top level; did you "
+                                    f"mean {spelled_so!r}? The tests use the names of the "
+                                    "assignment, exactly as written there"))
+        if others:
+            failed = " | ".join(others[:5])
+            raise AttributeError(N_(f"your notebook defines no {name!r} at its top level; these "
+                                    f"statements of your notebook failed when it was loaded: {failed}"))
+        raise AttributeError(N_(f"your notebook defines no {name!r} at its top level"))
     return __getattr__
 
 

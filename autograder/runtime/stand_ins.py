@@ -21,6 +21,8 @@ import sys
 import types
 from typing import Any, NoReturn
 
+from autograder import N_
+
 # The libraries that would compute the answers (the scan reports their imports: `intake.scan`).
 LIBRARIES = frozenset({
     "torch", "torchvision", "torchaudio", "tensorflow", "keras", "jax", "jaxlib", "flax", "autograd",
@@ -45,8 +47,11 @@ def _submission_line(frame: types.FrameType | None, root: str) -> str:
 def _used(name: str, root: str) -> NoReturn:
     """Raise, naming the library and the innermost line of the submission's code that used it."""
     where = _submission_line(sys._getframe(1), root)
-    raise LibraryUnavailable(f"{name.partition('.')[0]} is not available while grading ({name})"
-                             f"{'; used at ' + where if where else ''}: implement it with numpy")
+    library = name.partition(".")[0]
+    raise LibraryUnavailable(
+        N_(f"{library} is not available while grading ({name}); used at {where}: implement it "
+           "with numpy") if where else
+        N_(f"{library} is not available while grading ({name}): implement it with numpy"))
 
 
 def _refuse(name: str) -> Any:

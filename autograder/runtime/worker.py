@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder import N_
 from autograder.runtime import notebook_module, probes, stand_ins, wire
 
 MAX_MESSAGE_CHARS = 2000
@@ -30,8 +31,8 @@ class KitImportBlocker(importlib.abc.MetaPathFinder):
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
         if fullname.partition(".")[0] == "autograder":
-            raise ImportError(f"'{fullname}' is the grader's own code, not available to "
-                              "submissions while grading: write the code yourself, with numpy")
+            raise ImportError(N_(f"'{fullname}' is the grader's own code, not available to "
+                                 "submissions while grading: write the code yourself, with numpy"))
         return None
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from autograder import N_
 from autograder.failures import StudentError, WorkerTimeout
 from autograder.runtime import wire
 from autograder.runtime.notebook_module import time_limit
@@ -35,8 +36,8 @@ def deadline(seconds: float, what: str) -> Iterator[None]:
         with time_limit(seconds, DeadlinePassed):
             yield
     except DeadlinePassed:
-        raise WorkerTimeout(f"{what} did not finish within {seconds:g} s (an infinite loop, or very "
-                            "slow code?)") from None
+        raise WorkerTimeout(N_(f"{what} did not finish within {seconds:g} s (an infinite loop, or "
+                               "very slow code?)")) from None
 
 
 class InProcessWorker:

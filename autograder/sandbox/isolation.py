@@ -214,10 +214,11 @@ def worker_site() -> Path:
     Built once per version of its contents, by hard links where possible (instant, and readable
     even when the grader's own folders are not), in a folder only this user can write."""
     purelib = Path(sysconfig.get_paths()["purelib"])
-    runtime = Path(autograder.__file__).parent / "runtime"
+    package = Path(autograder.__file__)  # __version__ and the catalog's marker N_: no imports
+    runtime = package.parent / "runtime"
     sources = [purelib / entry for entry in WORKER_SITE_ENTRIES if (purelib / entry).exists()]
     digest = hashlib.sha256(repr(SITE_SKIPPED).encode())
-    for source in sources + sorted(runtime.rglob("*.py")):
+    for source in [*sources, package, *sorted(runtime.rglob("*.py"))]:
         digest.update(str(source).encode() + str(source.stat().st_mtime_ns).encode())
     base = Path(os.environ.get("AUTOGRADER_WORKER_SITE", "/var/tmp")) / f"autograder-site-{os.getuid()}"
     target = base / digest.hexdigest()[:16]
@@ -231,7 +232,7 @@ def worker_site() -> Path:
     for source in sources:
         link_tree(source, building / source.name, SITE_SKIPPED)
     link_tree(runtime, building / "autograder" / "runtime", SITE_SKIPPED)
-    (building / "autograder" / "__init__.py").write_text('"""The worker\'s view of the kit."""\n')
+    shutil.copyfile(package, building / "autograder" / "__init__.py")
     for folder, _, _ in os.walk(building):
         os.chmod(folder, 0o755)
     try:

@@ -17,6 +17,7 @@ import tempfile
 import time
 from typing import IO, Any
 
+from autograder import N_
 from autograder.failures import StudentError, WorkerCrashed, WorkerProtocolError, WorkerTimeout
 from autograder.runtime import wire
 from autograder.sandbox.isolation import SANDBOX_TASK_FOLDERS
@@ -84,18 +85,17 @@ class WorkerClient:
                 reply = self._read_reply(deadline)
         except wire.WireTimeout:
             self.kill()
-            raise WorkerTimeout(
-                f"{what} did not finish within {timeout or self.limits.call_seconds:g} s "
-                "(an infinite loop, or very slow code?); the worker was stopped"
-            ) from None
+            seconds = timeout or self.limits.call_seconds
+            raise WorkerTimeout(N_(f"{what} did not finish within {seconds:g} s (an infinite loop, "
+                                   "or very slow code?); the worker was stopped")) from None
         except (wire.WireClosed, OSError):
             raise self._crashed(what) from None
         except wire.WireError as exc:
             self.kill()
-            raise WorkerProtocolError(f"{what}: the worker sent an invalid reply ({exc})") from None
+            raise WorkerProtocolError(N_(f"{what}: the worker sent an invalid reply ({exc})")) from None
         if not isinstance(reply, dict) or reply.get("id") != self.next_id:
             self.kill()
-            raise WorkerProtocolError(f"{what}: the worker's reply was out of order")
+            raise WorkerProtocolError(N_(f"{what}: the worker's reply was out of order"))
         if "error" in reply:
             error = reply["error"]
             raise StudentError(what, str(error.get("type")), str(error.get("message")),
@@ -125,14 +125,15 @@ class WorkerClient:
         code = ending["code"] if ending else self.zygote.exit_code()
         self.kill()
         if code is not None and code < 0:
-            cause = f"was killed by {signal.Signals(-code).name}"
-            if -code in (signal.SIGKILL, signal.SIGXCPU, signal.SIGSEGV, signal.SIGXFSZ):
-                cause += " (a crash, or a memory, CPU or file-size limit)"
+            name = signal.Signals(-code).name
+            cause = (N_(f"was killed by {name} (a crash, or a memory, CPU or file-size limit)")
+                     if -code in (signal.SIGKILL, signal.SIGXCPU, signal.SIGSEGV, signal.SIGXFSZ)
+                     else N_(f"was killed by {name}"))
         else:
-            cause = f"exited with code {code} (os._exit or sys.exit in the code?)"
+            cause = N_(f"exited with code {code} (os._exit or sys.exit in the code?)")
         tail = self.output_tail() or ("" if ending else _tail(self.zygote.output))
-        return WorkerCrashed(f"{what}: the process running your code {cause}"
-                             + (f"\n  its last output:\n{tail}" if tail else ""))
+        message = N_(f"{what}: the process running your code {cause}")
+        return WorkerCrashed(message + ("\n" + N_("  its last output:") + f"\n{tail}" if tail else ""))
 
     def _end(self) -> dict[str, Any] | None:
         """Stop serving (the worker then exits by itself) and learn from the zygote how it ended."""

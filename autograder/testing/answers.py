@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder import N_
 from autograder.failures import CheckFailed, StudentError
 from autograder.results import NOT_IMPLEMENTED
 from autograder.testing.compare import kind_of
@@ -37,8 +38,8 @@ class HandTolerance:
         return abs(got - expected) <= self.atol + self.rtol * abs(expected)
 
     def describe(self) -> str:
-        relative = f" + {self.rtol:.0%} of the value" if self.rtol else ""
-        return f"{self.atol:g}{relative}"
+        atol, rtol = self.atol, self.rtol
+        return N_(f"{atol:g} + {rtol:.0%} of the value") if rtol else f"{atol:g}"
 
 
 def fetch(module: Any, name: str, hint: str = "") -> Any:
@@ -50,42 +51,46 @@ def fetch(module: Any, name: str, hint: str = "") -> Any:
     except StudentError as exc:
         if exc.type_name != "AttributeError":
             raise
-        hint = hint or (f"fill in its cell, keeping the name {name}, with numbers, and run the "
-                        "cell to see that it works")
-        raise CheckFailed(f"{name} {NOT_IMPLEMENTED}, or its cell failed: {exc.message[:400]}.\n"
-                          f"  Hint: {hint}.") from None
+        hint = hint or N_(f"fill in its cell, keeping the name {name}, with numbers, and run the "
+                          "cell to see that it works")
+        error = exc.message[:400]
+        raise CheckFailed(N_(f"{name} {NOT_IMPLEMENTED}, or its cell failed: {error}.\n"
+                             f"  Hint: {hint}.")) from None
 
 
 def _number(value: Any, where: str) -> float:
     __tracebackhide__ = True
     if isinstance(value, str):  # a table cell that does not read as a number keeps its text
-        raise CheckFailed(f"{where}: expected a number, got the text {value[:60]!r}.\n  Hint: "
-                          "write one number, e.g. 0.924, 0,924 or $0{,}924$")
+        text = value[:60]
+        raise CheckFailed(N_(f"{where}: expected a number, got the text {text!r}.\n  Hint: "
+                             "write one number, e.g. 0.924, 0,924 or $0{,}924$"))
     if isinstance(value, bool) or not isinstance(value, (Real, np.integer, np.floating)):
-        raise CheckFailed(f"{where}: expected a number, got {kind_of(value)}"
-                          + (" (fill it in)" if value is None or value is Ellipsis else ""))
+        got = kind_of(value)
+        raise CheckFailed(N_(f"{where}: expected a number, got {got} (fill it in)")
+                          if value is None or value is Ellipsis
+                          else N_(f"{where}: expected a number, got {got}"))
     number = float(value)
     if not np.isfinite(number):
-        raise CheckFailed(f"{where}: expected a finite number, got {number}")
+        raise CheckFailed(N_(f"{where}: expected a finite number, got {number}"))
     return number
 
 
 def table(value: Any, name: str, columns: Sequence[str], rows: int) -> list[list[float]]:
     """`value` as `rows` rows of one number per column (a list of lists, or a 2-D array)."""
     __tracebackhide__ = True
-    layout = f"a list of {rows} rows of {len(columns)} numbers ({', '.join(columns)})"
+    count, names = len(columns), ", ".join(columns)
+    layout = N_(f"a list of {rows} rows of {count} numbers ({names})")
     if isinstance(value, np.ndarray):
         value = value.tolist()
     if not isinstance(value, (list, tuple)) or len(value) != rows:
-        got = f"{len(value)} rows" if isinstance(value, (list, tuple)) else kind_of(value)
-        raise CheckFailed(f"{name}: expected {layout}, got {got}")
+        got = N_(f"{len(value)} rows") if isinstance(value, (list, tuple)) else kind_of(value)
+        raise CheckFailed(N_(f"{name}: expected {layout}, got {got}"))
     result = []
     for index, row in enumerate(value, start=1):
         if not isinstance(row, (list, tuple)) or len(row) != len(columns):
-            got = f"{len(row)} numbers" if isinstance(row, (list, tuple)) else kind_of(row)
-            raise CheckFailed(f"{name}, row {index}: expected {len(columns)} numbers "
-                              f"({', '.join(columns)}), got {got}")
-        result.append([_number(cell, f"{name}, row {index}, column {column}")
+            got = N_(f"{len(row)} numbers") if isinstance(row, (list, tuple)) else kind_of(row)
+            raise CheckFailed(N_(f"{name}, row {index}: expected {count} numbers ({names}), got {got}"))
+        result.append([_number(cell, N_(f"{name}, row {index}, column {column}"))
                        for cell, column in zip(row, columns, strict=True)])
     return result
 
@@ -105,7 +110,8 @@ def entries(value: Any, name: str,
     others: Mapping[str, Sequence[str]] = keys if isinstance(keys, Mapping) else {}
     expected = ", ".join(map(repr, keys))
     if not isinstance(value, dict):
-        raise CheckFailed(f"{name}: expected a dict with the keys {expected}, got {kind_of(value)}")
+        got = kind_of(value)
+        raise CheckFailed(N_(f"{name}: expected a dict with the keys {expected}, got {got}"))
     found, missing, doubled = {}, [], []
     for key in keys:
         accepted = {spelling(s) for s in (key, *others.get(key, ()))}
@@ -113,18 +119,21 @@ def entries(value: Any, name: str,
         if key in value or len(matches) == 1:
             found[key] = key if key in value else matches[0]
         elif matches:
-            doubled.append(f"{', '.join(map(repr, matches))} all stand for {key!r}")
+            spellings = ", ".join(map(repr, matches))
+            doubled.append(N_(f"{spellings} all stand for {key!r}"))
         else:
             missing.append(key)
     if missing or doubled:
-        problems = ([f"no key for {', '.join(map(repr, missing))}"] if missing else []) + doubled
-        spelled = "; ".join(f"{key!r} may also be {', '.join(map(repr, others[key]))}"
-                            for key in missing if others.get(key))
-        raise CheckFailed(
-            f"{name}: {'; '.join(problems)}. Expected the keys {expected} (case, spaces and "
-            f"'_', '/', '-' do not matter{'; ' + spelled if spelled else ''}); found the keys "
-            f"{', '.join(map(repr, list(value)[:20])) or 'none (an empty dict)'}.\n  Hint: name "
-            "each value with its key, as the notebook does beside the exercise.")
+        absent = ", ".join(map(repr, missing))
+        problems = "; ".join(([N_(f"no key for {absent}")] if missing else []) + doubled)
+        spelled = "".join("; " + N_(f"{key!r} may also be {spellings}")
+                          for key in missing if others.get(key)
+                          for spellings in [", ".join(map(repr, others[key]))])
+        keys_found = ", ".join(map(repr, list(value)[:20])) or N_("none (an empty dict)")
+        raise CheckFailed(N_(
+            f"{name}: {problems}. Expected the keys {expected} (case, spaces and "
+            f"'_', '/', '-' do not matter{spelled}); found the keys {keys_found}.\n  Hint: name "
+            "each value with its key, as the notebook does beside the exercise."))
     return {key: _number(value[k], f"{name}[{k!r}]") for key, k in found.items()}
 
 
@@ -137,12 +146,14 @@ def check_cells(got: Mapping[str, float], expected: Mapping[str, float], *, what
              if not tolerance.accepts(got[label], value)]
     if not wrong:
         return
-    lines = [f"{what}: {len(wrong)} of {len(expected)} cells are wrong (each may be off by at most "
-             f"{tolerance.describe()})."]
+    count, cells, room = len(wrong), len(expected), tolerance.describe()
+    lines = [N_(f"{what}: {count} of {cells} cells are wrong (each may be off by at most {room}).")]
     for label in wrong[:MAX_LISTED]:
-        right = f", expected {expected[label]:.6g}" if reveal else ""
-        hint = f"  Hint: {hints[label]}" if hints.get(label) else ""
-        lines.append(f"  {label}: got {got[label]:.6g}{right}.{hint}")
+        value, right_value, hint = got[label], expected[label], hints.get(label)
+        shown = (N_(f"got {value:.6g}, expected {right_value:.6g}") if reveal
+                 else N_(f"got {value:.6g}"))
+        lines.append(N_(f"  {label}: {shown}.  Hint: {hint}") if hint else N_(f"  {label}: {shown}."))
     if len(wrong) > MAX_LISTED:
-        lines.append(f"  ... and {len(wrong) - MAX_LISTED} more.")
+        more = len(wrong) - MAX_LISTED
+        lines.append(N_(f"  ... and {more} more."))
     raise CheckFailed("\n".join(lines))

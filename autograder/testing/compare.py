@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder import N_
 from autograder.failures import CheckFailed
 
 
@@ -30,6 +31,11 @@ TOLERANCES = {
 }
 
 
+def in_context(what: str, context: str) -> str:
+    """`what`, then the circumstances it was checked in, if any: "Linear.forward(x) (eval mode)"."""
+    return N_(f"{what} ({context})") if context else what
+
+
 def require(condition: bool, message: str) -> None:
     """Fail with `message` unless `condition` holds."""
     __tracebackhide__ = True
@@ -39,10 +45,11 @@ def require(condition: bool, message: str) -> None:
 
 def kind_of(value: Any) -> str:
     if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape} and dtype {value.dtype}"
+        return N_(f"an array of shape {value.shape} and dtype {value.dtype}")
     if value is None:
         return "None"
-    return f"a {type(value).__name__}" if not repr(value).startswith("<student") else repr(value)
+    type_name = type(value).__name__
+    return N_(f"a {type_name}") if not repr(value).startswith("<student") else repr(value)
 
 
 def as_array(value: Any, what: str, *, shape: tuple[int, ...] | None = None,
@@ -53,13 +60,15 @@ def as_array(value: Any, what: str, *, shape: tuple[int, ...] | None = None,
             and shape == ():
         return np.asarray(value, dtype=np.float64)
     if not isinstance(value, np.ndarray):
-        expected = f"an array of shape {shape}" if shape is not None else "a numpy array"
-        raise CheckFailed(_join(f"{what}: expected {expected}, got {kind_of(value)}", hint))
+        expected = N_(f"an array of shape {shape}") if shape is not None else N_("a numpy array")
+        got = kind_of(value)
+        raise CheckFailed(_join(N_(f"{what}: expected {expected}, got {got}"), hint))
     if value.dtype.kind not in "biufc":
-        raise CheckFailed(_join(f"{what}: expected a numeric array, got dtype {value.dtype}", hint))
+        raise CheckFailed(_join(N_(f"{what}: expected a numeric array, got dtype {value.dtype}"), hint))
     if shape is not None and value.shape != tuple(shape):
+        expected_shape = tuple(shape)
         raise CheckFailed(_join(
-            f"{what}: expected shape {tuple(shape)}, got shape {value.shape}", hint))
+            N_(f"{what}: expected shape {expected_shape}, got shape {value.shape}"), hint))
     return value
 
 
@@ -78,10 +87,11 @@ def assert_close(actual: Any, expected: Any, what: str, *, against: str, toleran
     bad_a = ~np.isfinite(a)
     if np.any(bad_a & np.isfinite(e)):
         index = tuple(int(i) for i in np.argwhere(bad_a & np.isfinite(e))[0])
-        raise CheckFailed(_join(
+        got, position, expected_value = a[index], list(index), e[index]
+        raise CheckFailed(_join(N_(
             f"{what}: compared with {against}, shape {actual.shape}: got a non-finite value "
-            f"{a[index]} at index {list(index)} where {e[index]:.6g} was expected "
-            "(overflow? division by zero?)", hint))
+            f"{got} at index {position} where {expected_value:.6g} was expected "
+            "(overflow? division by zero?)"), hint))
     with np.errstate(invalid="ignore", over="ignore"):
         diff = np.abs(a - e)
         diff = np.where(np.isnan(diff) & (np.isnan(a) == np.isnan(e)), 0.0, diff)
@@ -92,16 +102,21 @@ def assert_close(actual: Any, expected: Any, what: str, *, against: str, toleran
         return actual
     worst = np.unravel_index(int(np.argmax(excess)), excess.shape)
     rel = diff / np.maximum(np.abs(e), np.finfo(np.float64).tiny)
-    location = f" at index {[int(i) for i in worst]}" if actual.ndim else ""
+    index = [int(i) for i in worst]
+    location = N_(f" at index {index}") if actual.ndim else ""
     # a relative error against an expected 0 is meaningless (~1e308): show the absolute one only
-    rel_text = f", rel error {rel[worst]:.3g}" if e[worst] != 0 else ""
-    raise CheckFailed(_join(
+    rel_error, error = rel[worst], diff[worst]
+    errors = (N_(f"abs error {error:.3g}, rel error {rel_error:.3g}") if e[worst] != 0
+              else N_(f"abs error {error:.3g}"))
+    got, expected_value = a[worst], e[worst]
+    differ, overall = int(np.sum(excess > 0)), (float(np.nanmax(diff)) if not np.all(np.isnan(diff))
+                                                else float("nan"))
+    raise CheckFailed(_join(N_(
         f"{what}: does not match {against} (shape {actual.shape}). Largest error{location}: "
-        f"got {a[worst]:.8g}, expected {e[worst]:.8g} (abs error {diff[worst]:.3g}"
-        f"{rel_text}); {int(np.sum(excess > 0))} of {actual.size} entries differ "
-        f"beyond atol={tol.atol:g}, rtol={tol.rtol:g}; largest abs error overall "
-        f"{float(np.nanmax(diff)) if not np.all(np.isnan(diff)) else float('nan'):.3g}", hint))
+        f"got {got:.8g}, expected {expected_value:.8g} ({errors}); {differ} of {actual.size} entries differ "
+        f"beyond atol={tol.atol:g}, rtol={tol.rtol:g}; largest abs error overall {overall:.3g}"),
+        hint))
 
 
 def _join(message: str, hint: str) -> str:
-    return f"{message}\n  Hint: {hint}" if hint else message
+    return N_(f"{message}\n  Hint: {hint}") if hint else message

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from autograder.testing.compare import as_array, assert_close
+from autograder import N_
+from autograder.testing.compare import as_array, assert_close, in_context
 from autograder.testing.torch_parity import (
     DTYPE,
     TorchPass,
@@ -52,16 +53,15 @@ def check_layer_pass(layer: Any, reference: torch.nn.Module, x: np.ndarray,
     gradient; `hints` may hold "forward" and "backward". Returns what torch computed."""
     __tracebackhide__ = True
     hints = hints or {}
-    where = f" ({context})" if context else ""
     expected = forward_backward(reference, x, grad_output)
     output = layer.forward(x)
     assert_close(output, expected.output,
-                 f"{name}.forward(x) for x of shape {np.shape(x)}{where}", against=against,
+                 in_context(N_(f"{name}.forward(x) for x of shape {np.shape(x)}"), context), against=against,
                  tolerance=tolerance_for(output), hint=hints.get("forward", ""))
     grad_input = layer.backward(x, grad_output)
     assert_close(grad_input, expected.grad_input,
-                 f"{name}.backward(x, grad_output) (the gradient w.r.t. x) for x of shape "
-                 f"{np.shape(x)}{where}", against=f"{against}, autograd",
+                 in_context(N_(f"{name}.backward(x, grad_output) (the gradient w.r.t. x) for x of shape "
+                 f"{np.shape(x)}"), context), against=N_(f"{against}, autograd"),
                  tolerance=tolerance_for(grad_input), hint=hints.get("backward", ""))
     return expected
 
@@ -73,14 +73,14 @@ def check_loss_and_grad(module: Any, name: str, torch_loss: str, prediction: np.
     gradient; `hints` holds "loss" and "grad"."""
     __tracebackhide__ = True
     expected_loss, expected_grad = loss_and_grad(torch_loss, prediction, target)
-    what = f"{name}(y_predicted, y_actual) for {case}"
+    what = N_(f"{name}(y_predicted, y_actual) for {case}")
     value = as_array(getattr(module, name)(prediction, target), what, shape=(),
-                     hint="return one number, the mean over all elements")
-    assert_close(value, expected_loss, what, against=f"torch.nn.{torch_loss}()",
+                     hint=N_("return one number, the mean over all elements"))
+    assert_close(value, expected_loss, what, against=N_(f"torch.nn.{torch_loss}()"),
                  tolerance=tolerance_for(value), hint=hints["loss"])
     grad = getattr(module, f"{name}_grad")(prediction, target)
-    assert_close(grad, expected_grad, f"{name}_grad(y_predicted, y_actual) for {case}",
-                 against=f"torch autograd of torch.nn.{torch_loss}()",
+    assert_close(grad, expected_grad, N_(f"{name}_grad(y_predicted, y_actual) for {case}"),
+                 against=N_(f"torch autograd of torch.nn.{torch_loss}()"),
                  tolerance=tolerance_for(grad), hint=hints["grad"])
 
 

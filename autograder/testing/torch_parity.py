@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from autograder.testing.compare import as_array, assert_close, require
+from autograder import N_
+from autograder.testing.compare import as_array, assert_close, in_context, require
 from autograder.testing.gradcheck import numerical_gradient
 
 DTYPE = torch.float64
@@ -204,23 +205,24 @@ def compare_pass(module: Any, reference: torch.nn.Module, x: np.ndarray,
     __tracebackhide__ = True
     hints = hints or {}
     expected = forward_backward(reference, x, grad_output)
-    where = f" ({context})" if context else ""
     output = module(x)  # Module.__call__ is forward (one request instead of two)
     output = assert_close(output, expected.output,
-                          f"{name}: forward(x) output for x of shape {np.shape(x)}{where}",
+                          in_context(N_(f"{name}: forward(x) output for x of shape {np.shape(x)}"), context),
                           against=against, tolerance=tolerance_for(output),
                           hint=hints.get("forward", ""))
     grad_input = module.backward(x, grad_output)
     grad_input = assert_close(
         grad_input, expected.grad_input,
-        f"{name}: backward(x, grad_output) return value (the gradient w.r.t. x) for x of shape "
-        f"{np.shape(x)}{where}", against=against, tolerance=tolerance_for(grad_input),
+        in_context(N_(f"{name}: backward(x, grad_output) return value (the gradient w.r.t. x) for x "
+                      f"of shape {np.shape(x)}"), context),
+        against=against, tolerance=tolerance_for(grad_input),
         hint=hints.get("backward", ""))
     for param in params:
         grad = getattr(module, f"grad_{param}")
         assert_close(grad, expected.grads[param],
-                     f"{name}: grad_{param} after backward with x of shape {np.shape(x)}{where}",
-                     against=f"{against}, {param}.grad", tolerance=tolerance_for(grad),
+                     in_context(N_(f"{name}: grad_{param} after backward with x of shape {np.shape(x)}"),
+                                context),
+                     against=N_(f"{against}, {param}.grad"), tolerance=tolerance_for(grad),
                      hint=hints.get("params", ""))
     return output, grad_input
 
@@ -231,9 +233,9 @@ def check_parameter(value: Any, before: np.ndarray, expected: np.ndarray, what: 
     __tracebackhide__ = True
     value = as_array(value, what, shape=np.shape(expected))
     require(not np.array_equal(value, before) or np.array_equal(expected, before),
-          f"{what}: the parameter did not change at all after step().\n  Hint: update the "
-          "module's own arrays in place (param -= ..., or np.add(param, ..., out=param)): "
-          "`param = param - ...` only rebinds a local name and the module never sees it.")
+          N_(f"{what}: the parameter did not change at all after step().\n  Hint: update the "
+             "module's own arrays in place (param -= ..., or np.add(param, ..., out=param)): "
+             "`param = param - ...` only rebinds a local name and the module never sees it."))
     return assert_close(value, expected, what, against=against, tolerance=tolerance_for(value),
                         hint=hint)
 
@@ -243,9 +245,9 @@ def check_float64(value: Any, what: str, *, shape: tuple[int, ...] | None = None
     __tracebackhide__ = True
     array = as_array(value, what, shape=shape)
     require(array.dtype == np.float64,
-          f"{what}: the input was float64 but the result has dtype {array.dtype}.\n"
-          "  Hint: keep the input's precision: do not cast to float32 or int, and create helper "
-          "arrays with np.zeros_like(x) / dtype=x.dtype (or np.float64).")
+          N_(f"{what}: the input was float64 but the result has dtype {array.dtype}.\n"
+             "  Hint: keep the input's precision: do not cast to float32 or int, and create helper "
+             "arrays with np.zeros_like(x) / dtype=x.dtype (or np.float64)."))
     return array
 
 
@@ -256,8 +258,8 @@ def gradient_check(f: Callable[[np.ndarray], float], x: np.ndarray, analytic: An
     analytic = check_float64(analytic, f"{what} (finite differences need float64)",
                              shape=np.shape(x))
     numeric = numerical_gradient(f, x)
-    return assert_close(analytic, numeric, what, against="central finite differences of the "
-                        "forward pass (eps=1e-6)", tolerance="finite-difference", hint=hint)
+    return assert_close(analytic, numeric, what, against=N_("central finite differences of the "
+                        "forward pass (eps=1e-6)"), tolerance="finite-difference", hint=hint)
 
 
 def weighted_sum(forward: Callable[[np.ndarray], Any], weights: np.ndarray, what: str
@@ -286,9 +288,9 @@ def take_epoch(iterable: Any, expected: int, what: str) -> list[Any]:
             items.append(next(iterator))
         except StopIteration:
             return items
-    require(False, f"{what}: iteration did not stop after {expected + 2} batches, but an epoch "
+    require(False, N_(f"{what}: iteration did not stop after {expected + 2} batches, but an epoch "
                  f"has {expected}.\n  Hint: raise StopIteration in __next__ once every batch of "
-                 "the epoch was returned, and start over in __iter__.")
+                 "the epoch was returned, and start over in __iter__."))
     return items
 
 

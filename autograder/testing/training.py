@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder import N_
 from autograder.testing.compare import as_array, kind_of, require
 from autograder.testing.known_good import softmax_crossentropy_with_logits
 
@@ -55,11 +56,11 @@ def valid_logits(value: Any, rows: int, classes: int, what: str) -> np.ndarray:
     """`value` as float64 logits of shape (rows, classes), all finite, or a failure saying which."""
     __tracebackhide__ = True
     logits = as_array(value, what, shape=(rows, classes),
-                      hint="the network's forward must return one row of class scores per example")
+                      hint=N_("the network's forward must return one row of class scores per example"))
     logits = logits.astype(np.float64)
     require(bool(np.all(np.isfinite(logits))),
-          f"{what}: the logits hold non-finite values (nan or inf): training diverged.\n  Hint: "
-          "check the sign of the update (W = W - learning_rate * grad_W) and the gradients' scale.")
+          N_(f"{what}: the logits hold non-finite values (nan or inf): training diverged.\n  Hint: "
+             "check the sign of the update (W = W - learning_rate * grad_W) and the gradients' scale."))
     return logits
 
 
@@ -73,14 +74,14 @@ def held_out_report(run: Any, labels: np.ndarray, *, classes: int, window: int,
     require(isinstance(run, dict) and isinstance(run.get("held_out"), list)
           and isinstance(run.get("training_loss"), list)
           and all(isinstance(loss, (int, float)) for loss in run["training_loss"]),
-          f"{what}: the training loop in the worker returned {kind_of(run)}, not its curves")
+          N_(f"{what}: the training loop in the worker returned {kind_of(run)}, not its curves"))
     stopped = run.get("stopped")
-    require(not stopped, f"{what} stopped: {stopped}.\n  Hint: the network's forward must return "
+    require(not stopped, N_(f"{what} stopped: {stopped}.\n  Hint: the network's forward must return "
           "finite logits of shape (batch, classes); if they turn nan or inf, check the sign of the "
-          "update (W = W - learning_rate * grad_W) and the gradients' scale.")
+          "update (W = W - learning_rate * grad_W) and the gradients' scale."))
     require(len(run["held_out"]) > 0 and len(run["training_loss"]) == len(run["held_out"]),
-          f"{what}: the training loop in the worker returned {len(run['held_out'])} held-out "
-          f"measurements for {len(run['training_loss'])} training losses")
+          N_(f"{what}: the training loop in the worker returned {len(run['held_out'])} held-out "
+             f"measurements for {len(run['training_loss'])} training losses"))
     measured = [valid_logits(logits, len(labels), classes, f"{what}: held-out logits at "
                              f"measurement {number}")
                 for number, logits in enumerate(run["held_out"], start=1)]

@@ -4,23 +4,24 @@ axis), as in the course's test_activations. ReLU and Sigmoid take "an array of a
 
 import pytest
 
+from autograder import N_
 from autograder.testing.torch_parity import activation, check_float64, compare_pass
 
 INPUT_SHAPES = [(64, 16), (128, 32), (256, 64)]
 ANY_SIZE = [(8, 4, 5)]  # for the element-wise activations, whose docstrings promise any size
 HINTS = {
-    "ReLU": {"forward": "y = max(x, 0) elementwise (np.maximum(x, 0)).",
-             "backward": "dL/dx = grad_output * (x > 0)."},
-    "Sigmoid": {"forward": "y = 1 / (1 + exp(-x)); scipy.special.expit computes it safely.",
-                "backward": "dL/dx = grad_output * s * (1 - s) with s = sigmoid(x)."},
-    "Softmax": {"forward": "softmax over the LAST axis: exp(x - max) / sum(exp(x - max), "
-                           "axis=-1, keepdims=True).",
-                "backward": "dL/dx = s * (grad_output - (grad_output * s).sum(axis=-1, "
-                            "keepdims=True)) with s = softmax(x)."},
-    "LogSoftmax": {"forward": "log-softmax over the LAST axis: x - logsumexp(x, axis=-1, "
-                              "keepdims=True).",
-                   "backward": "dL/dx = grad_output - softmax(x) * grad_output.sum(axis=-1, "
-                               "keepdims=True)."},
+    "ReLU": {"forward": N_("y = max(x, 0) elementwise (np.maximum(x, 0))."),
+             "backward": N_("dL/dx = grad_output * (x > 0).")},
+    "Sigmoid": {"forward": N_("y = 1 / (1 + exp(-x)); scipy.special.expit computes it safely."),
+                "backward": N_("dL/dx = grad_output * s * (1 - s) with s = sigmoid(x).")},
+    "Softmax": {"forward": N_("softmax over the LAST axis: exp(x - max) / sum(exp(x - max), "
+                              "axis=-1, keepdims=True)."),
+                "backward": N_("dL/dx = s * (grad_output - (grad_output * s).sum(axis=-1, "
+                               "keepdims=True)) with s = softmax(x).")},
+    "LogSoftmax": {"forward": N_("log-softmax over the LAST axis: x - logsumexp(x, axis=-1, "
+                                 "keepdims=True)."),
+                   "backward": N_("dL/dx = grad_output - softmax(x) * grad_output.sum(axis=-1, "
+                                  "keepdims=True).")},
 }
 
 

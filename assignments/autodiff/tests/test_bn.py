@@ -6,6 +6,7 @@ eval mode."""
 
 import pytest
 
+from autograder import N_
 from autograder.testing import as_array, assert_close
 from autograder.testing.torch_parity import batch_norm, check_float64, compare_pass, running_stats
 
@@ -13,29 +14,29 @@ CASES = [(0.1, (64, 16)), (0.5, (128, 32)), (0.9, (256, 64))]  # (momentum, inpu
 PASSES = 2
 HINTS = {
     "train": {
-        "forward": "train mode: normalise with the batch mean and the BIASED batch variance "
-                   "(x.var(axis=0), dividing by B), then y = x_hat * weight + bias.",
-        "backward": "train mode: the batch mean and variance depend on x as well, so dL/dx has "
-                    "three terms: (g - g.mean(0) - x_hat * (g * x_hat).mean(0)) / sqrt(var + eps)"
-                    ", with g = grad_output * weight.",
-        "params": "grad_weight += (grad_output * x_hat).sum(axis=0), grad_bias += "
-                  "grad_output.sum(axis=0): add, do not overwrite.",
+        "forward": N_("train mode: normalise with the batch mean and the BIASED batch variance "
+                      "(x.var(axis=0), dividing by B), then y = x_hat * weight + bias."),
+        "backward": N_("train mode: the batch mean and variance depend on x as well, so dL/dx has "
+                       "three terms: (g - g.mean(0) - x_hat * (g * x_hat).mean(0)) / sqrt(var + eps)"
+                       ", with g = grad_output * weight."),
+        "params": N_("grad_weight += (grad_output * x_hat).sum(axis=0), grad_bias += "
+                     "grad_output.sum(axis=0): add, do not overwrite."),
     },
     "eval": {
-        "forward": "eval mode: normalise with running_mean and running_var, not with the batch "
-                   "statistics, and do not update them.",
-        "backward": "eval mode: the normalisation is a fixed affine map, so dL/dx = grad_output * "
-                    "weight / sqrt(running_var + eps).",
-        "params": "grad_weight += (grad_output * x_hat).sum(axis=0), grad_bias += "
-                  "grad_output.sum(axis=0), with x_hat normalised by the running statistics.",
+        "forward": N_("eval mode: normalise with running_mean and running_var, not with the batch "
+                      "statistics, and do not update them."),
+        "backward": N_("eval mode: the normalisation is a fixed affine map, so dL/dx = grad_output * "
+                       "weight / sqrt(running_var + eps)."),
+        "params": N_("grad_weight += (grad_output * x_hat).sum(axis=0), grad_bias += "
+                     "grad_output.sum(axis=0), with x_hat normalised by the running statistics."),
     },
 }
 STATS_HINTS = {
-    "running_mean": "in train mode, running_mean = (1 - momentum) * running_mean + momentum * "
-                    "batch_mean, once per forward pass; eval mode leaves it alone.",
-    "running_var": "in train mode, running_var = (1 - momentum) * running_var + momentum * "
-                   "B / (B - 1) * batch_var: the running variance uses the UNBIASED estimate "
-                   "(unlike the normalisation); eval mode leaves it alone.",
+    "running_mean": N_("in train mode, running_mean = (1 - momentum) * running_mean + momentum * "
+                       "batch_mean, once per forward pass; eval mode leaves it alone."),
+    "running_var": N_("in train mode, running_var = (1 - momentum) * running_var + momentum * "
+                      "B / (B - 1) * batch_var: the running variance uses the UNBIASED estimate "
+                      "(unlike the normalisation); eval mode leaves it alone."),
 }
 
 
@@ -45,15 +46,15 @@ STATS_HINTS = {
 def test_bn(student, rng, affine, mode):
     layers = student.module("modules.layers")
     for momentum, (batch, features) in CASES:
-        name = (f"BatchNormalization({features}, momentum={momentum}, affine={affine}) in {mode} "
-                "mode")
+        name = (N_(f"BatchNormalization({features}, momentum={momentum}, affine={affine}) in {mode} "
+                   "mode"))
         module = layers.BatchNormalization(num_features=features, affine=affine,
                                            momentum=momentum)
         module.train() if mode == "train" else module.eval()
         # perturb the initial parameters and statistics, as the course's test does
         values = {}
         for attr in ("running_mean", "running_var") + (("weight", "bias") if affine else ()):
-            value = as_array(getattr(module, attr), f"{name}: .{attr} right after __init__",
+            value = as_array(getattr(module, attr), N_(f"{name}: .{attr} right after __init__"),
                              shape=(features,))
             values[attr] = value + 0.1 * rng.standard_normal(features)
             setattr(module, attr, values[attr])
@@ -64,14 +65,14 @@ def test_bn(student, rng, affine, mode):
             grad_output = rng.standard_normal((batch, features))
             output, grad_input = compare_pass(
                 module, reference, x, grad_output, name=name,
-                against=f"torch.nn.BatchNorm1d in {mode} mode",
+                against=N_(f"torch.nn.BatchNorm1d in {mode} mode"),
                 params=["weight", "bias"] if affine else [], hints=HINTS[mode],
                 context=f"pass #{call} on the same module without zero_grad, so parameter "
                         "gradients add up" if call > 1 else "")
         for attr, expected in running_stats(reference).items():
             assert_close(getattr(module, attr), expected,
-                         f"{name}: {attr} after {PASSES} passes (batches of {batch})",
-                         against=f"torch.nn.BatchNorm1d.{attr}", hint=STATS_HINTS[attr])
+                         N_(f"{name}: {attr} after {PASSES} passes (batches of {batch})"),
+                         against=N_(f"torch.nn.BatchNorm1d.{attr}"), hint=STATS_HINTS[attr])
         check_float64(output, f"{name}: forward(x) for a float64 x of shape {x.shape}")
         check_float64(grad_input, f"{name}: backward(x, grad_output) for float64 arrays")
         for param in ("weight", "bias") if affine else ():

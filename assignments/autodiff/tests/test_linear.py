@@ -5,19 +5,20 @@ after zero_grad(), as the next step of a training loop (so they must start again
 
 import pytest
 
+from autograder import N_
 from autograder.testing import as_array
 from autograder.testing.torch_parity import check_float64, compare_pass, linear
 
 INPUT_SHAPES = [(64, 16), (128, 32), (256, 64)]
 PASSES = 2
-CONTEXTS = ["", "pass #2 on the same module without zero_grad, so parameter gradients add up",
-            "pass #3, right after zero_grad(), so parameter gradients hold this pass's only"]
+CONTEXTS = ["", N_("pass #2 on the same module without zero_grad, so parameter gradients add up"),
+            N_("pass #3, right after zero_grad(), so parameter gradients hold this pass's only")]
 HINTS = {
-    "forward": "y = x @ W.T + b, with W of shape (out_features, in_features).",
-    "backward": "dL/dx = grad_output @ W.",
-    "params": "dL/dW = grad_output.T @ x and dL/db = grad_output.sum(axis=0); add them to "
-              "grad_weight / grad_bias (+=), do not overwrite: gradients accumulate until "
-              "zero_grad().",
+    "forward": N_("y = x @ W.T + b, with W of shape (out_features, in_features)."),
+    "backward": N_("dL/dx = grad_output @ W."),
+    "params": N_("dL/dW = grad_output.T @ x and dL/db = grad_output.sum(axis=0); add them to "
+                 "grad_weight / grad_bias (+=), do not overwrite: gradients accumulate until "
+                 "zero_grad()."),
 }
 
 
@@ -27,16 +28,16 @@ def test_linear(student, rng, bias):
     layers = student.module("modules.layers")
     for batch, in_features in INPUT_SHAPES:
         out_features = 2 * in_features
-        name = f"Linear({in_features}, {out_features}, bias={bias})"
+        name = N_(f"Linear({in_features}, {out_features}, bias={bias})")
         module = layers.Linear(in_features, out_features, bias=bias)
         # perturb the initial parameters, as the course's test does
-        weight = as_array(module.weight, f"{name}.weight right after __init__",
+        weight = as_array(module.weight, N_(f"{name}.weight right after __init__"),
                           shape=(out_features, in_features))
         weight = weight + 0.1 * rng.standard_normal(weight.shape)
         module.weight = weight
         bias_value = None
         if bias:
-            bias_value = as_array(module.bias, f"{name}.bias right after __init__",
+            bias_value = as_array(module.bias, N_(f"{name}.bias right after __init__"),
                                   shape=(out_features,))
             bias_value = bias_value + 0.1 * rng.standard_normal(out_features)
             module.bias = bias_value

@@ -7,15 +7,16 @@ as one call; the held-out labels stay in the grader."""
 
 import pytest
 
+from autograder import N_
 from autograder.assignments.engine.training_protocol import ARCHITECTURE, PROTOCOL, run
 from autograder.testing import require
 from autograder.runtime.probes import name_of
 from autograder.runtime.probes.sgd_linear import logits_training
 
-HINT = ("if Linear and ReLU pass their own tests, look at what else the network uses: Linear's "
-        "given initialisation (W = np.random.randn(in_channels, out_channels) * 0.01 and b = "
-        "zeros) and its given update (W = W - grad_W * learning_rate), which your grad_W and "
-        "grad_b feed.")
+HINT = (N_("if Linear and ReLU pass their own tests, look at what else the network uses: Linear's "
+           "given initialisation (W = np.random.randn(in_channels, out_channels) * 0.01 and b = "
+           "zeros) and its given update (W = W - grad_W * learning_rate), which your grad_W and "
+           "grad_b feed."))
 
 
 @pytest.mark.task("Training")
@@ -28,10 +29,10 @@ def test_the_courses_train_loop_reaches_the_calibrated_accuracy_and_loss(student
     report = run(student.module("notebook"), seed, train)
     passed = (report.best_accuracy >= PROTOCOL.min_accuracy
               and report.best_loss <= PROTOCOL.max_loss)
-    require(passed, f"The grader ran the course's train loop on {ARCHITECTURE}, built from your "
+    require(passed, N_(f"The grader ran the course's train loop on {ARCHITECTURE}, built from your "
           f"classes (default learning_rate), with batches of {PROTOCOL.batch_size} for "
           f"{PROTOCOL.epochs} epochs over part of the MNIST {PROTOCOL.split} split, measuring "
           f"it on {PROTOCOL.held_out} held-out images {report.describe()}. Required after some "
           f"epoch: accuracy >= {PROTOCOL.min_accuracy}, and loss <= {PROTOCOL.max_loss} (a "
           f"correct solution reaches about 0.93 and 0.25; a network that learns nothing stays near "
-          f"0.11 and 2.30).\n  Hint: {HINT}")
+          f"0.11 and 2.30).\n  Hint: {HINT}"))

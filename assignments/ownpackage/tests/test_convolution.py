@@ -6,6 +6,7 @@ Jacobians grad_x(x) / grad_param(x), or backward(x, grad_output)."""
 
 import pytest
 
+from autograder import N_
 from autograder.interfaces.conv_parity import (
     check_conv2d_trains_like_torch,
     check_layer_pass,
@@ -15,13 +16,13 @@ from autograder.interfaces.conv_parity import (
 
 TASK = "Convolution"
 HINTS = {
-    "forward": "a cross-correlation (the kernel is not flipped), as Keras' Conv2D; 'same' pads "
-               "like Keras (the odd pixel at the bottom / right).",
-    "backward": "the input gradient adds each output gradient back to its window, weighted by the "
-                "kernel (a transposed convolution).",
-    "params": "kernel gradient per sample: sum over positions of window x output gradient, shaped "
-              "(batch, k, k, in, out) (or its Jacobian, (batch, out, k*k*in*out)); bias gradient "
-              "per sample: (batch, out).",
+    "forward": N_("a cross-correlation (the kernel is not flipped), as Keras' Conv2D; 'same' pads "
+                  "like Keras (the odd pixel at the bottom / right)."),
+    "backward": N_("the input gradient adds each output gradient back to its window, weighted by the "
+                   "kernel (a transposed convolution)."),
+    "params": N_("kernel gradient per sample: sum over positions of window x output gradient, shaped "
+                 "(batch, k, k, in, out) (or its Jacobian, (batch, out, k*k*in*out)); bias gradient "
+                 "per sample: (batch, out)."),
 }
 
 
@@ -34,7 +35,7 @@ def test_conv2d_matches_torch(student, rng, padding, stride, channels):
     layer = student.module("notebook").Conv2DLayer(3, c_in, c_out, padding=padding, stride=stride,
                                                    K_init=kernel, b_init=bias)
     check_layer_pass(student, layer, conv2d, rng.standard_normal((2, c_in, 7, 6)), rng, kernel, bias,
-                     name=f"Conv2DLayer(3, {c_in}, {c_out}, padding={padding!r}, stride={stride})",
+                     name=N_(f"Conv2DLayer(3, {c_in}, {c_out}, padding={padding!r}, stride={stride})"),
                      against="torch.nn.functional.conv2d", hints=HINTS, padding=padding, stride=stride)
 
 

@@ -7,12 +7,13 @@ elementwise check is reported as a finding, costing nothing."""
 import numpy as np
 import pytest
 
+from autograder import N_
 from autograder.testing import assert_close
 from autograder.interfaces.jacobian import TOLERANCE_PARAMS, check_jacobian, compare_gradient, loss_gradient
 
 TASK = "Layer gradients"
 COURSE_X = np.array([[1, 2, 3], [2, -3, 4]])
-JACOBIAN_HINT = "grad_x(x)[b, o, i] = d output[b, o] / d x[b, i]: shape (batch, out, in)."
+JACOBIAN_HINT = N_("grad_x(x)[b, o, i] = d output[b, o] / d x[b, i]: shape (batch, out, in).")
 
 
 @pytest.mark.task(TASK)
@@ -22,14 +23,14 @@ def test_crossentropy_forward_and_grad_x(student, tolerance):
     x = np.array([[1, 2, 3], [2, 3, 4]])
     labels = np.array([[0.3, 0.2, 0.5], [0.3, 0.2, 0.5]])
     assert_close(ce.forward(x, labels), -np.sum(labels * np.log(x + 1e-5), axis=1),
-                 "CrossEntropy().forward(p, labels) for p of shape (2, 3)",
-                 against="-sum(labels * log(p + eps), axis=1)", tolerance="float32",
-                 hint="one loss per sample (shape (batch,)).")
+                 N_("CrossEntropy().forward(p, labels) for p of shape (2, 3)"),
+                 against=N_("-sum(labels * log(p + eps), axis=1)"), tolerance="float32",
+                 hint=N_("one loss per sample (shape (batch,))."))
     compare_gradient(ce.grad_x(x, labels), loss_gradient(lambda p: ce.forward(p, labels), x,
                                                          "CrossEntropy().forward"),
                      "CrossEntropy().grad_x(p, labels) for p of shape (2, 3)",
-                     against="central finite differences of your forward", tolerance=tolerance,
-                     hint="d L / d p_i = -y_i / (p_i + eps), shape (batch, classes).")
+                     against=N_("central finite differences of your forward"), tolerance=tolerance,
+                     hint=N_("d L / d p_i = -y_i / (p_i + eps), shape (batch, classes)."))
 
 
 @pytest.mark.task(TASK)
@@ -41,5 +42,5 @@ def test_grad_x_on_the_course_inputs(student, layer, tolerance):
              "DenseLayer(3, 4)": lambda: nb.DenseLayer(3, 4, W_init=np.arange(12.0).reshape(3, 4) / 7,
                                                        b_init=np.ones(4))}[layer]()
     check_jacobian(built.grad_x(COURSE_X), built.forward, COURSE_X,
-                   what=f"{layer}.grad_x(x) for x of shape (2, 3)", hint=JACOBIAN_HINT,
+                   what=N_(f"{layer}.grad_x(x) for x of shape (2, 3)"), hint=JACOBIAN_HINT,
                    tolerance=tolerance)

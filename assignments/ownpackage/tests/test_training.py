@@ -8,6 +8,7 @@ reported as a finding, costing nothing."""
 import numpy as np
 import pytest
 
+from autograder import N_
 from autograder.testing import as_array, numerical_gradient, require
 from autograder.testing.known_good import HalfSquaredError
 from autograder.interfaces.jacobian import (
@@ -33,16 +34,16 @@ def test_dense_grad_b_and_grad_W_match_the_course_numerical_tests(student, rng, 
         b[None], "DenseLayer.forward")[0] for s in range(2)])
     compare_gradient(dense.grad_b(x), expected_b,
                  "DenseLayer(3, 4).grad_b(x) for x of shape (2, 3)",
-                 against="central finite differences over b", tolerance=tolerance,
-                 hint="grad_b(x)[s, o, j] = d out[s, o] / d b[j]: shape (batch, output_dim, output_dim).")
+                 against=N_("central finite differences over b"), tolerance=tolerance,
+                 hint=N_("grad_b(x)[s, o, j] = d out[s, o] / d b[j]: shape (batch, output_dim, output_dim)."))
     expected_W = np.stack([numerical_jacobian(
         lambda v, s=s: nb.DenseLayer(3, 4, W_init=v[0].reshape(3, 4), b_init=b).forward(x[s:s + 1]),
         W.reshape(1, -1), "DenseLayer.forward")[0] for s in range(2)])
     compare_gradient(dense.grad_W(x), expected_W, "DenseLayer(3, 4).grad_W(x) for x of shape (2, 3)",
-                 against="central finite differences over W flattened row by row",
+                 against=N_("central finite differences over W flattened row by row"),
                  tolerance=tolerance,
-                 hint="grad_W(x)[s, o, i * output_dim + j] = d out[s, o] / d W[i, j] = x[s, i] if "
-                      "j == o: shape (batch, output_dim, input_dim * output_dim).")
+                 hint=N_("grad_W(x)[s, o, i * output_dim + j] = d out[s, o] / d W[i, j] = x[s, i] if "
+                         "j == o: shape (batch, output_dim, input_dim * output_dim)."))
 
 
 def scale_tanh_scale(params, x):
@@ -81,30 +82,32 @@ def test_network_grad_param_and_train_step_with_known_good_layers(student, rng, 
     net = probe_network(student, nb, params)
     expected = per_sample_param_grads(params, x, labels)
     got = net.grad_param(x, labels)
-    what = "Network([ScaleShift, Softsign, ScaleShift]).grad_param(x, labels) for x of shape (5, 3)"
+    what = N_("Network([ScaleShift, Softsign, ScaleShift]).grad_param(x, labels) for x of shape (5, 3)")
+    kind = type(got).__name__
     require(isinstance(got, (list, tuple)) and len(got) == 3,
-          f"{what}: expected a list with one entry per layer (3), got {type(got).__name__}"
-          f"{' of length ' + str(len(got)) if isinstance(got, (list, tuple)) else ''}")
+            N_(f"{what}: expected a list with one entry per layer (3), got {kind} of length {len(got)}")
+            if isinstance(got, (list, tuple)) else
+            N_(f"{what}: expected a list with one entry per layer (3), got {kind}"))
     for index, (layer_grads, wanted) in enumerate(zip(got, (expected[:2], [], expected[2:]), strict=True)):
         require(isinstance(layer_grads, (list, tuple)) and len(layer_grads) == len(wanted),
-              f"{what}: entry {index} should be a list of {len(wanted)} gradient(s)")
+              N_(f"{what}: entry {index} should be a list of {len(wanted)} gradient(s)"))
         for name, grad, expect in zip(("scale", "shift"), layer_grads, wanted, strict=False):
-            grad = as_array(grad, f"{what}, layer {index} {name}")
-            require(grad.size == expect.size, f"{what}, layer {index} {name}: expected "
-                  f"{expect.size} numbers per batch (batch, {expect.shape[1]}), got shape {grad.shape}")
+            grad = as_array(grad, N_(f"{what}, layer {index} {name}"))
+            require(grad.size == expect.size, N_(f"{what}, layer {index} {name}: expected "
+                  f"{expect.size} numbers per batch (batch, {expect.shape[1]}), got shape {grad.shape}"))
             compare_gradient(grad.reshape(expect.shape), expect, f"{what}, layer {index} {name}",
-                         against="central finite differences of each sample's loss",
+                         against=N_("central finite differences of each sample's loss"),
                          tolerance=tolerance,
-                         hint="per-sample gradients of each sample's loss: chain loss.grad_x "
-                              "through the later layers' grad_x, then through grad_param.")
+                         hint=N_("per-sample gradients of each sample's loss: chain loss.grad_x "
+                                 "through the later layers' grad_x, then through grad_param."))
     net.train_step(x, labels, 0.1)
     for index, (layer, name) in enumerate([(0, "scale"), (0, "shift"), (2, "scale"), (2, "shift")]):
         compare_gradient(getattr(net.layers[layer], name), params[index] - 0.1 * expected[index].mean(axis=0),
                      f"layer {layer} {name} after train_step(x, labels, learning_rate=0.1)",
-                     against="parameter - 0.1 * the batch mean of its gradient",
+                     against=N_("parameter - 0.1 * the batch mean of its gradient"),
                      tolerance=tolerance,
-                     hint="Network.update hands each layer its gradients: layer.update_param(grads, "
-                          "learning_rate).")
+                     hint=N_("Network.update hands each layer its gradients: layer.update_param(grads, "
+                             "learning_rate)."))
 
 
 @pytest.mark.task(TASK)

@@ -4,6 +4,7 @@ the notebook) and update_param; and an upsampling layer trained on digits."""
 
 import pytest
 
+from autograder import N_
 from autograder.interfaces.conv_parity import (
     check_layer_pass,
     check_upsampling_trains_like_torch,
@@ -12,12 +13,12 @@ from autograder.interfaces.conv_parity import (
 
 TASK = "Transposed convolution"
 HINTS = {
-    "forward": "out[:, o, y*stride + i - padding, x*stride + j - padding] += in[:, c, y, x] * "
-               "kernel[i, j, c, o]; output size (size - 1) * stride + k - 2 * padding.",
-    "backward": "the input gradient of a transposed convolution is a (strided) cross-correlation of "
-                "the uncropped output gradient with the kernel.",
-    "params": "kernel gradient per sample, shaped (batch, k, k, in, out) (or its Jacobian, (batch, "
-              "out, k*k*in*out)); bias: (batch, out).",
+    "forward": N_("out[:, o, y*stride + i - padding, x*stride + j - padding] += in[:, c, y, x] * "
+                  "kernel[i, j, c, o]; output size (size - 1) * stride + k - 2 * padding."),
+    "backward": N_("the input gradient of a transposed convolution is a (strided) cross-correlation of "
+                   "the uncropped output gradient with the kernel."),
+    "params": N_("kernel gradient per sample, shaped (batch, k, k, in, out) (or its Jacobian, (batch, "
+                 "out, k*k*in*out)); bias: (batch, out)."),
 }
 
 
@@ -31,8 +32,8 @@ def test_conv2d_transpose_matches_torch(student, rng, kernel_size, padding, stri
     layer = student.module("notebook").Conv2DTrLayer(kernel_size, c_in, c_out, padding=padding,
                                                      stride=stride, K_init=kernel, b_init=bias)
     check_layer_pass(student, layer, conv_transpose2d, rng.standard_normal((2, c_in, 4, 5)), rng,
-                     kernel, bias, name=f"Conv2DTrLayer({kernel_size}, {c_in}, {c_out}, "
-                                        f"padding={padding}, stride={stride})",
+                     kernel, bias, name=N_(f"Conv2DTrLayer({kernel_size}, {c_in}, {c_out}, "
+                                           f"padding={padding}, stride={stride})"),
                      against="torch.nn.functional.conv_transpose2d", hints=HINTS, padding=padding,
                      stride=stride)
 

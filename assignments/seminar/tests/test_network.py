@@ -4,14 +4,15 @@ their calls) and the grader's softmax cross-entropy, so that only the container 
 import numpy as np
 import pytest
 
+from autograder import N_
 from autograder.interfaces.sgd_layers import check_network
 
 HINTS = {
-    "forward": "apply the layers in order, each to the previous one's output, and append every "
-               "output: one activation per layer, the input X not included.",
-    "predict": "the index of the largest logit of each row: forward(X)[-1].argmax(axis=-1).",
-    "backward": "call layer.backward(layer_inputs[i], grad) for i from the last layer to the "
-                "first, passing each call's return value on as the next grad.",
+    "forward": N_("apply the layers in order, each to the previous one's output, and append every "
+                  "output: one activation per layer, the input X not included."),
+    "predict": N_("the index of the largest logit of each row: forward(X)[-1].argmax(axis=-1)."),
+    "backward": N_("call layer.backward(layer_inputs[i], grad) for i from the last layer to the "
+                   "first, passing each call's return value on as the next grad."),
 }
 
 

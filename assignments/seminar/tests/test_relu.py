@@ -3,11 +3,12 @@
 import pytest
 import torch
 
+from autograder import N_
 from autograder.testing.layer_parity import away_from, check_layer_pass
 
-HINTS = {"forward": "ReLU(z) = max(0, z), elementwise: np.maximum(input, 0).",
-         "backward": "d ReLU / d z is 1 where z > 0 and 0 elsewhere: "
-                     "grad_output * (input > 0)."}
+HINTS = {"forward": N_("ReLU(z) = max(0, z), elementwise: np.maximum(input, 0)."),
+         "backward": N_("d ReLU / d z is 1 where z > 0 and 0 elsewhere: "
+                        "grad_output * (input > 0).")}
 
 
 @pytest.mark.task("ReLU")

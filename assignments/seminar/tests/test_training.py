@@ -5,7 +5,7 @@ worker as one call; the held-out labels stay in the grader."""
 import numpy as np
 import pytest
 
-from autograder import config
+from autograder import N_, config
 from autograder.testing import as_array, require
 from autograder.datasets import load_mnist
 from autograder.interfaces.sgd_layers import MinibatchProtocol
@@ -13,9 +13,9 @@ from autograder.runtime.probes import name_of
 from autograder.runtime.probes.sgd_layers import minibatch_training
 
 PROTOCOL = config.load_for(__file__).table("training", MinibatchProtocol)
-HINT = ("if ReLU, Dense, the softmax cross-entropy and NeuralNetwork pass their own checks, look "
-        "at Dense's initialisation: small normal random weights (np.random.randn(input_units, "
-        "output_units) * 0.01) and zero biases.")
+HINT = (N_("if ReLU, Dense, the softmax cross-entropy and NeuralNetwork pass their own checks, look "
+           "at Dense's initialisation: small normal random weights (np.random.randn(input_units, "
+           "output_units) * 0.01) and zero biases."))
 
 
 def mnist_protocol_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -38,16 +38,17 @@ def test_training_run_reaches_the_calibrated_accuracy(student):
                            PROTOCOL.batch_size, PROTOCOL.epochs, PROTOCOL.shuffle_seed)
     activations = model.forward(x_val)
     require(isinstance(activations, list) and len(activations) == len(layers),
-          "NeuralNetwork.forward(X_val) did not return a list of 5 activations.\n  Hint: fix "
-          "NeuralNetwork first (its own checks say how).")
-    logits = as_array(activations[-1], f"the logits forward(X_val)[-1] for X_val of shape "
-                      f"{x_val.shape}", shape=(len(x_val), 10))
+          N_("NeuralNetwork.forward(X_val) did not return a list of 5 activations.\n  Hint: fix "
+             "NeuralNetwork first (its own checks say how)."))
+    logits = as_array(activations[-1], N_(f"the logits forward(X_val)[-1] for X_val of shape "
+                      f"{x_val.shape}"), shape=(len(x_val), 10))
     accuracy = float(np.mean(logits.argmax(axis=1) == y_val))
     threshold = PROTOCOL.threshold
+    curve = ", ".join(f"{loss:.4g}" for loss in losses)
     require(accuracy >= threshold,
-          f"After the grader's training run ({PROTOCOL.epochs} epochs over the first "
-          f"{len(x_train)} images of the MNIST test split, batch {PROTOCOL.batch_size}, "
-          f"Dense(784, 40) / ReLU / Dense(40, 40) / ReLU / Dense(40, 10) with learning rate 0.1), "
-          f"the accuracy on the last {len(x_val)} images was {accuracy:.4f}, below the required "
-          f"{threshold}. Mean training loss per epoch: "
-          f"{', '.join(f'{loss:.4g}' for loss in losses)}.\n  Hint: {HINT}")
+          N_(f"After the grader's training run ({PROTOCOL.epochs} epochs over the first "
+             f"{len(x_train)} images of the MNIST test split, batch {PROTOCOL.batch_size}, "
+             f"Dense(784, 40) / ReLU / Dense(40, 40) / ReLU / Dense(40, 10) with learning rate 0.1), "
+             f"the accuracy on the last {len(x_val)} images was {accuracy:.4f}, below the required "
+             f"{threshold}. Mean training loss per epoch: "
+             f"{curve}.\n  Hint: {HINT}"))

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder import config
+from autograder import N_, config
 from autograder.testing.known_good import softmax_crossentropy_step
 from autograder.testing.training import TrainingReport, held_out_report, held_out_split
 from autograder.datasets import load
@@ -54,7 +54,7 @@ class TrainLoop:
 
 PROTOCOL = config.load_for(__file__).table("training", TrainLoop)
 CLASSES = 10
-ARCHITECTURE = "Linear(784, 40) / ReLU / Linear(40, 40) / ReLU / Linear(40, 10)"
+ARCHITECTURE = N_("Linear(784, 40) / ReLU / Linear(40, 40) / ReLU / Linear(40, 10)")
 
 
 def data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -84,7 +84,7 @@ def run(notebook: Any, seed: int, train: Callable[..., Any] = logits_training) -
                     GraderFunction("the softmax cross-entropy", softmax_crossentropy_step))
     return held_out_report(outcome, y_held, classes=CLASSES,
                            window=-(-len(x_train) // PROTOCOL.batch_size),
-                           what=f"The course's train loop on {ARCHITECTURE}")
+                           what=N_(f"The course's train loop on {ARCHITECTURE}"))
 
 
 def reference_classes() -> dict[str, Any]:

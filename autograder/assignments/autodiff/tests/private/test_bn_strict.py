@@ -4,6 +4,7 @@ switches to it, affine=False, accumulation, finite differences, float64."""
 
 import pytest
 
+from autograder import N_
 from autograder.testing import assert_close, directional_derivatives
 from autograder.testing.torch_parity import (
     batch_norm,
@@ -19,37 +20,37 @@ CASES = [(2, 3, 0.1, True), (5, 4, 0.5, False), (16, 6, 0.9, True), (9, 1, 0.3, 
 TRAIN_STEPS = 3
 HINTS = {
     "train": {
-        "forward": "train mode: normalise with the batch mean and the BIASED batch variance "
-                   "(x.var(axis=0), dividing by B), then y = x_hat * weight + bias.",
-        "backward": "train mode: the batch mean and variance depend on x too: dL/dx = (g - "
-                    "g.mean(0) - x_hat * (g * x_hat).mean(0)) / sqrt(var + eps), g = grad_output "
-                    "* weight.",
-        "params": "grad_weight += (grad_output * x_hat).sum(axis=0), grad_bias += "
-                  "grad_output.sum(axis=0): add, do not overwrite, until zero_grad().",
+        "forward": N_("train mode: normalise with the batch mean and the BIASED batch variance "
+                      "(x.var(axis=0), dividing by B), then y = x_hat * weight + bias."),
+        "backward": N_("train mode: the batch mean and variance depend on x too: dL/dx = (g - "
+                       "g.mean(0) - x_hat * (g * x_hat).mean(0)) / sqrt(var + eps), g = grad_output "
+                       "* weight."),
+        "params": N_("grad_weight += (grad_output * x_hat).sum(axis=0), grad_bias += "
+                     "grad_output.sum(axis=0): add, do not overwrite, until zero_grad()."),
     },
     "eval": {
-        "forward": "eval mode: normalise with running_mean and running_var, not with the batch "
-                   "statistics.",
-        "backward": "eval mode: the normalisation is a fixed affine map, so dL/dx = grad_output * "
-                    "weight / sqrt(running_var + eps).",
-        "params": "grad_weight += (grad_output * x_hat).sum(axis=0), grad_bias += "
-                  "grad_output.sum(axis=0), with x_hat normalised by the running statistics.",
+        "forward": N_("eval mode: normalise with running_mean and running_var, not with the batch "
+                      "statistics."),
+        "backward": N_("eval mode: the normalisation is a fixed affine map, so dL/dx = grad_output * "
+                       "weight / sqrt(running_var + eps)."),
+        "params": N_("grad_weight += (grad_output * x_hat).sum(axis=0), grad_bias += "
+                     "grad_output.sum(axis=0), with x_hat normalised by the running statistics."),
     },
 }
 STATS_HINTS = {
-    "running_mean": "in train mode, running_mean = (1 - momentum) * running_mean + momentum * "
-                    "batch_mean, once per forward pass; eval mode leaves it alone.",
-    "running_var": "in train mode, running_var = (1 - momentum) * running_var + momentum * "
-                   "B / (B - 1) * batch_var: the running variance uses the UNBIASED estimate "
-                   "(unlike the normalisation); eval mode leaves it alone.",
+    "running_mean": N_("in train mode, running_mean = (1 - momentum) * running_mean + momentum * "
+                       "batch_mean, once per forward pass; eval mode leaves it alone."),
+    "running_var": N_("in train mode, running_var = (1 - momentum) * running_var + momentum * "
+                      "B / (B - 1) * batch_var: the running variance uses the UNBIASED estimate "
+                      "(unlike the normalisation); eval mode leaves it alone."),
 }
 
 
 def compare_stats(module, reference, name, when):
     __tracebackhide__ = True
     for attr, expected in running_stats(reference).items():
-        assert_close(getattr(module, attr), expected, f"{name}.{attr} {when}",
-                     against=f"torch.nn.BatchNorm1d.{attr}", hint=STATS_HINTS[attr])
+        assert_close(getattr(module, attr), expected, N_(f"{name}.{attr} {when}"),
+                     against=N_(f"torch.nn.BatchNorm1d.{attr}"), hint=STATS_HINTS[attr])
 
 
 @pytest.mark.task("BatchNormalization")
@@ -57,7 +58,7 @@ def compare_stats(module, reference, name, when):
 def test_bn_running_statistics_train_then_eval(student, rng):
     layers = student.module("modules.layers")
     for batch, features, momentum, affine in CASES:
-        name = f"BatchNormalization({features}, momentum={momentum}, affine={affine})"
+        name = N_(f"BatchNormalization({features}, momentum={momentum}, affine={affine})")
         module = layers.BatchNormalization(features, momentum=momentum, affine=affine)
         values = {}
         if affine:
@@ -70,18 +71,18 @@ def test_bn_running_statistics_train_then_eval(student, rng):
         for step in range(1, TRAIN_STEPS + 1):
             x = 3 * rng.standard_normal((batch, features)) + rng.standard_normal(features)
             compare_pass(module, reference, x, rng.standard_normal((batch, features)),
-                         name=f"{name} in train mode", against="torch.nn.BatchNorm1d",
+                         name=N_(f"{name} in train mode"), against="torch.nn.BatchNorm1d",
                          params=params, hints=HINTS["train"],
-                         context=f"train step #{step}, gradients accumulating since step #1")
-            compare_stats(module, reference, name, f"after train step #{step} (batch of {batch})")
+                         context=N_(f"train step #{step}, gradients accumulating since step #1"))
+            compare_stats(module, reference, name, N_(f"after train step #{step} (batch of {batch})"))
         module.eval()
         reference.eval()
         for step in range(1, 3):
             x = 3 * rng.standard_normal((batch, features))
             compare_pass(module, reference, x, rng.standard_normal((batch, features)),
-                         name=f"{name} in eval mode after {TRAIN_STEPS} train steps",
-                         against="torch.nn.BatchNorm1d in eval mode", params=params,
-                         hints=HINTS["eval"], context=f"eval pass #{step}")
+                         name=N_(f"{name} in eval mode after {TRAIN_STEPS} train steps"),
+                         against=N_("torch.nn.BatchNorm1d in eval mode"), params=params,
+                         hints=HINTS["eval"], context=N_(f"eval pass #{step}"))
         compare_stats(module, reference, name, "after two eval passes (they must not change it)")
 
 
@@ -98,13 +99,13 @@ def test_bn_finite_differences(student, rng, mode):
         module.running_mean = rng.standard_normal(features)
         module.running_var = rng.uniform(0.5, 2, features)
         module.eval()
-    name = f"BatchNormalization({features}) in {mode} mode"
+    name = N_(f"BatchNormalization({features}) in {mode} mode")
     x, g = 2 * rng.standard_normal((4, features)), rng.standard_normal((4, features))
     forward = module.forward
     forward(x)
     grad_input = module.backward(x, g)
     gradient_check(weighted_sum(forward, g, f"{name}: forward(x)"), x, grad_input,
-                   what=f"{name}: backward(x, grad_output) for x of shape {x.shape}",
+                   what=N_(f"{name}: backward(x, grad_output) for x of shape {x.shape}"),
                    hint=HINTS[mode]["backward"])
     for attr, value in (("weight", weight), ("bias", bias)):
         analytic = check_float64(getattr(module, f"grad_{attr}"), f"{name}: grad_{attr}",
@@ -118,8 +119,8 @@ def test_bn_finite_differences(student, rng, mode):
         numeric = directional_derivatives(f, value, directions)
         setattr(module, attr, value)
         assert_close(directions @ analytic, numeric,
-                     f"{name}: grad_{attr} projected on 2 random directions, for x of shape "
-                     f"{x.shape}", against="central finite differences of the forward pass",
+                     N_(f"{name}: grad_{attr} projected on 2 random directions, for x of shape "
+                        f"{x.shape}"), against=N_("central finite differences of the forward pass"),
                      tolerance="finite-difference", hint=HINTS[mode]["params"])
 
 
@@ -131,7 +132,7 @@ def test_bn_keeps_float64(student, rng):
         module = layers.BatchNormalization(3)
         module.train() if mode == "train" else module.eval()
         x, g = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
-        name = f"BatchNormalization(3) in {mode} mode"
+        name = N_(f"BatchNormalization(3) in {mode} mode")
         check_float64(module.forward(x), f"{name}: forward(x) for a float64 x", shape=(4, 3))
         check_float64(module.backward(x, g), f"{name}: backward(x, grad_output) for float64 "
                       "arrays", shape=(4, 3))

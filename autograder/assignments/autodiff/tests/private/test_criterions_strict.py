@@ -5,6 +5,7 @@ finding that costs nothing), cross-entropy on logits of +-1000."""
 import numpy as np
 import pytest
 
+from autograder import N_
 from autograder.testing import as_array, assert_close, require
 from autograder.testing.torch_parity import (
     check_float64,
@@ -14,23 +15,23 @@ from autograder.testing.torch_parity import (
 )
 
 HINTS = {
-    "MSELoss": {"forward": "the mean of (input - target) ** 2 over ALL entries (divide by the "
-                           "number of entries, input.size), for inputs of any shape.",
-                "backward": "dL/df = 2 * (input - target) / input.size."},
+    "MSELoss": {"forward": N_("the mean of (input - target) ** 2 over ALL entries (divide by the "
+                              "number of entries, input.size), for inputs of any shape."),
+                "backward": N_("dL/df = 2 * (input - target) / input.size.")},
     "CrossEntropyLoss": {
-        "forward": "-mean over the batch of log_softmax(input)[i, target[i]] (index with "
-                   "np.arange(B) and target), averaging over the batch, not over classes.",
-        "backward": "dL/df = (softmax(input) - one_hot(target)) / batch_size. CrossEntropyLoss "
-                    "builds on your LogSoftmax: if LogSoftmax fails its own tests, fix it first.",
+        "forward": N_("-mean over the batch of log_softmax(input)[i, target[i]] (index with "
+                      "np.arange(B) and target), averaging over the batch, not over classes."),
+        "backward": N_("dL/df = (softmax(input) - one_hot(target)) / batch_size. CrossEntropyLoss "
+                       "builds on your LogSoftmax: if LogSoftmax fails its own tests, fix it first."),
     },
 }
 # The course, section 6 (translated); its tests never feed logits of +-1000.
-LOG_SOFTMAX = ("Important: computing Softmax and then its logarithm is a numerically unstable "
-               "operation. Use the LogSoftmax layer.")
-STABLE = ("use LogSoftmax (x - logsumexp(x) with the row maximum subtracted), never "
-          "log(softmax(x)): on logits of +-1000 softmax underflows to 0 and log(0) = -inf. "
-          "CrossEntropyLoss builds on your LogSoftmax: if LogSoftmax fails its own stability "
-          "test (Activations), fix it first.")
+LOG_SOFTMAX = (N_("Important: computing Softmax and then its logarithm is a numerically unstable "
+                  "operation. Use the LogSoftmax layer."))
+STABLE = (N_("use LogSoftmax (x - logsumexp(x) with the row maximum subtracted), never "
+             "log(softmax(x)): on logits of +-1000 softmax underflows to 0 and log(0) = -inf. "
+             "CrossEntropyLoss builds on your LogSoftmax: if LogSoftmax fails its own stability "
+             "test (Activations), fix it first."))
 
 
 def value_of(criterion, x, target, what, hint):
@@ -42,13 +43,13 @@ def value_of(criterion, x, target, what, hint):
 def compare_loss(criterion, name, x, target, described, hints):
     __tracebackhide__ = True
     loss, grad = loss_and_grad(name, x, target)
-    what = f"{name}(input, target) for {described}"
+    what = N_(f"{name}(input, target) for {described}")
     value = value_of(criterion, x, target, what, hints["forward"])
-    assert_close(value, np.float64(loss), what, against=f"torch.nn.{name}",
+    assert_close(value, np.float64(loss), what, against=N_(f"torch.nn.{name}"),
                  tolerance=tolerance_for(value), hint=hints["forward"])
     grad_input = criterion.backward(x, target)
-    return assert_close(grad_input, grad, f"{name}.backward(input, target) for {described}",
-                        against=f"torch.nn.{name} (gradient w.r.t. the input)",
+    return assert_close(grad_input, grad, N_(f"{name}.backward(input, target) for {described}"),
+                        against=N_(f"torch.nn.{name} (gradient w.r.t. the input)"),
                         tolerance=tolerance_for(grad_input), hint=hints["backward"])
 
 
@@ -98,7 +99,7 @@ def test_criterion_finite_differences(student, rng, name):
     criterion = getattr(student.module("modules.criterions"), name)()
     x = rng.standard_normal((3, 4))
     target = rng.standard_normal(x.shape) if name == "MSELoss" else labels(rng, 3, 4)
-    what = f"{name}(input, target) for an input of shape {x.shape}"
+    what = N_(f"{name}(input, target) for an input of shape {x.shape}")
     forward = criterion.forward
     forward(x, target)
     grad = criterion.backward(x, target)
@@ -106,8 +107,8 @@ def test_criterion_finite_differences(student, rng, name):
     def f(v):
         return float(value_of(forward, v, target, what, HINTS[name]["forward"]))
 
-    gradient_check(f, x, grad, what=f"{name}.backward(input, target) for an input of shape "
-                                    f"{x.shape}", hint=HINTS[name]["backward"])
+    gradient_check(f, x, grad, what=N_(f"{name}.backward(input, target) for an input of shape "
+                                       f"{x.shape}"), hint=HINTS[name]["backward"])
 
 
 @pytest.mark.task("Criterions")
@@ -119,7 +120,7 @@ def test_criterions_keep_float64(student, rng):
                          ("CrossEntropyLoss", labels(rng, 3, 4))):
         criterion = getattr(criterions, name)()
         value = value_of(criterion, x, target, f"{name}(input, target)", "")
-        require(bool(np.isfinite(value)), f"{name}(input, target) returned {value} for a float64 "
-                                        "input of shape (3, 4)")
+        require(bool(np.isfinite(value)), N_(f"{name}(input, target) returned {value} for a float64 "
+                                        "input of shape (3, 4)"))
         check_float64(criterion.backward(x, target), f"{name}.backward(input, target) for a "
                       "float64 input", shape=x.shape)

@@ -8,12 +8,13 @@ import math
 import numpy as np
 import pytest
 
+from autograder import N_
 from autograder.testing import as_array, assert_close, require
 from autograder.testing.compare import kind_of
 from autograder.testing.torch_parity import take_epoch
 
-LEN_HINT = ("len() is the number of batches per epoch, ceil(num_samples / batch_size): the last "
-            "batch may be smaller and still counts.")
+LEN_HINT = (N_("len() is the number of batches per epoch, ceil(num_samples / batch_size): the last "
+               "batch may be smaller and still counts."))
 
 
 def dataset(rng, n, features, y_kind):
@@ -36,30 +37,30 @@ def epoch_order(loader, X, y, batch_size, what):
     for index, item in enumerate(items):
         size = min(batch_size, n - index * batch_size)
         if not (isinstance(item, (tuple, list)) and len(item) == 2):
-            require(False, f"{what}: batch #{index} should be a pair (X_batch, y_batch), got "
-                         f"{kind_of(item)}")
-        X_batch = as_array(item[0], f"{what}: X_batch #{index}", shape=(size, X.shape[1]),
-                           hint="full batches have batch_size rows, the last one the rest.")
-        y_batch = as_array(item[1], f"{what}: y_batch #{index}", shape=(size,) + y.shape[1:],
-                           hint="keep the shape of y: (N,) gives (B,), (N, 1) gives (B, 1).")
+            require(False, N_(f"{what}: batch #{index} should be a pair (X_batch, y_batch), got "
+                         f"{kind_of(item)}"))
+        X_batch = as_array(item[0], N_(f"{what}: X_batch #{index}"), shape=(size, X.shape[1]),
+                           hint=N_("full batches have batch_size rows, the last one the rest."))
+        y_batch = as_array(item[1], N_(f"{what}: y_batch #{index}"), shape=(size,) + y.shape[1:],
+                           hint=N_("keep the shape of y: (N,) gives (B,), (N, 1) gives (B, 1)."))
         require(X_batch.dtype == X.dtype and y_batch.dtype == y.dtype,
-              f"{what}: batch #{index} has dtypes ({X_batch.dtype}, {y_batch.dtype}), but X and "
-              f"y have ({X.dtype}, {y.dtype}).\n  Hint: index the arrays, do not convert them "
-              "(integer labels must stay integers for the cross-entropy).")
+              N_(f"{what}: batch #{index} has dtypes ({X_batch.dtype}, {y_batch.dtype}), but X and "
+                 f"y have ({X.dtype}, {y.dtype}).\n  Hint: index the arrays, do not convert them "
+                 "(integer labels must stay integers for the cross-entropy)."))
         rows = X_batch[:, 0]
         require(bool(np.all(np.isin(rows, np.arange(n)))),
-              f"{what}: X_batch #{index} holds rows that are not rows of X")
+              N_(f"{what}: X_batch #{index} holds rows that are not rows of X"))
         rows = rows.astype(int)
-        assert_close(X_batch, X[rows], f"{what}: X_batch #{index}", against="the rows of X",
-                     hint="return whole rows of X, unchanged.")
-        assert_close(y_batch, y[rows], f"{what}: y_batch #{index}",
-                     against="the targets of the samples in X_batch",
-                     hint="index X and y with the same indices, so pairs stay together.")
+        assert_close(X_batch, X[rows], N_(f"{what}: X_batch #{index}"), against=N_("the rows of X"),
+                     hint=N_("return whole rows of X, unchanged."))
+        assert_close(y_batch, y[rows], N_(f"{what}: y_batch #{index}"),
+                     against=N_("the targets of the samples in X_batch"),
+                     hint=N_("index X and y with the same indices, so pairs stay together."))
         order += rows.tolist()
     require(sorted(order) == list(range(n)),
-          f"{what}: every sample must come exactly once per epoch, but {len(set(order))} distinct "
-          f"samples of {n} came ({len(order)} rows in all).\n  Hint: permute the indices once per "
-          "epoch, then cut the permutation into consecutive slices.")
+          N_(f"{what}: every sample must come exactly once per epoch, but {len(set(order))} distinct "
+             f"samples of {n} came ({len(order)} rows in all).\n  Hint: permute the indices once per "
+             "epoch, then cut the permutation into consecutive slices."))
     return order
 
 
@@ -70,14 +71,14 @@ def test_len_and_num_samples(student, rng):
     for n, batch_size in ((10, 3), (10, 5), (10, 10), (10, 20), (1, 1), (7, 1), (1000, 999)):
         X, y = dataset(rng, n, 2, "labels")
         loader = dataloader.DataLoader(X, y, batch_size=batch_size)
-        name = f"DataLoader with {n} samples and batch_size={batch_size}"
-        got = len(loader)
-        require(got == math.ceil(n / batch_size),
-              f"{name}: len() returned {got}, expected {math.ceil(n / batch_size)}.\n  Hint: "
-              f"{LEN_HINT}")
+        name = N_(f"DataLoader with {n} samples and batch_size={batch_size}")
+        got, batches = len(loader), math.ceil(n / batch_size)
+        require(got == batches,
+              N_(f"{name}: len() returned {got}, expected {batches}.\n  Hint: "
+                 f"{LEN_HINT}"))
         got = loader.num_samples()
         require(isinstance(got, (int, float)) and not isinstance(got, bool) and got == n,
-              f"{name}: num_samples() returned {got!r}, expected {n}.")
+              N_(f"{name}: num_samples() returned {got!r}, expected {n}."))
 
 
 @pytest.mark.task("DataLoader")
@@ -89,11 +90,11 @@ def test_no_shuffle_keeps_order_with_smaller_last_batch(student, rng, y_kind):
         X, y = dataset(rng, n, 3, y_kind)
         loader = dataloader.DataLoader(X, y, batch_size=batch_size, shuffle=False)
         for epoch in (1, 2):
-            what = (f"DataLoader(X of shape {X.shape}, y of shape {y.shape}, "
-                    f"batch_size={batch_size}, shuffle=False), epoch {epoch}")
+            what = (N_(f"DataLoader(X of shape {X.shape}, y of shape {y.shape}, "
+                       f"batch_size={batch_size}, shuffle=False), epoch {epoch}"))
             order = epoch_order(loader, X, y, batch_size, what)
-            require(order == list(range(n)), f"{what}: the samples came in the order {order}, "
-                  "but without shuffling they must keep their original order.")
+            require(order == list(range(n)), N_(f"{what}: the samples came in the order {order}, "
+                  "but without shuffling they must keep their original order."))
 
 
 @pytest.mark.task("DataLoader")
@@ -106,13 +107,13 @@ def test_shuffle_draws_a_new_order_every_epoch(student, rng, y_kind):
     loader = dataloader.DataLoader(X, y, batch_size=batch_size, shuffle=True)
     orders = []
     for epoch in (1, 2, 3):
-        what = (f"DataLoader(X of shape {X.shape}, y of shape {y.shape}, batch_size={batch_size},"
-                f" shuffle=True), epoch {epoch}")
+        what = (N_(f"DataLoader(X of shape {X.shape}, y of shape {y.shape}, batch_size={batch_size},"
+                   f" shuffle=True), epoch {epoch}"))
         order = epoch_order(loader, X, y, batch_size, what)
         # a correct shuffle repeats an order of 40 samples with probability 1/40! (< 1e-47)
-        require(order != list(range(n)), f"{what}: the samples came in their original order.\n"
-              "  Hint: draw a permutation with np.random.permutation in __iter__.")
-        require(order not in orders, f"{what}: this epoch repeated the order of an earlier epoch."
+        require(order != list(range(n)), N_(f"{what}: the samples came in their original order.\n"
+              "  Hint: draw a permutation with np.random.permutation in __iter__."))
+        require(order not in orders, N_(f"{what}: this epoch repeated the order of an earlier epoch."
               "\n  Hint: shuffle in __iter__, which runs at the start of every epoch, not once "
-              "in __init__, and do not reseed the generator.")
+              "in __init__, and do not reseed the generator."))
         orders.append(order)

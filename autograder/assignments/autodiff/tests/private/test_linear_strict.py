@@ -4,6 +4,7 @@ shapes, accumulation until zero_grad, finite differences, float64 in -> float64 
 import numpy as np
 import pytest
 
+from autograder import N_
 from autograder.testing import assert_close, directional_derivatives
 from autograder.testing.torch_parity import (
     check_float64,
@@ -16,14 +17,14 @@ from autograder.testing.torch_parity import (
 # (batch, in_features, out_features)
 SHAPES = [(1, 1, 1), (2, 5, 3), (7, 3, 1), (33, 17, 9)]
 HINTS = {
-    "forward": "y = x @ W.T + b, with W of shape (out_features, in_features); it must work for "
-               "any batch size, including 1.",
-    "backward": "dL/dx = grad_output @ W, of the shape of x.",
-    "params": "dL/dW = grad_output.T @ x and dL/db = grad_output.sum(axis=0) (sum over the batch, "
-              "not mean); add them to grad_weight / grad_bias with +=.",
+    "forward": N_("y = x @ W.T + b, with W of shape (out_features, in_features); it must work for "
+                  "any batch size, including 1."),
+    "backward": N_("dL/dx = grad_output @ W, of the shape of x."),
+    "params": N_("dL/dW = grad_output.T @ x and dL/db = grad_output.sum(axis=0) (sum over the batch, "
+                 "not mean); add them to grad_weight / grad_bias with +=."),
 }
-ACCUMULATE = ("gradients must accumulate: update_grad_parameters adds (+=) to grad_weight and "
-              "grad_bias; only zero_grad() resets them.")
+ACCUMULATE = (N_("gradients must accumulate: update_grad_parameters adds (+=) to grad_weight and "
+                 "grad_bias; only zero_grad() resets them."))
 
 
 def build(layers, rng, in_features, out_features, bias):
@@ -45,7 +46,7 @@ def test_linear_odd_shapes(student, rng):
             module, weight, bias_value = build(layers, rng, in_features, out_features, bias)
             compare_pass(module, linear(weight, bias_value), rng.standard_normal(
                 (batch, in_features)), rng.standard_normal((batch, out_features)),
-                name=f"Linear({in_features}, {out_features}, bias={bias})",
+                name=N_(f"Linear({in_features}, {out_features}, bias={bias})"),
                 against="torch.nn.Linear", params=["weight", "bias"] if bias else ["weight"],
                 hints=HINTS)
 
@@ -55,7 +56,7 @@ def test_linear_odd_shapes(student, rng):
 def test_linear_gradients_accumulate_until_zero_grad(student, rng):
     layers = student.module("modules.layers")
     module, weight, bias_value = build(layers, rng, 4, 3, True)
-    name = "Linear(4, 3)"
+    name = N_("Linear(4, 3)")
     total_w, total_b = np.zeros((3, 4)), np.zeros(3)
     for call in range(1, 4):
         x, g = rng.standard_normal((5, 4)), rng.standard_normal((5, 3))
@@ -63,20 +64,20 @@ def test_linear_gradients_accumulate_until_zero_grad(student, rng):
         module.backward(x, g)
         total_w, total_b = total_w + g.T @ x, total_b + g.sum(axis=0)
         assert_close(module.grad_weight, total_w,
-                     f"{name}.grad_weight after {call} backward calls without zero_grad",
-                     against="the sum of grad_output.T @ x over those calls", hint=ACCUMULATE)
+                     N_(f"{name}.grad_weight after {call} backward calls without zero_grad"),
+                     against=N_("the sum of grad_output.T @ x over those calls"), hint=ACCUMULATE)
         assert_close(module.grad_bias, total_b,
-                     f"{name}.grad_bias after {call} backward calls without zero_grad",
-                     against="the sum of grad_output.sum(axis=0) over those calls",
+                     N_(f"{name}.grad_bias after {call} backward calls without zero_grad"),
+                     against=N_("the sum of grad_output.sum(axis=0) over those calls"),
                      hint=ACCUMULATE)
     module.zero_grad()
     x, g = rng.standard_normal((2, 4)), rng.standard_normal((2, 3))
     module.forward(x)
     module.backward(x, g)
     assert_close(module.grad_weight, g.T @ x,
-                 f"{name}.grad_weight after zero_grad() and one more backward call",
-                 against="grad_output.T @ x of that call alone",
-                 hint="zero_grad() must reset the gradients to zero, in place (fill(0)).")
+                 N_(f"{name}.grad_weight after zero_grad() and one more backward call"),
+                 against=N_("grad_output.T @ x of that call alone"),
+                 hint=N_("zero_grad() must reset the gradients to zero, in place (fill(0))."))
 
 
 @pytest.mark.task("Linear")
@@ -84,13 +85,13 @@ def test_linear_gradients_accumulate_until_zero_grad(student, rng):
 def test_linear_finite_differences(student, rng):
     layers = student.module("modules.layers")
     module, weight, bias_value = build(layers, rng, 4, 3, True)
-    name = "Linear(4, 3)"
+    name = N_("Linear(4, 3)")
     x, g = rng.standard_normal((2, 4)), rng.standard_normal((2, 3))
     forward = module.forward
     module.forward(x)
     grad_input = module.backward(x, g)
     gradient_check(weighted_sum(forward, g, f"{name}.forward(x)"), x, grad_input,
-                   what=f"{name}.backward(x, grad_output) for x of shape {x.shape}",
+                   what=N_(f"{name}.backward(x, grad_output) for x of shape {x.shape}"),
                    hint=HINTS["backward"])
 
     def loss_of(attr):
@@ -106,8 +107,8 @@ def test_linear_finite_differences(student, rng):
         analytic = check_float64(getattr(module, f"grad_{attr}"), f"{name}.grad_{attr}",
                                  shape=value.shape)
         assert_close(np.tensordot(directions, analytic, axes=value.ndim), numeric,
-                     f"{name}.grad_{attr} projected on 3 random directions, for x of shape "
-                     f"{x.shape}", against="central finite differences of the forward pass",
+                     N_(f"{name}.grad_{attr} projected on 3 random directions, for x of shape "
+                        f"{x.shape}"), against=N_("central finite differences of the forward pass"),
                      tolerance="finite-difference", hint=HINTS["params"])
 
 

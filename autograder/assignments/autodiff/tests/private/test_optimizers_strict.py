@@ -7,7 +7,8 @@ the optimizer is graded and every step() reads fresh gradients, as in training."
 
 import pytest
 
-from autograder import config
+from autograder import N_, config
+from autograder.testing import in_context
 from autograder.testing.torch_parity import (
     affine_grads,
     check_parameter,
@@ -27,19 +28,19 @@ SETTINGS = {
              {"lr": 0.01, "eps": 1e-3}],
 }
 HINTS = {
-    "SGD": "torch.optim.SGD: g = grad + weight_decay * param; m = momentum * m + g (m starts at "
-           "0, so m = g at the first step); param -= lr * m. The defaults are lr=1e-2, "
-           "momentum=0, weight_decay=0. Keep m between steps (self.state) and update param in "
-           "place.",
-    "Adam": "torch.optim.Adam: g = grad + weight_decay * param; m = beta1 * m + (1 - beta1) * g; "
-            "v = beta2 * v + (1 - beta2) * g ** 2; param -= lr * m_hat / (sqrt(v_hat) + eps) with "
-            "m_hat = m / (1 - beta1 ** t), v_hat = v / (1 - beta2 ** t) and t = 1, 2, ... the "
-            "number of steps so far. Keep m, v and t between steps and update param in place.",
+    "SGD": N_("torch.optim.SGD: g = grad + weight_decay * param; m = momentum * m + g (m starts at "
+              "0, so m = g at the first step); param -= lr * m. The defaults are lr=1e-2, "
+              "momentum=0, weight_decay=0. Keep m between steps (self.state) and update param in "
+              "place."),
+    "Adam": N_("torch.optim.Adam: g = grad + weight_decay * param; m = beta1 * m + (1 - beta1) * g; "
+               "v = beta2 * v + (1 - beta2) * g ** 2; param -= lr * m_hat / (sqrt(v_hat) + eps) with "
+               "m_hat = m / (1 - beta1 ** t), v_hat = v / (1 - beta2 ** t) and t = 1, 2, ... the "
+               "number of steps so far. Keep m, v and t between steps and update param in place."),
 }
 # The course, section 7: "The PyTorch documentation gives the pseudocode of the algorithms; we
 # recommend reading it." Its training loop never changes the learning rate between steps.
-PSEUDOCODE = ("The PyTorch documentation gives the pseudocode of the algorithms; we recommend "
-              "reading it.")
+PSEUDOCODE = (N_("The PyTorch documentation gives the pseudocode of the algorithms; we recommend "
+                 "reading it."))
 
 
 def describe(name, kwargs):
@@ -67,11 +68,13 @@ def run_loop(student, rng, name, kwargs, batches, lrs=None):
             optimizer.lr = lrs[number - 1]
         training_step(optimizer, probe, x, g)
         for attr, want in zip(("scale", "shift"), expected, strict=True):
-            what = (f"{describe(name, kwargs)} on a module with parameters [scale, shift] of "
-                    f"shape {scale.shape}: {attr} after step #{number} of a training loop"
-                    + (f" (lr set to {lrs[number - 1]} before this step)" if lrs else ""))
+            optimizer_name, shape = describe(name, kwargs), scale.shape
+            what = N_(f"{optimizer_name} on a module with parameters [scale, shift] of shape {shape}: "
+                      f"{attr} after step #{number} of a training loop")
+            if lrs:
+                what = in_context(what, N_(f"lr set to {lrs[number - 1]} before this step"))
             check_parameter(getattr(probe, attr), previous[attr], want, what,
-                            against=f"torch.optim.{name}", hint=HINTS[name])
+                            against=N_(f"torch.optim.{name}"), hint=HINTS[name])
             previous[attr] = want
 
 

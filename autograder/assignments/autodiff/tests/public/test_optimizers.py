@@ -10,7 +10,7 @@ layer's task, not this one.
 
 import pytest
 
-from autograder import config
+from autograder import N_, config
 from autograder.testing.torch_parity import (
     affine_grads,
     check_parameter,
@@ -31,13 +31,13 @@ SETTINGS = {
              for lr, wd in LRS_AND_WDS for betas in ((0.9, 0.999), (0.8, 0.888), (0.7, 0.777))],
 }
 HINTS = {
-    "SGD": "with g = grad + weight_decay * param: m = momentum * m + g (m starts at 0 and is kept "
-           "between steps in self.state), then param -= lr * m. Update the arrays in place "
-           "(np.add(..., out=param) or param -= ...): the module must see the new values.",
-    "Adam": "with g = grad + weight_decay * param and t counting steps from 1: m = beta1 * m + "
-            "(1 - beta1) * g, v = beta2 * v + (1 - beta2) * g ** 2, m_hat = m / (1 - beta1 ** t),"
-            " v_hat = v / (1 - beta2 ** t), param -= lr * m_hat / (sqrt(v_hat) + eps); keep m, v "
-            "and t between steps and update the arrays in place.",
+    "SGD": N_("with g = grad + weight_decay * param: m = momentum * m + g (m starts at 0 and is kept "
+              "between steps in self.state), then param -= lr * m. Update the arrays in place "
+              "(np.add(..., out=param) or param -= ...): the module must see the new values."),
+    "Adam": N_("with g = grad + weight_decay * param and t counting steps from 1: m = beta1 * m + "
+               "(1 - beta1) * g, v = beta2 * v + (1 - beta2) * g ** 2, m_hat = m / (1 - beta1 ** t),"
+               " v_hat = v / (1 - beta2 ** t), param -= lr * m_hat / (sqrt(v_hat) + eps); keep m, v "
+               "and t between steps and update the arrays in place."),
 }
 
 
@@ -62,9 +62,9 @@ def test_optimizers(student, rng, name):
                                                     start=1):
             training_step(optimizer, probe, x, g)
             for attr, want in zip(("scale", "shift"), expected, strict=True):
-                what = (f"{describe(name, kwargs)} on a module with parameters [scale, shift] of "
-                        f"shape {SHAPE}: {attr} after step #{number} of a training loop "
-                        "(zero_grad, forward, backward, step)")
+                what = (N_(f"{describe(name, kwargs)} on a module with parameters [scale, shift] of "
+                           f"shape {SHAPE}: {attr} after step #{number} of a training loop "
+                           "(zero_grad, forward, backward, step)"))
                 check_parameter(getattr(probe, attr), previous[attr], want, what,
-                                against=f"torch.optim.{name}", hint=HINTS[name])
+                                against=N_(f"torch.optim.{name}"), hint=HINTS[name])
                 previous[attr] = want

@@ -9,7 +9,7 @@ gradients from the child itself.
 
 import pytest
 
-from autograder import config
+from autograder import N_, config
 from autograder.testing import assert_close, require
 from autograder.testing.torch_parity import AffineChain, compare_pass
 from autograder.interfaces.torch_modules import affine_modules
@@ -19,16 +19,16 @@ INPUT_SHAPES = [(64, 16), (128, 32)]
 CHILDREN = 3
 PASSES = 2
 HINTS = {
-    "forward": "feed each module's output to the next one: x = module(x) in a loop over "
-               "self.modules.",
-    "backward": "go through the modules in reverse order; module i gets as its input the output "
-                "of module i - 1 (module.output, kept by its forward) or, for the first module, "
-                "the Sequential's own input: grad = module.backward(module_input, grad).",
-    "params": "backward must call every child's backward once, with that child's own input and "
-              "the gradient w.r.t. its output; the child's gradients then add up until zero_grad.",
-    "calls": "forward calls each child once; backward calls each child's backward once, reusing "
-             "the outputs kept by forward (never recompute forward in backward: a Dropout would "
-             "draw a new mask, a BatchNormalization would update its statistics twice).",
+    "forward": N_("feed each module's output to the next one: x = module(x) in a loop over "
+                  "self.modules."),
+    "backward": N_("go through the modules in reverse order; module i gets as its input the output "
+                   "of module i - 1 (module.output, kept by its forward) or, for the first module, "
+                   "the Sequential's own input: grad = module.backward(module_input, grad)."),
+    "params": N_("backward must call every child's backward once, with that child's own input and "
+                 "the gradient w.r.t. its output; the child's gradients then add up until zero_grad."),
+    "calls": N_("forward calls each child once; backward calls each child's backward once, reusing "
+                "the outputs kept by forward (never recompute forward in backward: a Dropout would "
+                "draw a new mask, a BatchNormalization would update its statistics twice)."),
 }
 
 
@@ -45,23 +45,23 @@ def test_sequential(student, rng, mode):
         model = layers.Sequential(*probes)
         model.train() if mode == "train" else model.eval()
         reference = AffineChain(scales, shifts)
-        name = f"Sequential of {CHILDREN} affine probes in {mode} mode"
+        name = N_(f"Sequential of {CHILDREN} affine probes in {mode} mode")
         for call in range(1, PASSES + 1):
             x = rng.standard_normal(input_shape)
             grad_output = rng.standard_normal(input_shape)
             compare_pass(model, reference, x, grad_output, name=name,
-                         against="the same chain of affine maps in torch", hints=HINTS,
+                         against=N_("the same chain of affine maps in torch"), hints=HINTS,
                          context=f"pass #{call} without zero_grad" if call > 1 else "")
             for i, (probe, pair) in enumerate(zip(probes, reference.child_grads(), strict=True)):
                 calls = probe.calls
                 require(calls == ["forward", "backward"] * call,
-                      f"{name}: child #{i} saw the calls {calls} during {call} forward and "
-                      f"backward pass(es) of the Sequential, expected "
-                      f"{['forward', 'backward'] * call}.\n  Hint: {HINTS['calls']}")
+                      N_(f"{name}: child #{i} saw the calls {calls} during {call} forward and "
+                         f"backward pass(es) of the Sequential, expected "
+                         f"{['forward', 'backward'] * call}.\n  Hint: {HINTS['calls']}"))
                 for kind, expected in zip(("scale", "shift"), pair, strict=True):
                     what = (f"{name}: child #{i}'s grad_{kind} after backward pass #{call}"
                             + (" (it depends on the input the child was given in backward)"
                                if kind == "scale" else ""))
                     assert_close(getattr(probe, f"grad_{kind}"), expected, what,
-                                 against=f"torch's grad of child #{i}'s {kind}",
+                                 against=N_(f"torch's grad of child #{i}'s {kind}"),
                                  hint=HINTS["params"])

@@ -4,14 +4,15 @@ differences with random weights. Inputs stay away from the kink at 0."""
 
 import pytest
 
+from autograder import N_
 from autograder.testing.layer_parity import away_from
 from autograder.testing.torch_parity import gradient_check, weighted_sum
 from autograder.interfaces.sgd_linear import check_activation_pass
 
 HINTS = {
-    "forward": "max(x, 0) elementwise, of the shape of x: np.maximum(x, 0); remember x.",
-    "backward": "grad times the derivative at the remembered input: grad * (x > 0). The result "
-                "depends on grad, not only on x.",
+    "forward": N_("max(x, 0) elementwise, of the shape of x: np.maximum(x, 0); remember x."),
+    "backward": N_("grad times the derivative at the remembered input: grad * (x > 0). The result "
+                   "depends on grad, not only on x."),
 }
 
 
@@ -31,7 +32,7 @@ def test_relu_backward_uses_the_latest_input(student, rng):
     first = away_from(rng, (5, 6))
     relu.forward(first)
     check_activation_pass(relu, "ReLU", -first, rng.standard_normal((5, 6)),
-                          hints=HINTS, context="after an earlier forward call on -x")
+                          hints=HINTS, context=N_("after an earlier forward call on -x"))
 
 
 @pytest.mark.task("ReLU")
@@ -42,5 +43,5 @@ def test_relu_backward_matches_finite_differences_with_random_weights(student, r
     relu.forward(x)
     analytic = relu.backward(grad)
     gradient_check(weighted_sum(relu.forward, grad, "ReLU().forward(x)"), x, analytic,
-                   what="ReLU().backward(grad) after forward(x), x of shape (3, 5)",
+                   what=N_("ReLU().backward(grad) after forward(x), x of shape (3, 5)"),
                    hint=HINTS["backward"])

@@ -5,6 +5,7 @@ identity network test only them.)"""
 
 import pytest
 
+from autograder import N_
 from autograder.testing import as_array
 
 
@@ -14,10 +15,10 @@ def test_the_train_loops_network_keeps_the_shapes_the_notebook_expects(student, 
     network = notebook.Sequential([notebook.Linear(784, 40), notebook.ReLU(),
                                    notebook.Linear(40, 40), notebook.ReLU(),
                                    notebook.Linear(40, 10)])
-    name = "Sequential([Linear(784, 40), ReLU(), Linear(40, 40), ReLU(), Linear(40, 10)])"
-    as_array(network.forward(rng.random((32, 784))), f"{name}.forward(x) for x of shape (32, 784)",
-             shape=(32, 10), hint="each layer's output is the next layer's input: Linear's "
-             "forward returns (batch, out_channels) and ReLU keeps the shape.")
-    as_array(network.backward(rng.random((32, 10))), f"{name}.backward(grads) for grads of shape "
-             "(32, 10)", shape=(32, 784), hint="each layer's backward returns the gradient w.r.t. "
-             "its input, of the input's shape: Linear's (batch, in_channels).")
+    name = N_("Sequential([Linear(784, 40), ReLU(), Linear(40, 40), ReLU(), Linear(40, 10)])")
+    as_array(network.forward(rng.random((32, 784))), N_(f"{name}.forward(x) for x of shape (32, 784)"),
+             shape=(32, 10), hint=N_("each layer's output is the next layer's input: Linear's "
+             "forward returns (batch, out_channels) and ReLU keeps the shape."))
+    as_array(network.backward(rng.random((32, 10))), N_(f"{name}.backward(grads) for grads of shape "
+             "(32, 10)"), shape=(32, 784), hint=N_("each layer's backward returns the gradient w.r.t. "
+             "its input, of the input's shape: Linear's (batch, in_channels)."))

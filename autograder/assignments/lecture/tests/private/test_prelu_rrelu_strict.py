@@ -6,16 +6,17 @@ import numpy as np
 import pytest
 import torch
 
+from autograder import N_
 from autograder.testing import as_array, assert_close, directional_derivatives
 from autograder.testing.layer_parity import away_from, check_layer_pass, torch_prelu
 from autograder.interfaces.random_slopes import check_random_slopes
 
-PRELU = {"forward": "x for x >= 0, weight * x below; weight = np.full(num_parameters, init).",
-         "backward": "grad_output * (1 where x >= 0, else weight)."}
-PRELU_WEIGHT = ("the sum of grad_output * x over the elements where x < 0 (per column when "
-                "num_parameters > 1), from this backward call alone.")
-RRELU_EVAL = {"forward": "eval mode: slope (lower + upper) / 2 for x < 0.",
-              "backward": "eval mode: grad_output * (1 where x >= 0, else (lower + upper) / 2)."}
+PRELU = {"forward": N_("x for x >= 0, weight * x below; weight = np.full(num_parameters, init)."),
+         "backward": N_("grad_output * (1 where x >= 0, else weight).")}
+PRELU_WEIGHT = (N_("the sum of grad_output * x over the elements where x < 0 (per column when "
+                   "num_parameters > 1), from this backward call alone."))
+RRELU_EVAL = {"forward": N_("eval mode: slope (lower + upper) / 2 for x < 0."),
+              "backward": N_("eval mode: grad_output * (1 where x >= 0, else (lower + upper) / 2).")}
 
 
 @pytest.mark.task("PReLU")
@@ -27,13 +28,13 @@ def test_prelu_three_columns_and_one_gradient_per_call(student, rng):
     for call in (1, 2, 3):
         x, g = away_from(rng, (5, 3)), rng.standard_normal((5, 3))
         expected = check_layer_pass(layer, torch_prelu(weight), x, g,
-                                    name="PReLU(num_parameters=3, init=0.1)",
+                                    name=N_("PReLU(num_parameters=3, init=0.1)"),
                                     against="torch.nn.PReLU", hints=PRELU,
-                                    context=f"backward call #{call}")
+                                    context=N_(f"backward call #{call}"))
         assert_close(layer.grad_weight, expected.grads["weight"],
-                     f"PReLU(num_parameters=3).grad_weight after backward call #{call}",
-                     against="torch.nn.PReLU's weight.grad of that call",
-                     hint=PRELU_WEIGHT + " Each call overwrites grad_weight.")
+                     N_(f"PReLU(num_parameters=3).grad_weight after backward call #{call}"),
+                     against=N_("torch.nn.PReLU's weight.grad of that call"),
+                     hint=N_(f"{PRELU_WEIGHT} Each call overwrites grad_weight."))
 
 
 @pytest.mark.task("PReLU")
@@ -53,11 +54,11 @@ def test_prelu_weight_gradient_matches_finite_differences(student, rng, num_para
     numeric = directional_derivatives(loss, weight, directions)
     layer.weight = weight
     layer.backward(x, g)
-    analytic = as_array(layer.grad_weight, f"PReLU(num_parameters={num_parameters}).grad_weight",
+    analytic = as_array(layer.grad_weight, N_(f"PReLU(num_parameters={num_parameters}).grad_weight"),
                         shape=(num_parameters,))
-    assert_close(directions @ analytic, numeric, f"PReLU(num_parameters={num_parameters})."
-                 "grad_weight projected on 3 random directions", against="central finite "
-                 "differences of forward w.r.t. the weight", tolerance="finite-difference",
+    assert_close(directions @ analytic, numeric, N_(f"PReLU(num_parameters={num_parameters})."
+                 "grad_weight projected on 3 random directions"), against=N_("central finite "
+                 "differences of forward w.r.t. the weight"), tolerance="finite-difference",
                  hint=PRELU_WEIGHT)
 
 
@@ -68,8 +69,8 @@ def test_rrelu_other_bounds_and_switching_modes(student, rng):
     layer.eval()
     x, g = away_from(rng, (4, 7)), rng.standard_normal((4, 7))
     check_layer_pass(layer, torch.nn.RReLU(0.05, 0.45).eval(), x, g,
-                     name="RReLU(lower=0.05, upper=0.45) after eval()",
-                     against="torch.nn.RReLU(0.05, 0.45).eval()", hints=RRELU_EVAL)
+                     name=N_("RReLU(lower=0.05, upper=0.45) after eval()"),
+                     against=N_("torch.nn.RReLU(0.05, 0.45).eval()"), hints=RRELU_EVAL)
     layer.train()
     check_random_slopes(layer, rng, "RReLU(lower=0.05, upper=0.45) after eval() then train()",
                         lower=0.05, upper=0.45)

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from autograder import config
+from autograder import N_, config
 from autograder.testing import answers
 
 KEYS = config.load_for(__file__).answer_keys
@@ -38,17 +38,17 @@ def linreg():
 
 EXAMPLES = {
     "xor_forward": (xor_forward(), 0.015, {
-        "H1": "H1 = I1 * w1 + I2 * w3", "H2": "H2 = I1 * w2 + I2 * w4",
+        "H1": N_("H1 = I1 * w1 + I2 * w3"), "H2": N_("H2 = I1 * w2 + I2 * w4"),
         "H1_out": "sigmoid(H1)", "H2_out": "sigmoid(H2)",
-        "O1_in": "H1_out * w5 + H2_out * w6", "O1_out": "sigmoid(O1_in)"}),
+        "O1_in": N_("H1_out * w5 + H2_out * w6"), "O1_out": "sigmoid(O1_in)"}),
     "graph_backprop": (graph_backprop(), 0.011, {
-        "f": "f = sigmoid(w0 x0 + w1 x1 + w2)",
+        "f": N_("f = sigmoid(w0 x0 + w1 x1 + w2)"),
         **{key: f"df/d{key} = df/ds * ds/d{key}, with df/ds = f (1 - f) and s = w0 x0 + w1 x1 "
                 "+ w2 (add passes the gradient on, multiply swaps its inputs)"
            for key in ("w0", "x0", "w1", "x1", "w2")}}),
     "linreg": (linreg(), 0.01, {
-        "MSE": "the mean of (w x - y)^2 at w = 1",
-        "dMSE/dw": "sum over i of dMSE/dE_i * x_i, with dMSE/dE = 2 E / 4 and E = w x - y"}),
+        "MSE": N_("the mean of (w x - y)^2 at w = 1"),
+        "dMSE/dw": N_("sum over i of dMSE/dE_i * x_i, with dMSE/dE = 2 E / 4 and E = w x - y")}),
 }
 
 

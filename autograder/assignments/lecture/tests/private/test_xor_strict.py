@@ -2,14 +2,15 @@
 
 import pytest
 
+from autograder import N_
 from autograder.testing import as_array, assert_close
 from autograder.interfaces.two_layer import Parameters, check_step, loss_curve, torch_step
 
 HINTS = {
-    "forward": "p = sigmoid(sigmoid(X @ W1 + b1) @ W2 + b2)[:, 0], for any batch and hidden size.",
-    "loss": "the mean binary cross-entropy before the step, one number.",
-    "step": "every gradient from the parameters before the step, each parameter -= "
-            "self.learning_rate * its gradient.",
+    "forward": N_("p = sigmoid(sigmoid(X @ W1 + b1) @ W2 + b2)[:, 0], for any batch and hidden size."),
+    "loss": N_("the mean binary cross-entropy before the step, one number."),
+    "step": N_("every gradient from the parameters before the step, each parameter -= "
+               "self.learning_rate * its gradient."),
 }
 
 
@@ -27,7 +28,7 @@ def test_xor_steps_for_other_sizes(student, rng, hidden, learning_rate, batch):
     params = random_parameters(rng, hidden)
     for _ in range(2):
         params = check_step(net, params, x, y, learning_rate=learning_rate,
-                            name=f"XORNet(hidden_units={hidden}, learning_rate={learning_rate})",
+                            name=N_(f"XORNet(hidden_units={hidden}, learning_rate={learning_rate})"),
                             hints=HINTS)
 
 
@@ -46,15 +47,15 @@ def test_xor_fit_is_repeated_steps_and_predict_thresholds(student, rng):
         expected_losses.append(step.loss)
         params = step.after
     losses = loss_curve(net.fit(x, y, 3), "XORNet.fit(X, y, epochs=3)", 3)
-    assert_close(losses, expected_losses, "XORNet.fit(X, y, epochs=3): the losses returned",
-                 against="three gradient steps in torch",
-                 hint="fit calls backward(X, y) once per epoch and returns their losses.")
+    assert_close(losses, expected_losses, N_("XORNet.fit(X, y, epochs=3): the losses returned"),
+                 against=N_("three gradient steps in torch"),
+                 hint=N_("fit calls backward(X, y) once per epoch and returns their losses."))
     for name, value in params.items():
-        assert_close(getattr(net, name), value, f"XORNet.{name} after fit(X, y, epochs=3)",
-                     against="three gradient steps in torch", hint=HINTS["step"])
+        assert_close(getattr(net, name), value, N_(f"XORNet.{name} after fit(X, y, epochs=3)"),
+                     against=N_("three gradient steps in torch"), hint=HINTS["step"])
     probabilities = torch_step(params, x, y, 0.0).probabilities
-    predictions = as_array(net.predict(x), "XORNet.predict(X) for X of shape (5, 2)",
+    predictions = as_array(net.predict(x), N_("XORNet.predict(X) for X of shape (5, 2)"),
                            shape=(5,))
     assert_close(predictions, (probabilities > 0.5).astype(int),
-                 "XORNet.predict(X) for X of shape (5, 2)", against="forward(X) > 0.5",
-                 hint="1 where forward(X) > 0.5, else 0.")
+                 N_("XORNet.predict(X) for X of shape (5, 2)"), against=N_("forward(X) > 0.5"),
+                 hint=N_("1 where forward(X) > 0.5, else 0."))

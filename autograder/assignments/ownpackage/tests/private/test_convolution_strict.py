@@ -4,6 +4,7 @@ FlattenLayer on other shapes, and training on other digits."""
 
 import pytest
 
+from autograder import N_
 from autograder.testing import assert_close
 from autograder.interfaces.conv_parity import (
     check_conv2d_trains_like_torch,
@@ -28,10 +29,10 @@ def test_conv2d_forward_matches_keras(student, rng, padding, stride, channels, s
     layer = student.module("notebook").Conv2DLayer(3, c_in, c_out, padding, stride, kernel,
                                                    bias)
     assert_close(layer.forward(x), keras_conv2d(x, kernel, bias, padding=padding, stride=stride),
-                 f"Conv2DLayer(3, {c_in}, {c_out}, {padding!r}, {stride}).forward(x) for x of "
-                 f"shape {x.shape}",
+                 N_(f"Conv2DLayer(3, {c_in}, {c_out}, {padding!r}, {stride}).forward(x) for x of "
+                    f"shape {x.shape}"),
                  against="keras.layers.Conv2D(data_format='channels_first')",
-                 hint="Keras' 'same' with stride 2 pads the odd pixel at the bottom / right.")
+                 hint=N_("Keras' 'same' with stride 2 pads the odd pixel at the bottom / right."))
 
 
 @pytest.mark.task(TASK)
@@ -44,8 +45,8 @@ def test_conv2d_gradients_on_other_shapes(student, rng, padding, stride, channel
     kernel, bias = rng.standard_normal((3, 3, c_in, c_out)), rng.standard_normal(c_out)
     layer = student.module("notebook").Conv2DLayer(3, c_in, c_out, padding, stride, kernel, bias)
     check_layer_pass(student, layer, conv2d, rng.standard_normal((3, c_in) + size), rng, kernel,
-                     bias, name=f"Conv2DLayer(3, {c_in}, {c_out}, padding={padding!r}, "
-                                f"stride={stride})",
+                     bias, name=N_(f"Conv2DLayer(3, {c_in}, {c_out}, padding={padding!r}, "
+                                   f"stride={stride})"),
                      against="torch.nn.functional.conv2d", hints={}, padding=padding, stride=stride)
 
 

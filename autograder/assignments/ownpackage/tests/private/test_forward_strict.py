@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from autograder import N_
 from autograder.testing import assert_close
 
 TASK = "Forward"
@@ -19,8 +20,8 @@ def test_dense_forward_on_random_shapes(student, rng, batch, input_dim, output_d
     W, b = rng.standard_normal((input_dim, output_dim)), rng.standard_normal(output_dim)
     x = rng.standard_normal((batch, input_dim))
     assert_close(nb.DenseLayer(input_dim, output_dim, W_init=W, b_init=b).forward(x), x @ W + b,
-                 f"DenseLayer({input_dim}, {output_dim}).forward(x) for x of shape {x.shape}",
-                 against="x @ W + b")
+                 N_(f"DenseLayer({input_dim}, {output_dim}).forward(x) for x of shape {x.shape}"),
+                 against=N_("x @ W + b"))
 
 
 @pytest.mark.task(TASK)
@@ -29,10 +30,10 @@ def test_softmax_survives_inputs_of_a_thousand(student, rng):
     x = rng.standard_normal((3, 6)) * 1000
     assert_close(student.module("notebook").Softmax().forward(x),
                  torch.softmax(torch.tensor(x), dim=1).numpy(),
-                 "Softmax().forward(x) for x of shape (3, 6) with entries of about +-1000",
-                 against="torch.softmax(x, dim=1)",
-                 hint="exp overflows for large inputs: subtract each row's maximum before exp "
-                      "(softmax does not change).")
+                 N_("Softmax().forward(x) for x of shape (3, 6) with entries of about +-1000"),
+                 against=N_("torch.softmax(x, dim=1)"),
+                 hint=N_("exp overflows for large inputs: subtract each row's maximum before exp "
+                         "(softmax does not change)."))
 
 
 @pytest.mark.task(TASK)
@@ -54,6 +55,6 @@ def check_maxpooling(student, rng, shape):
     x = rng.standard_normal(shape)
     assert_close(student.module("notebook").MaxPooling().forward(x),
                  F.max_pool2d(torch.tensor(x), 2, 2).numpy(),
-                 f"MaxPooling().forward(x) for x of shape {shape}",
-                 against="torch.nn.functional.max_pool2d(x, 2, 2) (Keras' 'valid' pooling)",
-                 hint="an odd last row or column has no full window and is dropped.")
+                 N_(f"MaxPooling().forward(x) for x of shape {shape}"),
+                 against=N_("torch.nn.functional.max_pool2d(x, 2, 2) (Keras' 'valid' pooling)"),
+                 hint=N_("an odd last row or column has no full window and is dropped."))

@@ -6,6 +6,7 @@ CrossEntropy's gradient elementwise on small probabilities."""
 import numpy as np
 import pytest
 
+from autograder import N_
 from autograder.testing import assert_close
 from autograder.testing.known_good import Projection, SoftmaxCrossEntropy
 from autograder.interfaces.jacobian import (
@@ -29,7 +30,7 @@ def test_layer_jacobians_on_random_shapes(student, rng, batch, width):
     for name, layer in (("Softmax()", nb.Softmax()), ("ReLU()", nb.ReLU()),
                         (f"DenseLayer({width}, {width + 2})", nb.DenseLayer(width, width + 2, W, b))):
         check_jacobian(layer.grad_x(x), layer.forward, x,
-                       what=f"{name}.grad_x(x) for x of shape {x.shape}")
+                       what=N_(f"{name}.grad_x(x) for x of shape {x.shape}"))
     # probabilities well above the course's eps (1e-5), where where eps goes does not matter
     p = rng.uniform(0.2, 1, (batch, width))
     labels = np.eye(width)[rng.integers(0, width, batch)]
@@ -37,7 +38,7 @@ def test_layer_jacobians_on_random_shapes(student, rng, batch, width):
     assert_within_course_tolerance(
         ce.grad_x(p, labels), loss_gradient(lambda v: ce.forward(v, labels), p, "CrossEntropy"),
         f"CrossEntropy().grad_x(p, labels) for p of shape {p.shape}",
-        against="central finite differences of your forward")
+        against=N_("central finite differences of your forward"))
 
 
 @pytest.mark.task("Layer gradients")
@@ -49,10 +50,10 @@ def test_crossentropy_grad_x_matches_its_forward_on_small_probabilities(student,
     p = rng.uniform(0.01, 1, (4, 6))
     labels = np.eye(6)[rng.integers(0, 6, 4)]
     assert_close(ce.grad_x(p, labels), loss_gradient(lambda v: ce.forward(v, labels), p, "CrossEntropy"),
-                 f"CrossEntropy().grad_x(p, labels) for p of shape {p.shape}, p in [0.01, 1]",
-                 against="central finite differences of your forward", tolerance="finite-difference",
-                 hint="use eps the same way in forward and grad_x: log(p + eps) has the derivative "
-                      "1 / (p + eps).")
+                 N_(f"CrossEntropy().grad_x(p, labels) for p of shape {p.shape}, p in [0.01, 1]"),
+                 against=N_("central finite differences of your forward"), tolerance="finite-difference",
+                 hint=N_("use eps the same way in forward and grad_x: log(p + eps) has the derivative "
+                         "1 / (p + eps)."))
 
 
 @pytest.mark.task("Layer gradients")
@@ -62,7 +63,7 @@ def test_dense_jacobian_on_a_wide_layer_by_directions(student, rng):
     W, b, x = rng.standard_normal((40, 30)), rng.standard_normal(30), rng.standard_normal((4, 40))
     layer = nb.DenseLayer(40, 30, W, b)
     check_jacobian_by_directions(layer.grad_x(x), layer.forward, x, rng,
-                                 what="DenseLayer(40, 30).grad_x(x) for x of shape (4, 40)")
+                                 what=N_("DenseLayer(40, 30).grad_x(x) for x of shape (4, 40)"))
 
 
 @pytest.mark.task("Network.grad_x")
@@ -83,4 +84,4 @@ def test_network_grad_x_on_a_deeper_probe_network(student, rng):
         net.grad_x(x, labels),
         loss_gradient(lambda v: net.calculate_loss(v, labels), x, "Network.calculate_loss"),
         "Network of 9 probe layers (6 -> 5 -> 8 -> 4).grad_x(x, labels) for x of shape (7, 6)",
-        against="central finite differences of calculate_loss")
+        against=N_("central finite differences of calculate_loss"))

@@ -4,6 +4,7 @@ code is graded), must raise the accuracy on digits the grader holds back, as in 
 
 import pytest
 
+from autograder import N_
 from autograder.interfaces.jacobian import check_fit_raises_held_out_accuracy
 
 TASK = "Parameter gradients and training"

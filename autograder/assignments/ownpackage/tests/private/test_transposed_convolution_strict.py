@@ -4,6 +4,7 @@ and the upsampling layer trained longer on other digits."""
 
 import pytest
 
+from autograder import N_
 from autograder.testing import assert_close
 from autograder.interfaces.conv_parity import check_upsampling_trains_like_torch
 from autograder.interfaces.keras_parity import conv2d_transpose as keras_conv2d_transpose
@@ -25,9 +26,9 @@ def test_conv2d_transpose_matches_keras(student, rng, kernel_size, keras_padding
     layer = student.module("notebook").Conv2DTrLayer(kernel_size, c_in, c_out, crop, stride, kernel, bias)
     assert_close(layer.forward(x),
                  keras_conv2d_transpose(x, kernel, bias, padding=keras_padding, stride=stride),
-                 f"Conv2DTrLayer({kernel_size}, {c_in}, {c_out}, padding={crop}, stride={stride})"
-                 f".forward(x) for x of shape {x.shape}",
-                 against=f"keras.layers.Conv2DTranspose(padding={keras_padding!r})")
+                 N_(f"Conv2DTrLayer({kernel_size}, {c_in}, {c_out}, padding={crop}, stride={stride})"
+                    f".forward(x) for x of shape {x.shape}"),
+                 against=N_(f"keras.layers.Conv2DTranspose(padding={keras_padding!r})"))
 
 
 @pytest.mark.task(TASK)

@@ -7,15 +7,16 @@ the finer elementwise check is reported as a finding, costing nothing."""
 import numpy as np
 import pytest
 
+from autograder import N_
 from autograder.testing.known_good import HalfSquaredError, Projection, SoftmaxCrossEntropy
 from autograder.interfaces.jacobian import TOLERANCE_PARAMS, compare_gradient, loss_gradient
 from autograder.runtime.probes import name_of
 from autograder.runtime.probes.jacobian import ScaleShift, Softsign
 
 TASK = "Network.grad_x"
-HINT = ("run the input forward remembering each layer's input, start from loss.grad_x(output, "
-        "labels) (batch, out) and multiply by each layer's Jacobian grad_x (batch, out, in), from "
-        "the last layer to the first.")
+HINT = (N_("run the input forward remembering each layer's input, start from loss.grad_x(output, "
+           "labels) (batch, out) and multiply by each layer's Jacobian grad_x (batch, out, in), from "
+           "the last layer to the first."))
 
 
 def probe_network(student, nb, rng, loss):
@@ -38,5 +39,5 @@ def test_network_grad_x_on_the_course_inputs(student, rng, loss, tolerance):
     expected = loss_gradient(lambda v: net.calculate_loss(v, labels), x, "Network.calculate_loss")
     compare_gradient(net.grad_x(x, labels), expected,
                      "Network([ScaleShift, Softsign, Projection(3->4), ScaleShift]).grad_x(x, labels) "
-                     "for x of shape (2, 3)", against="central finite differences of calculate_loss",
+                     "for x of shape (2, 3)", against=N_("central finite differences of calculate_loss"),
                      tolerance=tolerance, hint=HINT)

@@ -3,6 +3,7 @@ torch.optim.Adam does (no weight decay), step after step, and returns them."""
 
 import pytest
 
+from autograder import N_
 from autograder.testing import assert_close, require
 from autograder.testing.torch_parity import optimizer_trajectory
 
@@ -24,11 +25,11 @@ def test_adam_follows_torch_optim_adam(student, rng, options):
     for step, (step_grads, wanted) in enumerate(zip(grads, expected, strict=True), start=1):
         returned = adam.step(current, step_grads)
         require(isinstance(returned, (list, tuple)) and len(returned) == 2,
-              f"Adam({options}).step(params, grads) should return the list of updated parameters "
-              f"(2 here), got {type(returned).__name__}")
+              N_(f"Adam({options}).step(params, grads) should return the list of updated parameters "
+                 f"(2 here), got {type(returned).__name__}"))
         for name, got, value in zip(("W", "b"), returned, wanted, strict=True):
-            assert_close(got, value, f"{name} after Adam({options}).step #{step}",
+            assert_close(got, value, N_(f"{name} after Adam({options}).step #{step}"),
                          against="torch.optim.Adam",
-                         hint="m and v start at zero; divide them by (1 - beta ** t) (bias "
-                              "correction); eps is added to sqrt(v_hat).")
+                         hint=N_("m and v start at zero; divide them by (1 - beta ** t) (bias "
+                                 "correction); eps is added to sqrt(v_hat)."))
         current = list(returned)

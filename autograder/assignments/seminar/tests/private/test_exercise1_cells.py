@@ -5,6 +5,7 @@ import math
 
 import pytest
 
+from autograder import N_
 from autograder.testing import answers
 
 COLUMNS = ("x1", "x2", "y", "s", "z", "L", "dL/dz", "dsigma/ds", "dL/dalpha", "dL/dbeta",
@@ -12,17 +13,17 @@ COLUMNS = ("x1", "x2", "y", "s", "z", "L", "dL/dz", "dsigma/ds", "dL/dalpha", "d
 ALPHA0, BETA0, LEARNING_RATE = 0.5, 1.0, 1.0
 TOLERANCE = answers.HandTolerance(atol=0.002, rtol=0.01)
 HINTS = {
-    "x1": "x1 = 1 in every step", "x2": "x2 = 2 in every step", "y": "y = 3 in every step",
-    "s": "s = alpha * x1 + beta * x2, with alpha and beta from before this step (alpha0 = 0.5, "
-         "beta0 = 1 in step 1)",
-    "z": "z = sigma(s) = 1 / (1 + exp(-s))",
-    "L": "L = 0.5 * (y - z)^2",
-    "dL/dz": "dL/dz = -(y - z) = z - y",
-    "dsigma/ds": "dsigma/ds = sigma(s) * (1 - sigma(s)) = z * (1 - z)",
-    "dL/dalpha": "dL/dalpha = dL/dz * dsigma/ds * x1",
-    "dL/dbeta": "dL/dbeta = dL/dz * dsigma/ds * x2",
-    "alpha": "alpha after the step = alpha before - learning rate (1) * dL/dalpha",
-    "beta": "beta after the step = beta before - learning rate (1) * dL/dbeta",
+    "x1": N_("x1 = 1 in every step"), "x2": N_("x2 = 2 in every step"), "y": N_("y = 3 in every step"),
+    "s": N_("s = alpha * x1 + beta * x2, with alpha and beta from before this step (alpha0 = 0.5, "
+            "beta0 = 1 in step 1)"),
+    "z": N_("z = sigma(s) = 1 / (1 + exp(-s))"),
+    "L": N_("L = 0.5 * (y - z)^2"),
+    "dL/dz": N_("dL/dz = -(y - z) = z - y"),
+    "dsigma/ds": N_("dsigma/ds = sigma(s) * (1 - sigma(s)) = z * (1 - z)"),
+    "dL/dalpha": N_("dL/dalpha = dL/dz * dsigma/ds * x1"),
+    "dL/dbeta": N_("dL/dbeta = dL/dz * dsigma/ds * x2"),
+    "alpha": N_("alpha after the step = alpha before - learning rate (1) * dL/dalpha"),
+    "beta": N_("beta after the step = beta before - learning rate (1) * dL/dbeta"),
 }
 
 
@@ -51,7 +52,7 @@ def test_exercise1_every_cell_follows_from_the_cells_before_it(student):
     for step, values in enumerate(rows, start=1):
         row = dict(zip(COLUMNS, values, strict=True))
         for column, value in expected_row(row, alpha, beta).items():
-            label = f"step {step}, {column}"
+            label = N_(f"step {step}, {column}")
             got[label], expected[label], hints[label] = row[column], value, HINTS[column]
         alpha, beta = row["alpha"], row["beta"]
     answers.check_cells(got, expected, what="exercise1_table", tolerance=TOLERANCE, hints=hints,

@@ -4,14 +4,15 @@ seminar's MNIST labels are)."""
 import numpy as np
 import pytest
 
+from autograder import N_
 from autograder.interfaces.sgd_layers import check_network
 
 HINTS = {
-    "forward": "one activation per layer, in order, for any number of layers (also one); the "
-               "last one is the logits.",
-    "predict": "forward(X)[-1].argmax(axis=-1), one class per row of X.",
-    "backward": "from the last layer to the first: grad = layer.backward(layer_inputs[i], grad), "
-                "for any number of layers.",
+    "forward": N_("one activation per layer, in order, for any number of layers (also one); the "
+                  "last one is the logits."),
+    "predict": N_("forward(X)[-1].argmax(axis=-1), one class per row of X."),
+    "backward": N_("from the last layer to the first: grad = layer.backward(layer_inputs[i], grad), "
+                   "for any number of layers."),
 }
 
 

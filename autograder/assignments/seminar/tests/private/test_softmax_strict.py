@@ -5,15 +5,16 @@ formula and its own inputs never come near overflow, so a stable form is not req
 import numpy as np
 import pytest
 
+from autograder import N_
 from autograder.testing.layer_parity import loss_number
 from autograder.testing.torch_parity import gradient_check
 from autograder.interfaces.sgd_layers import check_softmax_crossentropy
 
-STABLE = ("subtract each row's maximum from the logits before np.exp (softmax does not change), "
-          "so that exp never overflows: log-sum-exp = max + log(sum(exp(logits - max))).")
+STABLE = (N_("subtract each row's maximum from the logits before np.exp (softmax does not change), "
+             "so that exp never overflows: log-sum-exp = max + log(sum(exp(logits - max)))."))
 HINTS = {
-    "loss": "the mean over the batch of log(sum_k exp(logits_k)) - logits[y].",
-    "grad": "(softmax(logits) - one_hot(y_true)) / batch_size.",
+    "loss": N_("the mean over the batch of log(sum_k exp(logits_k)) - logits[y]."),
+    "grad": N_("(softmax(logits) - one_hot(y_true)) / batch_size."),
 }
 
 
@@ -24,7 +25,7 @@ def test_softmax_crossentropy_survives_logits_of_plus_minus_1000(student, rng):
     logits[0, 1], logits[1, 3], logits[2, 0], logits[2, 2], logits[3, 4] = \
         1000.0, -1000.0, 999.0, 1000.0, -998.0
     check_softmax_crossentropy(student.module("notebook"), logits, np.array([1, 3, 2, 0]),
-                               case="logits with entries of +-1000",
+                               case=N_("logits with entries of +-1000"),
                                hints={"loss": STABLE, "grad": STABLE})
 
 
@@ -35,7 +36,7 @@ def test_softmax_crossentropy_odd_shapes_and_uint8_labels(student, rng, batch, c
     logits = rng.standard_normal((batch, classes)) * 2
     check_softmax_crossentropy(student.module("notebook"), logits,
                                rng.integers(0, classes, batch).astype(np.uint8),
-                               case=f"logits of shape {logits.shape}, uint8 labels", hints=HINTS)
+                               case=N_(f"logits of shape {logits.shape}, uint8 labels"), hints=HINTS)
 
 
 @pytest.mark.task("Softmax cross-entropy")
@@ -49,6 +50,6 @@ def test_softmax_gradient_matches_finite_differences_of_the_loss(student, rng):
                            "softmax_crossentropy_with_logits(logits, y_true)")
 
     gradient_check(mean_loss, logits, notebook.grad_softmax_crossentropy_with_logits(logits, y),
-                   what="grad_softmax_crossentropy_with_logits(logits, y_true) for logits of "
-                        "shape (3, 4)", hint=HINTS["grad"] + " It must be the gradient of the "
+                   what=N_("grad_softmax_crossentropy_with_logits(logits, y_true) for logits of "
+                           "shape (3, 4)"), hint=HINTS["grad"] + " It must be the gradient of the "
                         "mean that softmax_crossentropy_with_logits returns.")

@@ -4,15 +4,16 @@ forward(I) - b = W), so the attribute names are yours to choose."""
 
 import pytest
 
+from autograder import N_
 from autograder.interfaces.sgd_layers import check_dense_step
 
 HINTS = {
-    "forward": "f(x) = x @ W + b with W of shape [input_units, output_units].",
-    "backward": "the gradient w.r.t. the input is grad_output @ W.T, computed with W from "
-                "before the update.",
-    "step": "one SGD step: W -= learning_rate * input.T @ grad_output and b -= learning_rate * "
-            "grad_output.sum(axis=0) (sums over the batch: grad_output is already the gradient "
-            "of the mean loss).",
+    "forward": N_("f(x) = x @ W + b with W of shape [input_units, output_units]."),
+    "backward": N_("the gradient w.r.t. the input is grad_output @ W.T, computed with W from "
+                   "before the update."),
+    "step": N_("one SGD step: W -= learning_rate * input.T @ grad_output and b -= learning_rate * "
+               "grad_output.sum(axis=0) (sums over the batch: grad_output is already the gradient "
+               "of the mean loss)."),
 }
 
 
@@ -29,4 +30,4 @@ def test_dense_matches_torch_and_takes_one_sgd_step(student, rng, batch, input_u
     check_dense_step(layer, rng.standard_normal((batch, input_units)),
                      rng.standard_normal((batch, output_units)),
                      learning_rate=0.1 if learning_rate is None else learning_rate,
-                     name=f"Dense({arguments})", hints=HINTS)
+                     name=N_(f"Dense({arguments})"), hints=HINTS)

@@ -4,12 +4,13 @@ torch.nn.functional.cross_entropy (mean over the batch) and its autograd gradien
 import numpy as np
 import pytest
 
+from autograder import N_
 from autograder.interfaces.sgd_layers import check_softmax_crossentropy
 
 HINTS = {
-    "loss": "the mean over the batch of log(sum_k exp(logits_k)) - logits[y] (per object: "
-            "-log softmax(logits)[y]).",
-    "grad": "(softmax(logits) - one_hot(y_true)) / batch_size: the gradient of the mean loss.",
+    "loss": N_("the mean over the batch of log(sum_k exp(logits_k)) - logits[y] (per object: "
+               "-log softmax(logits)[y])."),
+    "grad": N_("(softmax(logits) - one_hot(y_true)) / batch_size: the gradient of the mean loss."),
 }
 
 
@@ -20,5 +21,5 @@ def test_softmax_crossentropy_and_gradient_match_torch(student, rng, batch, clas
     logits = rng.standard_normal((batch, classes)) * 3
     check_softmax_crossentropy(student.module("notebook"), logits,
                                rng.integers(0, classes, batch).astype(labels),
-                               case=f"logits of shape {logits.shape}, {np.dtype(labels)} labels",
+                               case=N_(f"logits of shape {logits.shape}, {np.dtype(labels)} labels"),
                                hints=HINTS)
