@@ -71,6 +71,16 @@ def test_the_comparison_sets_comments_and_docstrings_aside_but_no_code() -> None
     assert without_docstrings(english.replace("(x)", "(y)")) != without_docstrings(english)
 
 
+@pytest.mark.parametrize("name", config.available())
+def test_every_notebook_of_a_solution_and_of_its_student_version_has_a_russian_edition(
+        name: str) -> None:
+    spec = config.load(name)
+    missing = [str(english) for folder in (spec.solution_dir, spec.student_dir)
+               for english in english_notebooks(folder) if not russian_of(english).is_file()]
+    assert not missing, (f"no Russian edition of {missing}: write solutions/{name}/"
+                         "notebook.ru.ipynb, then `make assignments`")
+
+
 @pytest.mark.parametrize("name, version, notebook", PAIRS)
 def test_russian_code_cells_are_the_english_ones_comments_and_docstrings_aside(
         name: str, version: str, notebook: Path) -> None:
