@@ -45,6 +45,11 @@ STUDENT_CODE = textwrap.dedent("""
         def spin(self):
             while True:
                 pass
+
+        def wait(self, seconds):
+            import time
+            time.sleep(seconds)
+            return "woke"
 """)
 
 
@@ -82,8 +87,15 @@ def test_the_students_exception_becomes_a_failure_naming_their_line(student) -> 
 
 
 def test_a_call_that_never_returns_is_stopped_at_the_deadline(student) -> None:
-    with pytest.raises(WorkerTimeout, match="did not finish within 0.5 s"):
+    with pytest.raises(WorkerTimeout, match="did not finish within 0.5 s of CPU time"):
         student.module("modules.scale").Scale(1.0).spin()
+
+
+def test_a_call_s_limit_counts_its_cpu_time_as_the_worker_does(student) -> None:
+    scale = student.module("modules.scale").Scale(1.0)
+    assert scale.wait(0.8) == "woke"  # past its 0.5 s, but waiting: what a busy machine does to it
+    with pytest.raises(WorkerTimeout, match=r"did not finish within 5 s: it waited"):
+        scale.wait(100)
 
 
 def test_a_notebook_name_not_defined_yet_says_to_run_its_cell() -> None:
