@@ -397,7 +397,7 @@ def test_the_notebooks_computations_share_one_budget(monkeypatch, tmp_path):
     failures = runtime_notebook.run_statements(namespace, statements, str(tmp_path))
     assert "D" in namespace and not {"A", "B", "C"} & set(namespace)
     first, second, third = (f.text for f in failures)
-    assert first == ("code cell 2, line 1: stopped after 0.2 s (the grader gives a top-level "
+    assert first == ("code cell 2, line 1: stopped after 0.2 s of CPU time (the grader gives a top-level "
                      "computation 0.2 s, and all of them 0.3 s): compute it inside the function or "
                      "class that needs it")
     assert second.startswith("code cell 3, line 1: stopped after 0.")  # what was left: about 0.1 s
