@@ -251,7 +251,8 @@ def guess(where: Path, tasks: Collection[str] = (), defined: Collection[str] | N
     assignment whose package folder it holds; else, if it is or holds a notebook (or a running
     notebook defines the names `defined`), the notebook assignment whose own names (its tasks'
     code, given code and answers) the notebook defines the most of. Every notebook assignment's
-    notebook has one name (`notebook.ipynb`): only its content tells them apart."""
+    notebook has one name (`notebook.ipynb`, `notebook.ru.ipynb` in Russian): only its content
+    tells them apart."""
     specs = [spec for spec in map(load, available()) if set(tasks) <= {t.name for t in spec.tasks}]
     packages = [spec for spec in specs if spec.package and (where / spec.package).is_dir()]
     if len(packages) == 1:
@@ -279,17 +280,22 @@ def _own_names(spec: AssignmentSpec) -> set[str]:
 
 def _names_defined(where: Path) -> set[str] | None:
     """The top-level names (classes, functions, variables) that the notebook `where` is, or the
-    only notebook `where` holds, defines, read from its text, never run; None without one."""
+    notebooks `where` holds (a student version holds one and its translation, `notebook.ipynb`
+    beside `notebook.ru.ipynb`), define together, read from their text, never run; None without
+    one."""
     notebooks = [where] if where.suffix == ".ipynb" else sorted(where.glob("*.ipynb"))
-    if len(notebooks) != 1 or not notebooks[0].is_file():
+    if not notebooks or not all(path.is_file() for path in notebooks):
         return None
-    try:
-        cells = json.loads(notebooks[0].read_bytes()).get("cells", [])
-    except (OSError, ValueError, AttributeError):
-        return set()
-    code = "\n".join("".join(cell.get("source", "")) for cell in cells
-                     if isinstance(cell, dict) and cell.get("cell_type") == "code")
-    return {cls_or_def or variable for cls_or_def, variable in TOP_LEVEL_NAME.findall(code)}
+    names: set[str] = set()
+    for path in notebooks:
+        try:
+            cells = json.loads(path.read_bytes()).get("cells", [])
+        except (OSError, ValueError, AttributeError):
+            continue
+        code = "\n".join("".join(cell.get("source", "")) for cell in cells
+                         if isinstance(cell, dict) and cell.get("cell_type") == "code")
+        names |= {cls_or_def or variable for cls_or_def, variable in TOP_LEVEL_NAME.findall(code)}
+    return names
 
 
 def load_for(path: str | Path) -> AssignmentSpec:

@@ -50,6 +50,18 @@ class WorkerTimeout(GradingFailure):
 
     kind = "timeout"
 
+    @classmethod
+    def cpu(cls, what: str, seconds: float) -> WorkerTimeout:
+        """The call used up its CPU time (runtime.timers)."""
+        return cls(N_(f"{what} did not finish within {seconds:g} s of CPU time (an infinite loop, "
+                      "or very slow code?)"))
+
+    @classmethod
+    def wall(cls, what: str, seconds: float) -> WorkerTimeout:
+        """The call outlived the wall-clock backstop without using up its CPU time."""
+        return cls(N_(f"{what} did not finish within {seconds:g} s: it waited (a sleep, a read) "
+                      "or ran one very long call into compiled code"))
+
 
 class WorkerCrashed(GradingFailure):
     """The worker process died (os._exit, a segfault, a resource limit) during a call."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import textwrap
 import zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import nbformat
 import numpy as np
@@ -19,6 +19,7 @@ from autograder.intake import IntakeError, given_prelude, prepare
 from autograder.intake.notebook import (
     GIVEN_CELL,
     Statement,
+    choose_notebook,
     given_statements,
     kept_statements,
     strip_ipython,
@@ -178,6 +179,47 @@ def test_a_differently_named_notebook_is_graded_with_a_note(tmp_path):
     statements, messages = kept(tmp_path / "sub")
     assert sources(statements) == ["class A:\n    pass"]
     assert "no notebook named notebook.ipynb; graded homework_ivanov.ipynb" in messages[0]
+
+
+def choose(folder: Path, handed_out: dict[str, bytes]) -> tuple[str, list[str]]:
+    """The name of the notebook intake grades in `folder`, and its notes."""
+    files = {PurePosixPath(p.name): p.read_bytes() for p in folder.glob("*.ipynb")}
+    messages: list[str] = []
+    chosen, _ = choose_notebook(files, NAME, messages, handed_out)
+    return chosen.name, messages
+
+
+def test_a_russian_edition_handed_in_alone_is_graded_without_a_note(tmp_path):
+    write_notebook(tmp_path / "notebook.ru.ipynb", "class A:\n    pass")
+    write_notebook(tmp_path / "scratch.ipynb", "class B:\n    pass")
+    assert choose(tmp_path, {}) == ("notebook.ru.ipynb", [])
+
+
+def test_the_edition_written_in_is_graded_beside_the_other_as_handed_out(tmp_path):
+    stub = "class A:\n    def f(self):\n        raise NotImplementedError"
+    handed_out = {name: write_notebook(tmp_path / "handed-out" / name, stub,
+                                       markdown=markdown).read_bytes()
+                  for name, markdown in ((NAME, "# Task"), ("notebook.ru.ipynb", "# Задание"))}
+    submission = tmp_path / "submission"
+    write_notebook(submission / NAME, stub, markdown="# Task")
+    write_notebook(submission / "notebook.ru.ipynb", stub.replace("raise NotImplementedError",
+                                                                  "return 1"))
+    name, messages = choose(submission, handed_out)
+    assert name == "notebook.ru.ipynb"
+    assert messages == ["notebook.ipynb is the notebook as handed out; graded notebook.ru.ipynb, "
+                        "the one you wrote in"]
+    write_notebook(submission / NAME, stub.replace("raise NotImplementedError", "return 2"))
+    name, messages = choose(submission, handed_out)  # both written in: the expected one, said so
+    assert name == NAME and messages == ["graded notebook.ipynb (of notebook.ipynb, notebook.ru.ipynb)"]
+    write_notebook(submission / "notebook.ru.ipynb", stub)
+    assert choose(submission, handed_out) == (NAME, [])  # the Russian one as handed out
+
+
+def test_both_editions_as_handed_out_grade_the_expected_one(tmp_path):
+    stub = "class A:\n    pass"
+    handed_out = {name: write_notebook(tmp_path / name, stub).read_bytes()
+                  for name in (NAME, "notebook.ru.ipynb")}
+    assert choose(tmp_path, handed_out)[0] == NAME
 
 
 def test_a_zipped_notebook_is_read(tmp_path):
@@ -355,7 +397,7 @@ def test_the_notebooks_computations_share_one_budget(monkeypatch, tmp_path):
     failures = runtime_notebook.run_statements(namespace, statements, str(tmp_path))
     assert "D" in namespace and not {"A", "B", "C"} & set(namespace)
     first, second, third = (f.text for f in failures)
-    assert first == ("code cell 2, line 1: stopped after 0.2 s (the grader gives a top-level "
+    assert first == ("code cell 2, line 1: stopped after 0.2 s of CPU time (the grader gives a top-level "
                      "computation 0.2 s, and all of them 0.3 s): compute it inside the function or "
                      "class that needs it")
     assert second.startswith("code cell 3, line 1: stopped after 0.")  # what was left: about 0.1 s

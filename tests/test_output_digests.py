@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from test_selfcheck import in_process_student
 
 from autograder import config
 from autograder.authoring.samples import write_samples
@@ -21,7 +23,6 @@ from autograder.reports import ci, files
 from autograder.results import SubmissionResult, TestRecord
 from autograder.runtime import wire
 from autograder.sandbox.contract import Student
-from autograder.sandbox.in_process import InProcessWorker
 from autograder.sandbox.proxy import MAX_OUTPUTS, OutputLog
 from autograder.selfcheck import check
 
@@ -85,23 +86,14 @@ def test_the_output_log_keeps_the_first_digests_up_to_its_cap():
 # ---- what reaches a test -------------------------------------------------------------------------
 
 @pytest.fixture
-def student(tmp_path: Path) -> Student:
-    (tmp_path / "modules").mkdir()
-    (tmp_path / "modules" / "__init__.py").write_text("")
-    (tmp_path / "modules" / "double.py").write_text(textwrap.dedent("""
+def student(tmp_path: Path) -> Iterator[Student]:
+    yield from in_process_student(tmp_path, "double", textwrap.dedent("""
         class Double:
             weight = 1.0
 
             def forward(self, x):
                 return 2 * x
-    """))
-    sys.path.insert(0, str(tmp_path))
-    try:
-        yield Student(InProcessWorker(tmp_path, {}, call_seconds=5.0))
-    finally:
-        sys.path.remove(str(tmp_path))
-        for name in [n for n in sys.modules if n == "modules" or n.startswith("modules.")]:
-            del sys.modules[name]
+    """), call_seconds=5.0)
 
 
 def test_every_reply_reaching_a_test_is_logged_in_order_and_an_assignment_is_not(student):

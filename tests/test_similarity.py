@@ -246,6 +246,22 @@ def test_identical_wrong_outputs_tie_two_students_and_right_or_common_ones_do_no
         behaviour[0].evidence
 
 
+def test_right_values_a_failed_test_returned_before_it_failed_tie_nobody(spec, tmp_path) -> None:
+    """Two Sigmoids that crash after a right ReLU: the ReLU's value is what the passing run
+    returned too, and only a wrong value both returned ties them."""
+    submissions = batch_of(tmp_path, LINEARS)
+    passing = result_with("plain", [("test_activations", "passed", ("relu", "sigmoid"))])
+
+    def crashed(extra: tuple[str, ...]) -> dict[str, SubmissionResult]:
+        return {"plain": passing, **{name: result_with(name, [("test_activations", "failed",
+                                                             ("relu", *extra))])
+                                     for name in ("loops", "einsum")}}
+
+    assert [p for p in compare(spec, submissions, crashed(())).pairs if p.behaviour_score] == []
+    (tied,) = [p for p in compare(spec, submissions, crashed(("wrong",))).pairs if p.behaviour_score]
+    assert (tied.student_a, tied.student_b, tied.shared_wrong) == ("einsum", "loops", ("test_activations",))
+
+
 def test_three_students_linked_by_flagged_pairs_are_a_cluster(spec, tmp_path) -> None:
     ring = {"a": LINEARS["plain"], "b": disguised(LINEARS["plain"]), "c": LINEARS["plain"]}
     others = {f"x{i}": code for i, code in enumerate((LINEARS["loops"], LINEARS["einsum"]) * 8)}

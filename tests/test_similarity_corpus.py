@@ -10,6 +10,7 @@ import random
 import re
 from pathlib import Path
 
+import nbformat
 import pytest
 import similarity_corpus as corpus
 
@@ -156,3 +157,30 @@ def test_the_same_wrong_numbers_count_only_when_few_share_them(graded) -> None:
     few = behaviour(["bn-reference", "bn-alpha", "beta", "gamma", "untouched", "alpha~copy"])
     many = behaviour(["bn-reference", "bn-alpha", "bn-beta", "bn-gamma", "untouched", "alpha~copy"])
     assert few > 0 and many == 0, (few, many)
+
+
+def _disguised_notebook(source: Path, target: Path, seed: int) -> Path:
+    """`source` with every code cell that parses disguised as a package file is."""
+    notebook = nbformat.read(source, as_version=4)
+    rng = random.Random(seed)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            try:
+                cell.source = corpus.disguise_source(cell.source, rng)
+            except SyntaxError:  # a cell with a magic line stays as it is
+                continue
+    nbformat.write(notebook, target)
+    return target
+
+
+def test_notebooks_are_compared_cell_by_cell_like_packages(tmp_path: Path) -> None:
+    notebooks = config.load("ownpackage")  # seven tasks of notebook code, most of them long
+    reference = notebooks.solution_dir / "notebook.ipynb"
+    batch = {"ref": reference, "copy": _disguised_notebook(reference, tmp_path / "copy.ipynb", seed=3),
+             "template": notebooks.student_dir / "notebook.ipynb"}
+    report = similarity.compare(notebooks, batch)
+    flagged = [p for p in report.pairs if p.flagged]
+    assert {(p.student_a, p.student_b) for p in flagged} == {("copy", "ref")}, report.pairs
+    assert len({p.task for p in flagged}) >= len(notebooks.tasks) // 2, [p.task for p in flagged]
+    assert all(f.where_a.startswith("cell ") and f.where_b.startswith("cell ")
+               for p in flagged for f in p.fragments), flagged[0].fragments

@@ -13,9 +13,10 @@ import hashlib
 import stat
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from autograder import N_
@@ -53,16 +54,18 @@ class SourceBundle:
 def prepare(path: Path, package: str = "", notebook_name: str = "",
             answers: frozenset[str] = frozenset(),
             prelude: Sequence[notebook.Statement] = (),
-            tables: Sequence[AnswerTableSpec] = ()) -> SourceBundle:
+            tables: Sequence[AnswerTableSpec] = (),
+            handed_out: Mapping[str, bytes] = MappingProxyType({})) -> SourceBundle:
     """Run the intake steps on one submission for an assignment that asks either for a package
-    (a folder of .py files) or for a notebook (`notebook_name`, e.g. "notebook.ipynb"). A
-    notebook's statements follow `prelude`, the kit's copy of its given code (`given_prelude`),
-    and the answers read from its filled-in markdown `tables` (`answer_table`)."""
+    (a folder of .py files) or for a notebook (`notebook_name`, e.g. "notebook.ipynb", chosen
+    among its translations with the versions `handed_out`). A notebook's statements follow
+    `prelude`, the kit's copy of its given code (`given_prelude`), and the answers read from its
+    filled-in markdown `tables` (`answer_table`)."""
     messages: list[str] = []
     try:
         if notebook_name:
             files = read_files(path, (".ipynb",), messages)
-            chosen, data = notebook.choose_notebook(files, notebook_name, messages)
+            chosen, data = notebook.choose_notebook(files, notebook_name, messages, handed_out)
             statements, code = notebook.read_notebook(data, chosen.name, answers, messages)
             read = answer_table.table_statements(data, tables, code, messages)
             files = {PurePosixPath(STATEMENTS_FILE):
@@ -86,7 +89,16 @@ def prepare_for(path: Path, spec: AssignmentSpec) -> SourceBundle:
     answers (its markdown answer tables too), and for a notebook the kit's copy of the given code
     first."""
     return prepare(path, spec.package, spec.notebook, spec.answers, given_prelude(spec),
-                   spec.answer_tables)
+                   spec.answer_tables, handed_out_notebooks(spec))
+
+
+def handed_out_notebooks(spec: AssignmentSpec) -> dict[str, bytes]:
+    """The student version's notebook and its translations (`notebook.ru.ipynb`), by name: a
+    submission's copy whose code is still theirs is not the one its student wrote in."""
+    if not spec.notebook:
+        return {}
+    return {path.name: path.read_bytes() for path in sorted(spec.student_dir.glob("*.ipynb"))
+            if notebook.is_edition(path.name, spec.notebook)}
 
 
 def given_prelude(spec: AssignmentSpec) -> list[notebook.Statement]:

@@ -22,9 +22,10 @@ import builtins
 import json
 import re
 import symtable
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import PurePosixPath
+from types import MappingProxyType
 
 import nbformat
 
@@ -76,24 +77,51 @@ class Unrun:
     why: str
 
 
-def choose_notebook(files: dict[PurePosixPath, bytes], expected: str,
-                    messages: list[str]) -> tuple[PurePosixPath, bytes]:
-    """The notebook to grade: the one named as expected, else the only one, else the first."""
+def choose_notebook(files: dict[PurePosixPath, bytes], expected: str, messages: list[str],
+                    handed_out: Mapping[str, bytes] = MappingProxyType({}),
+                    ) -> tuple[PurePosixPath, bytes]:
+    """The notebook to grade: the one named as expected or as one of its translations
+    (`notebook.ru.ipynb` beside `notebook.ipynb`), else the only one, else the first. A student of
+    the Russian edition may hand in both as they were handed out, one of them filled in: of the
+    notebooks so named, one whose code cells are still those of its version handed out
+    (`handed_out`, by name) is passed over, and of the others the one named as expected wins (the
+    feedback says which was graded when the student wrote in several)."""
     notebooks = sorted((p for p in files if p.suffix == ".ipynb" and
                         ".ipynb_checkpoints" not in p.parts), key=lambda p: (len(p.parts), str(p)))
     if not notebooks:
         others = ", ".join(sorted(str(p) for p in files)[:5]) or "nothing"
         raise IntakeError(N_(f"no Jupyter notebook (.ipynb) was found in the submission "
                              f"(found: {others}); hand in {expected}"))
-    named = [p for p in notebooks if p.name == expected]
-    chosen = (named or notebooks)[0]
-    if not named and len(notebooks) > 1:
+    editions = [p for p in notebooks if is_edition(p.name, expected)]
+    written = [p for p in editions if not _as_handed_out(files[p], handed_out.get(p.name))]
+    candidates = sorted(written or editions, key=lambda p: p.name != expected)
+    chosen = (candidates or notebooks)[0]
+    if not editions and len(notebooks) > 1:
         names = ", ".join(map(str, notebooks))
-        messages.append(N_(f"no notebook named {expected}; graded {chosen} "
-                           f"(of {names})"))
-    elif len(named) > 1:
-        messages.append(N_(f"several notebooks named {expected}; graded {chosen}"))
+        messages.append(N_(f"no notebook named {expected}; graded {chosen} (of {names})"))
+    elif len(written) > 1:
+        names = ", ".join(map(str, candidates))
+        messages.append(N_(f"several notebooks named {chosen.name}; graded {chosen}")
+                        if candidates[1].name == chosen.name
+                        else N_(f"graded {chosen} (of {names})"))
+    elif chosen.name != expected and any(p.name == expected for p in editions):
+        messages.append(N_(f"{expected} is the notebook as handed out; graded {chosen}, "
+                           "the one you wrote in"))
     return chosen, files[chosen]
+
+
+def is_edition(name: str, expected: str) -> bool:
+    """Whether `name` is the expected notebook or a translation of it (`notebook.ru.ipynb`)."""
+    return name == expected or re.fullmatch(
+        re.escape(expected.removesuffix(".ipynb")) + r"\.[a-z]{2}\.ipynb", name) is not None
+
+
+def _as_handed_out(data: bytes, handed_out: bytes | None) -> bool:
+    """Whether a notebook's code cells are those of its version handed out, untouched."""
+    try:
+        return handed_out is not None and read_cells(data, "", []) == read_cells(handed_out, "", [])
+    except IntakeError:
+        return False
 
 
 def read_cells(data: bytes, name: str, messages: list[str]) -> list[str]:

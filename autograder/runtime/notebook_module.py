@@ -3,8 +3,9 @@
 Intake (in the grader) kept the notebook's definitions and the top-level computations they read as
 separate statements in `notebook.cells.json`. Here, in the worker, each runs on its own in the
 module's namespace: one that raises is set aside and retried after the others (cells run out of
-order); a computation gets `STATEMENT_SECONDS`, and all of them `NOTEBOOK_SECONDS` together, so one
-that overruns costs only the names it defines. What still fails, and what intake left out (a loop,
+order); a computation gets `STATEMENT_SECONDS` of CPU time, and all of them `NOTEBOOK_SECONDS`
+together (`timers`: a busy machine stops no more of them), so one that overruns costs only the names
+it defines. What still fails, and what intake left out (a loop,
 a data load, a cell with a syntax error), explains any missing name, so a student learns why
 `Dense` is not there.
 """
@@ -12,22 +13,19 @@ a data load, a cell with a syntax error), explains any missing name, so a studen
 from __future__ import annotations
 
 import ast
-import contextlib
 import difflib
 import importlib.abc
 import importlib.machinery
 import json
 import linecache
 import os
-import signal
 import sys
-import threading
 import time
 import types
-from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from autograder import N_
+from autograder.runtime import timers
 
 MODULE_NAME = "notebook"
 STATEMENTS_FILE = "notebook.cells.json"
@@ -103,28 +101,6 @@ class Overran(BaseException):
     the student's code must not swallow it)."""
 
 
-@contextlib.contextmanager
-def time_limit(seconds: float, raised: type[BaseException] = Overran) -> Iterator[None]:
-    """Raise `raised` into the code run inside after `seconds` (on the main thread only, which
-    is where the worker imports the notebook; elsewhere, as when calibrating, no limit). Python
-    raises it at the next bytecode: a single C call (a huge `sum(range(...))`) runs to its end,
-    and the grader's own timeout of the import stops it."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(signum: int, frame: Any) -> None:
-        raise raised()
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 class _Budget:
     """What is left of NOTEBOOK_SECONDS for the notebook's top-level computations."""
 
@@ -141,16 +117,19 @@ class _Budget:
         if seconds <= 0:
             return N_(f"not run: the notebook's top-level computations used up their "
                       f"{NOTEBOOK_SECONDS:g} s")
-        start = time.monotonic()
+        start = time.process_time()
         try:
-            with time_limit(seconds):
+            with timers.time_limit(seconds, Overran, timers.STATEMENT):
                 exec(code, namespace)  # noqa: S102 - the worker's whole job
         except Overran:
-            return N_(f"stopped after {seconds:.2g} s (the grader gives a top-level computation "
-                      f"{STATEMENT_SECONDS:g} s, and all of them {NOTEBOOK_SECONDS:g} s): compute "
-                      "it inside the function or class that needs it")
-        finally:
-            self.left -= time.monotonic() - start
+            self.left -= seconds  # all of it, whatever the clocks' grain says
+            return N_(f"stopped after {seconds:.2g} s of CPU time (the grader gives a top-level "
+                      f"computation {STATEMENT_SECONDS:g} s, and all of them {NOTEBOOK_SECONDS:g} s): "
+                      "compute it inside the function or class that needs it")
+        except BaseException:
+            self.left -= time.process_time() - start
+            raise
+        self.left -= time.process_time() - start
         return ""
 
 

@@ -20,9 +20,14 @@ from typing import Any
 import numpy as np
 
 from autograder import N_
-from autograder.runtime import notebook_module, probes, stand_ins, wire
+from autograder.runtime import notebook_module, probes, stand_ins, timers, wire
 
 MAX_MESSAGE_CHARS = 2000
+
+
+class CallOverran(BaseException):
+    """A request used up its CPU time (`cpu_seconds`). Not an Exception, so that a bare `except
+    Exception` in the student's code does not swallow it; the grader stops the worker on it."""
 
 
 class KitImportBlocker(importlib.abc.MetaPathFinder):
@@ -91,7 +96,9 @@ class Worker:
             try:
                 request = wire.decode(tree, buffers, self.handles.get, self.stub)
                 request_id = request["id"]
-                response: Any = {"id": request_id, "ok": self.dispatch(request)}
+                with timers.time_limit(request.get("cpu_seconds") or 0, CallOverran, timers.CALL):
+                    answer = self.dispatch(request)
+                response: Any = {"id": request_id, "ok": answer}
             except BaseException as exc:  # the student's exceptions, SystemExit included
                 response = {"id": request_id, "error": self.describe(exc)}
             try:
@@ -108,11 +115,12 @@ class Worker:
         """Call a grader function: its arguments go to the grader (plain data, or handles of this
         worker's objects, which it refuses) and its result or error comes back, while the request
         that led the student's code here is still being answered."""
-        body, buffers = wire.encode({"callback": callback.id, "args": args, "kwargs": kwargs},
-                                    self.handles.add)
-        wire.write_message(self.response_fd, body, buffers)
-        tree, reply_buffers = wire.read_message(self.request_fd)
-        reply = wire.decode(tree, reply_buffers, self.handles.get)
+        with timers.held(timers.CALL):
+            body, buffers = wire.encode({"callback": callback.id, "args": args, "kwargs": kwargs},
+                                        self.handles.add)
+            wire.write_message(self.response_fd, body, buffers)
+            tree, reply_buffers = wire.read_message(self.request_fd)
+            reply = wire.decode(tree, reply_buffers, self.handles.get)
         if "raise" in reply:
             error = GRADER_FUNCTION_ERRORS.get(reply["raise"]["type"], RuntimeError)
             raise error(reply["raise"]["message"])

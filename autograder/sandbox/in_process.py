@@ -3,41 +3,57 @@
 There is nothing to protect there, yet the tests must not tell the difference from grading: the
 stand-in worker answers with the sandboxed worker's own dispatch (`runtime.worker`) and passes every
 value through the same plain-data encoding, so arrays are copies both ways, exactly as when grading;
-a call that runs too long fails with the grader's own timeout.
+a call that runs too long fails with the grader's own timeouts, counted as grading counts them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autograder import N_
+from threadpoolctl import ThreadpoolController
+
 from autograder.failures import StudentError, WorkerTimeout
-from autograder.runtime import wire
-from autograder.runtime.notebook_module import time_limit
+from autograder.runtime import timers, wire
 from autograder.runtime.worker import Worker
 from autograder.sandbox.contract import Student
 from autograder.sandbox.proxy import OutputLog
 
 
-class DeadlinePassed(BaseException):
-    """Raised into the student's code when a call runs too long (not an Exception, so a bare
-    `except Exception` in their code does not swallow it)."""
+class CpuTimePassed(BaseException):
+    """Raised into the student's code when a call used up its CPU time (not an Exception, so a
+    bare `except Exception` in their code does not swallow it)."""
+
+
+class WallTimePassed(BaseException):
+    """Raised into the student's code when a call outlived the wall-clock backstop."""
+
+
+@functools.cache
+def thread_pools() -> ThreadpoolController:
+    """The process's BLAS and OpenMP pools, found once (a scan per call costs 0.3 ms)."""
+    return ThreadpoolController()
 
 
 @contextlib.contextmanager
 def deadline(seconds: float, what: str) -> Iterator[None]:
-    """Stop a call after `seconds` with the grader's timeout failure (main thread only: signals)."""
+    """Stop a call with the grader's timeout failures, after `seconds` of CPU time or WALL_FACTOR
+    times that on the clock (runtime.timers; main thread only: signals). BLAS runs one thread
+    meanwhile, as in the sandboxed worker, so the CPU time counted is what grading counts."""
     try:
-        with time_limit(seconds, DeadlinePassed):
+        with thread_pools().limit(limits=1), \
+                timers.time_limit(seconds * timers.WALL_FACTOR, WallTimePassed, timers.WALL), \
+                timers.time_limit(seconds, CpuTimePassed, timers.CALL):
             yield
-    except DeadlinePassed:
-        raise WorkerTimeout(N_(f"{what} did not finish within {seconds:g} s (an infinite loop, or "
-                               "very slow code?)")) from None
+    except CpuTimePassed:
+        raise WorkerTimeout.cpu(what, seconds) from None
+    except WallTimePassed:
+        raise WorkerTimeout.wall(what, seconds * timers.WALL_FACTOR) from None
 
 
 class InProcessWorker:

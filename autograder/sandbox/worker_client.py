@@ -19,7 +19,8 @@ from typing import IO, Any
 
 from autograder import N_
 from autograder.failures import StudentError, WorkerCrashed, WorkerProtocolError, WorkerTimeout
-from autograder.runtime import wire
+from autograder.runtime import timers, wire
+from autograder.runtime.worker import CallOverran
 from autograder.sandbox.isolation import SANDBOX_TASK_FOLDERS
 from autograder.sandbox.proxy import OutputLog
 from autograder.sandbox.zygote_process import Zygote
@@ -29,6 +30,7 @@ PIPE_BYTES = 2**20  # big arrays cross in fewer wake-ups than with the default 6
 # Requests left out of busy_seconds: a new worker's first seeding waits for its zygote to start,
 # and an import runs the submission's module-level code once; neither times the code's speed.
 UNTIMED_OPS = frozenset({"seed", "import"})
+OVERRAN = CallOverran.__name__  # the worker's reply when a request used up its CPU time
 
 
 class WorkerClient:
@@ -71,13 +73,19 @@ class WorkerClient:
                 self.busy_seconds += time.perf_counter() - started
 
     def _round_trip(self, what: str, op: str, timeout: float | None, fields: dict[str, Any]) -> Any:
+        """One request under its limit: `timeout` (else call_seconds) of the worker's CPU time,
+        which the worker counts itself (`runtime.timers`), and that many times WALL_FACTOR on the
+        clock here, for a call that waits instead."""
         self.next_id += 1
-        tree, buffers = wire.encode({"id": self.next_id, "op": op, **fields}, self.offered.offer)
+        seconds = timeout or self.limits.call_seconds
+        tree, buffers = wire.encode({"id": self.next_id, "op": op, "cpu_seconds": seconds, **fields},
+                                    self.offered.offer)
         try:
             wire.write_message(self.request_fd, tree, buffers)
         except OSError:
             raise self._crashed(what) from None
-        deadline = time.monotonic() + (timeout or self.limits.call_seconds)
+        wall = seconds * timers.WALL_FACTOR
+        deadline = time.monotonic() + wall
         try:
             reply = self._read_reply(deadline)
             while isinstance(reply, dict) and "callback" in reply:
@@ -85,9 +93,7 @@ class WorkerClient:
                 reply = self._read_reply(deadline)
         except wire.WireTimeout:
             self.kill()
-            seconds = timeout or self.limits.call_seconds
-            raise WorkerTimeout(N_(f"{what} did not finish within {seconds:g} s (an infinite loop, "
-                                   "or very slow code?); the worker was stopped")) from None
+            raise WorkerTimeout.wall(what, wall) from None
         except (wire.WireClosed, OSError):
             raise self._crashed(what) from None
         except wire.WireError as exc:
@@ -98,6 +104,9 @@ class WorkerClient:
             raise WorkerProtocolError(N_(f"{what}: the worker's reply was out of order"))
         if "error" in reply:
             error = reply["error"]
+            if error.get("type") == OVERRAN:
+                self.kill()
+                raise WorkerTimeout.cpu(what, seconds)
             raise StudentError(what, str(error.get("type")), str(error.get("message")),
                                list(error.get("frames", [])))
         return reply.get("ok")

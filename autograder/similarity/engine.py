@@ -23,6 +23,7 @@ from autograder.results import SubmissionResult
 from autograder.similarity.behaviour import (
     WrongOutput,
     behaviour_score,
+    right_outputs,
     tests_sentence,
     wrong_outputs,
 )
@@ -62,6 +63,7 @@ def compare(spec: AssignmentSpec, submissions: Mapping[str, Path],
                 in _prints(task_pieces(_code(spec.student_dir, spec), owners, given)).items()}
     people = [Participant(name) for name in sorted(submissions)]
     people += [Participant(name, against=True) for name in sorted(against)]
+    right = right_outputs(results.values())
     for person in people:
         path = (against if person.against else submissions)[person.name]
         person.pieces = task_pieces(_code(path, spec), owners, given)
@@ -69,7 +71,7 @@ def compare(spec: AssignmentSpec, submissions: Mapping[str, Path],
         person.own = {task: {fp.hash for fp, _ in prints} - template.get(task, set())
                       for task, prints in person.prints.items()}
         if person.name in results:
-            person.wrong = wrong_outputs(results[person.name])
+            person.wrong = wrong_outputs(results[person.name], right)
     batch = sum(not p.against for p in people)
     limit = max(LEAST_COMMON, settings.common_share * batch)
     code = _shared(people, lambda p: p.own, limit)

@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 
 from autograder.config import AssignmentSpec
 from autograder.intake import IntakeError
-from autograder.intake.bundle import read_files
+from autograder.intake.bundle import handed_out_notebooks, read_files
 from autograder.intake.notebook import choose_notebook
 
 # What a block that cites sources says: a link, or "source(s)", "reference(s)", "cited", or the
@@ -31,7 +31,8 @@ def cited_sources(path: Path, spec: AssignmentSpec) -> str:
     try:
         if spec.notebook:
             files = read_files(path, (".ipynb",), [])
-            text = _notebook_block(choose_notebook(files, spec.notebook, [])[1])
+            text = _notebook_block(choose_notebook(files, spec.notebook, [],
+                                                    handed_out_notebooks(spec))[1])
         else:
             text = _package_block(read_files(path, (".md", ".txt"), []))
     except IntakeError:
