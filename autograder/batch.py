@@ -13,6 +13,7 @@ import multiprocessing
 import traceback
 from collections.abc import Callable, Collection
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -97,11 +98,21 @@ class LocalPool:
         self.mode = isolation.detect().mode
         self.allow_fallback = False
         self.jobs = jobs
-        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(
-            "forkserver"), initializer=_init_grader_process)
+        self.pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_grader_process,
+                                   mp_context=multiprocessing.get_context("forkserver"))
 
     def submit(self, job: packed.Job) -> Future[str]:
-        return self.pool.submit(packed.grade_job, job)
+        """Submit to the pool; a pool broken by a grading process that died (its submissions in
+        flight failed) is replaced, so the rest of the batch is graded."""
+        try:
+            return self.pool.submit(packed.grade_job, job)
+        except BrokenProcessPool:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = self._start()
+            return self.pool.submit(packed.grade_job, job)
 
     def finished(self, handles: Collection[Future[str]]) -> Collection[Future[str]]:
         return wait(handles, return_when=FIRST_COMPLETED).done

@@ -7,6 +7,7 @@ renders, and the plain-data contract the cluster's workers grade by (`grading.pa
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -24,7 +25,7 @@ import pytest
 
 from autograder import cluster, config
 from autograder.authoring.samples import write_samples
-from autograder.batch import grade_batch
+from autograder.batch import LocalPool, grade_batch
 from autograder.grading import packed, resume
 from autograder.reports.files import safe_name
 from bench.cluster import LocalDask, free_port, stop
@@ -206,6 +207,36 @@ def test_a_submission_that_kills_every_worker_costs_its_student_alone_a_grader_e
 
 
 @pytest.mark.slow
+def test_a_worker_that_cannot_sandbox_as_asked_is_refused_unless_the_fallback_is_allowed(tmp_path):
+    folder = samples("autodiff", tmp_path / "submissions")
+    for entry in folder.iterdir():
+        if entry.is_dir() and entry.name != "reference":
+            shutil.rmtree(entry)
+    client_env = {k: v for k, v in os.environ.items() if k != packed.isolation.FORCE_ENV}
+    fallback_only = {packed.isolation.FORCE_ENV: "fallback"}
+    local = LocalDask(tmp_path)
+    try:
+        local.add_worker(fallback_only)
+        local.wait_for_workers(1)
+        refused = subprocess.run(grade_command(folder, "autodiff", tmp_path / "refused", local.address),
+                                 capture_output=True, text=True, timeout=WAIT_SECONDS, env=client_env)
+        local.add_worker(fallback_only)  # the refused one closed itself
+        local.wait_for_workers(1)
+        allowed = subprocess.run([*grade_command(folder, "autodiff", tmp_path / "allowed", local.address),
+                                  "--allow-fallback"], capture_output=True, text=True,
+                                 timeout=WAIT_SECONDS, env=client_env)
+    finally:
+        local.stop()
+    assert refused.returncode == 2, refused.stderr
+    assert "sandboxes in the fallback mode, the client asked for bubblewrap" in refused.stderr
+    assert not (tmp_path / "refused" / "gradebook.csv").exists()
+    assert allowed.returncode == 0, allowed.stderr
+    with open(tmp_path / "allowed" / "gradebook.csv", newline="") as stream:
+        row = next(csv.DictReader(stream))
+    assert row["isolation"].startswith("fallback") and float(row["raw"]) == 10
+
+
+@pytest.mark.slow
 def test_an_unreachable_scheduler_is_a_clear_error_and_nothing_is_written(tmp_path):
     folder = samples("autodiff", tmp_path / "submissions")
     out = tmp_path / "cluster"
@@ -239,6 +270,24 @@ def test_a_lost_scheduler_stops_the_batch_with_a_clear_error_and_no_class_file(t
     for name, data in stored(out).items():  # what was stored is whole
         assert json.loads(data)["result"]["student"], name
     assert not list(out.rglob(".*.tmp*"))
+
+
+@pytest.mark.slow
+def test_the_local_pool_grades_on_after_a_grading_process_died(tmp_path):
+    """The same contract on this machine: a dead grading process fails what it held, no more."""
+    folder = samples("autodiff", tmp_path / "submissions")
+    job = packed.job_for(folder / "reference", "reference", "autodiff", frozenset(), mode="fallback")
+    pool = LocalPool(1)
+    try:
+        pool.finished([pool.submit(job)])  # the pool's process is up
+        for pid in list(pool.pool._processes):  # the executor's own record of its processes
+            os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            pool.answer(pool.submit(job))  # lost with the process, or already refused
+        result, internal = packed.read_graded(pool.answer(pool.submit(job)))
+    finally:
+        pool.close()
+    assert result is not None and result.raw == 10 and not internal
 
 
 def test_the_documented_slurm_config_renders_a_job_of_one_thread_workers():
@@ -276,6 +325,8 @@ def test_a_wrong_slurm_config_names_the_file_and_the_key(tmp_path, table, messag
 
 
 def test_a_packed_entry_unpacks_to_the_same_bytes_under_its_own_name(tmp_path):
+    """A linked entry is followed and a link inside stays a link (intake ignores it by name), its
+    target not sent."""
     entry = tmp_path / "alice"
     (entry / "modules").mkdir(parents=True)
     (entry / "modules" / "layers.py").write_text("x = 1\n")
@@ -284,6 +335,14 @@ def test_a_packed_entry_unpacks_to_the_same_bytes_under_its_own_name(tmp_path):
     target.mkdir()
     packed.unpack(packed.pack(entry), target)
     assert resume.content_hash(target / "alice") == resume.content_hash(entry)
+    (tmp_path / "outside.py").write_text("SECRET = 1\n")
+    (entry / "modules" / "secret.py").symlink_to(tmp_path / "outside.py")
+    linked = tmp_path / "carol"
+    linked.symlink_to(entry, target_is_directory=True)
+    packed.unpack(packed.pack(linked), target)
+    assert (target / "carol" / "modules" / "layers.py").read_text() == "x = 1\n"
+    secret = target / "carol" / "modules" / "secret.py"
+    assert secret.is_symlink() and os.readlink(secret) == "secret.py"
     notebook = tmp_path / "bob.ipynb"
     notebook.write_text('{"cells": []}')
     packed.unpack(packed.pack(notebook), target)

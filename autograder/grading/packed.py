@@ -17,7 +17,7 @@ import tarfile
 import tempfile
 import traceback
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from autograder import config
 from autograder.grading import resume
@@ -57,13 +57,23 @@ class Job:
 
 
 def pack(entry: Path) -> bytes:
-    """`entry` as an uncompressed tar holding it under its own name (symbolic links kept as
-    links, as intake reads them); PackError beyond MAX_PACKED_BYTES."""
+    """`entry` as an uncompressed tar holding it under its own name; PackError beyond
+    MAX_PACKED_BYTES. An entry that is itself a symbolic link is followed, as intake follows it; a
+    link inside is kept as a link to itself, since intake ignores a link by its name alone (and
+    its target, a path of this machine, must not leave it)."""
+    root = entry.resolve() if entry.is_symlink() else entry
     stream = io.BytesIO()
     with tarfile.open(fileobj=stream, mode="w", format=tarfile.PAX_FORMAT) as archive:
-        for path in [entry, *sorted(entry.rglob("*"))] if entry.is_dir() and not entry.is_symlink() \
-                else [entry]:
-            archive.add(path, arcname=path.relative_to(entry.parent).as_posix(), recursive=False)
+        for path in [root, *sorted(root.rglob("*"))] if root.is_dir() else [root]:
+            info = archive.gettarinfo(path, arcname=(PurePosixPath(entry.name)
+                                                     / path.relative_to(root).as_posix()).as_posix())
+            if info.issym():
+                info.linkname = path.name
+            if info.isreg():
+                with open(path, "rb") as content:
+                    archive.addfile(info, content)
+            else:
+                archive.addfile(info)
             if stream.tell() > MAX_PACKED_BYTES:
                 raise PackError(f"{entry.name} is larger than {MAX_PACKED_BYTES // 2**20} MiB")
     return stream.getvalue()
