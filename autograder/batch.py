@@ -7,20 +7,23 @@ applied as each is reported, so a batch re-run with other deadlines only reports
 
 from __future__ import annotations
 
-import gc
+import contextlib
+import functools
 import multiprocessing
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Collection
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 from rich.progress import Progress
 
 from autograder import config, similarity
 from autograder.atomic import write_atomic
-from autograder.grading import resume, roster
+from autograder.grading import packed, resume, roster
 from autograder.grading.roster import MANIFEST, Handin
-from autograder.grading.runner import Graded, grade_submission
 from autograder.reports import files, similarity_pages
 from autograder.reports.instructor import SimilaritySection
 from autograder.results import (
@@ -34,8 +37,8 @@ from autograder.sandbox import isolation
 from autograder.scoring import policy
 from autograder.similarity.sources import cited_sources
 
-__all__ = ["MANIFEST", "BatchReport", "failed_result", "grade_batch", "grade_folder",
-           "write_similarity"]
+__all__ = ["MANIFEST", "BatchReport", "Graders", "GradersLost", "LocalPool", "failed_result", "grade_batch",
+           "grade_folder", "write_similarity"]
 
 
 @dataclass(frozen=True)
@@ -59,42 +62,155 @@ def _init_grader_process() -> None:
     torch.set_num_threads(1)
 
 
-def _freeze_long_lived_objects() -> None:
-    """Keep the garbage collector off what outlives a submission (torch, keras, pytest, the
-    checks' caches: ~440,000 objects): its full collections cost 0.8 s per ownpackage submission
-    before, 0.03 s after. Whatever a submission's grading leaves is collected before the next."""
-    gc.collect()
-    gc.freeze()
+class GradersLost(Exception):
+    """The graders can grade nothing more (a lost Dask scheduler): the batch stops, with what it
+    graded so far stored and no class file written, so the same command resumes."""
 
 
-def _grade_one(handin: Handin, assignment: str, only_tasks: frozenset[str], out_dir: Path,
-               wait: bool, deadlines: config.Deadlines, lang: str) -> SubmissionResult | None:
-    """Grade one submission, unless it was graded unchanged before (then its stored result), and
-    write its files with the late penalty under `deadlines`, in `lang`; None if another grader
-    holds it and `wait` is off. The result is stored raw, before the penalty, and in English."""
-    spec = config.load(assignment)
-    folder = out_dir / files.safe_name(handin.student)
-    key = resume.submission_key(handin.path, assignment, handin.submitted_at, only_tasks,
-                                student=handin.student, notes=handin.notes)
-    with resume.claimed(folder, wait) as ours:
-        if not ours:
-            return None
-        stored = resume.load(folder, key)
-        result, internal = stored, []
-        if result is None:
-            _freeze_long_lived_objects()
-            try:
-                graded = grade_submission(handin.path, spec, student=handin.student,
-                                          only_tasks=only_tasks)
-            except Exception:
-                graded = Graded(failed_result(spec, handin.student), [traceback.format_exc()])
-            result, internal = handin.annotate(graded.result), graded.internal_errors
-        # a stored result is reported again too: the deadlines or the language may have changed since
-        shown = policy.reported(result, deadlines, handin.submitted_at, spec.late_base)
-        files.write_submission(out_dir, spec, shown, internal, lang)
-        if stored is None and not internal:  # a grader error is ours to fix: grade it again
-            resume.save(folder, key, result)
-        return shown
+class Graders(Protocol):
+    """Where a batch's submissions are graded, bytes in and JSON out (`grading.packed`): the local
+    process pool (`LocalPool`) or a Dask cluster (`autograder.cluster`). The batch alone claims,
+    stores and reports: both give it the same answers."""
+
+    mode: str  # the isolation mode the batch asks every grading process for
+    allow_fallback: bool
+
+    def submit(self, job: packed.Job) -> Any:
+        """Start grading `job`; a handle for `finished` and `answer`."""
+
+    def finished(self, handles: Collection[Any]) -> Collection[Any]:
+        """Wait until some of `handles` are done (or will never be); return those."""
+
+    def answer(self, handle: Any) -> str:
+        """A finished handle's JSON (`packed.grade_job`); raises if it was not graded."""
+
+    def workers(self) -> int:
+        """How many grading processes work for the batch now."""
+
+    def close(self) -> None:
+        """Stop what this object started (never an existing cluster's scheduler or workers)."""
+
+
+class LocalPool:
+    """Grading processes on this machine: one per job, forked from a fresh interpreter."""
+
+    def __init__(self, jobs: int) -> None:
+        self.mode = isolation.detect().mode
+        self.allow_fallback = False
+        self.jobs = jobs
+        self.pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_grader_process,
+                                   mp_context=multiprocessing.get_context("forkserver"))
+
+    def submit(self, job: packed.Job) -> Future[str]:
+        """Submit to the pool; a pool broken by a grading process that died (its submissions in
+        flight failed) is replaced, so the rest of the batch is graded."""
+        try:
+            return self.pool.submit(packed.grade_job, job)
+        except BrokenProcessPool:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = self._start()
+            return self.pool.submit(packed.grade_job, job)
+
+    def finished(self, handles: Collection[Future[str]]) -> Collection[Future[str]]:
+        return wait(handles, return_when=FIRST_COMPLETED).done
+
+    def answer(self, handle: Future[str]) -> str:
+        return handle.result()
+
+    def workers(self) -> int:
+        return self.jobs
+
+    def close(self) -> None:
+        self.pool.shutdown(cancel_futures=True)
+
+
+@dataclass
+class _InFlight:
+    """A submission being graded: the lock held on it (released once its files are written)."""
+
+    handin: Handin
+    key: str
+    lock: contextlib.ExitStack
+
+
+def _report(out_dir: Path, spec: config.AssignmentSpec, handin: Handin, deadlines: config.Deadlines,
+            lang: str, result: SubmissionResult, internal: list[str]) -> SubmissionResult:
+    """Write a student's files with the late penalty under `deadlines`, in `lang`; the result
+    shown (stored raw, before the penalty, and in English)."""
+    shown = policy.reported(result, deadlines, handin.submitted_at, spec.late_base)
+    files.write_submission(out_dir, spec, shown, internal, lang)
+    return shown
+
+
+def _graded(spec: config.AssignmentSpec, handin: Handin, answer: Callable[[], str]
+            ) -> tuple[SubmissionResult, list[str]]:
+    """A submission's raw result from its grading process's answer, annotated as the roster
+    says; the grader's failure (its traceback for the instructor) when there is none."""
+    try:
+        result, internal = packed.read_graded(answer())
+    except GradersLost:
+        raise
+    except Exception:
+        result, internal = None, [traceback.format_exc()]
+    return handin.annotate(result or failed_result(spec, handin.student)), internal
+
+
+def _grade_all(graders: Graders, handins: dict[str, Handin], spec: config.AssignmentSpec,
+               only_tasks: frozenset[str], out_dir: Path, deadlines: config.Deadlines, lang: str,
+               done: Callable[[SubmissionResult], None]) -> None:
+    """Grade every hand-in unless graded unchanged before, each under its lock, at most a few per
+    grading process at a time, and call `done` with each reported result. A submission another
+    grader holds is waited for after the rest, with nothing of ours in flight (or two graders
+    could each wait for the other)."""
+    in_flight: dict[Any, _InFlight] = {}
+
+    def settle(handles: Collection[Any]) -> None:
+        for handle in handles:
+            flight = in_flight.pop(handle)
+            with flight.lock:
+                result, internal = _graded(spec, flight.handin, functools.partial(graders.answer, handle))
+                done(_report(out_dir, spec, flight.handin, deadlines, lang, result, internal))
+                if not internal:  # a grader error is ours to fix: grade it again
+                    resume.save(out_dir / files.safe_name(flight.handin.student), flight.key, result)
+
+    try:
+        pending = list(handins.values())
+        for blocking in (False, True):
+            later = []
+            for handin in pending:
+                while len(in_flight) >= max(2, 2 * graders.workers()) or (blocking and in_flight):
+                    settle(graders.finished(list(in_flight)))
+                folder = out_dir / files.safe_name(handin.student)
+                key = resume.submission_key(handin.path, spec.name, handin.submitted_at, only_tasks,
+                                            student=handin.student, notes=handin.notes)
+                lock = contextlib.ExitStack()
+                if not lock.enter_context(resume.claimed(folder, blocking)):
+                    lock.close()
+                    later.append(handin)
+                    continue
+                with lock:
+                    stored = resume.load(folder, key)
+                    if stored is not None:  # reported again: the deadlines may have changed
+                        done(_report(out_dir, spec, handin, deadlines, lang, stored, []))
+                        continue
+                    try:
+                        job = packed.job_for(handin.path, handin.student, spec.name, only_tasks,
+                                             mode=graders.mode, allow_fallback=graders.allow_fallback)
+                    except (packed.PackError, OSError):  # too large to send, or unreadable
+                        done(_report(out_dir, spec, handin, deadlines, lang,
+                                     handin.annotate(failed_result(spec, handin.student)),
+                                     [traceback.format_exc()]))
+                        continue
+                    in_flight[graders.submit(job)] = _InFlight(handin, key, lock.pop_all())
+            pending = later
+            while in_flight:
+                settle(graders.finished(list(in_flight)))
+    finally:
+        for flight in in_flight.values():
+            flight.lock.close()
 
 
 def failed_result(spec: config.AssignmentSpec, student: str) -> SubmissionResult:
@@ -114,7 +230,7 @@ def grade_batch(folder: Path, assignment: str, out_dir: Path, jobs: int,
                 use_file_times: bool = True, show_progress: bool = True,
                 only_tasks: frozenset[str] = frozenset(),
                 offering: config.Offering | None = None, similarity: bool = True,
-                lang: str = "") -> BatchReport:
+                lang: str = "", graders: Graders | None = None) -> BatchReport:
     """Grade every student of `folder` (see `roster`: who, and when), writing their files as each
     finishes, then the gradebook.
 
@@ -123,7 +239,10 @@ def grade_batch(folder: Path, assignment: str, out_dir: Path, jobs: int,
     manifest does not time is timed by their entry's modification time if `use_file_times`. The
     late penalty follows `offering`'s deadlines, by default those of the folder's course file, and
     the students' files are in `lang`, by default the offering's or the assignment's language.
-    Then, unless `similarity` is off, the similarity report (`write_similarity`)."""
+    Then, unless `similarity` is off, the similarity report (`write_similarity`). `graders` grade
+    the submissions (a Dask cluster, `autograder.cluster`); by default a local pool of `jobs`
+    processes. If they fail the batch (a lost scheduler), the error propagates with every
+    submission graded so far stored, and no class file written: the same command resumes."""
     spec = config.load(assignment)
     offering = offering or config.offering(assignment, folder / config.COURSE_FILE)
     deadlines = offering.deadlines
@@ -133,29 +252,21 @@ def grade_batch(folder: Path, assignment: str, out_dir: Path, jobs: int,
     out_dir.mkdir(parents=True, exist_ok=True)
     isolation.detect().hide(folder, out_dir)
     results: list[SubmissionResult] = []
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                             initializer=_init_grader_process) as pool, \
-            Progress(disable=not show_progress, transient=True) as progress:
-        bar = progress.add_task(f"grading {assignment}", total=len(submissions))
-        pending = list(submissions)
-        for wait in (False, True):
-            futures = {pool.submit(_grade_one, submissions[student], assignment, only_tasks,
-                                   out_dir, wait, deadlines, lang): student
-                       for student in pending}
-            pending = []
-            for future in as_completed(futures):
-                student = futures[future]
-                try:
-                    result = future.result()
-                except Exception:
-                    result = submissions[student].annotate(failed_result(spec, student))
-                    files.write_submission(out_dir, spec, result, [traceback.format_exc()], lang)
-                if result is None:
-                    pending.append(student)
-                    continue
+    own = graders is None
+    chosen: Graders = LocalPool(jobs) if graders is None else graders
+    try:
+        with Progress(disable=not show_progress, transient=True) as progress:
+            bar = progress.add_task(f"grading {assignment}", total=len(submissions))
+
+            def done(result: SubmissionResult) -> None:
                 results.append(result)
-                progress.advance(bar)
+                progress.update(bar, advance=1, description=f"grading {assignment} "
+                                f"({chosen.workers()} workers)")
+
+            _grade_all(chosen, submissions, spec, only_tasks, out_dir, deadlines, lang, done)
+    finally:
+        if own:
+            chosen.close()
     similar_to: dict[str, str] = {}
     section: SimilaritySection | None = None
     notes: tuple[str, ...] = ()

@@ -11,7 +11,7 @@ from autograder import config
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from autograder.batch import grade_batch
+    from autograder.batch import GradersLost, grade_batch
     from autograder.grading.runner import worker_count
     from autograder.reports.escape import strip_controls
     from autograder.reports.terminal import print_deadlines, print_gradebook
@@ -21,9 +21,22 @@ def cmd_grade(args: argparse.Namespace) -> int:
     offering = config.offering(args.assignment, course, required=bool(args.course),
                                soft=args.soft_deadline, hard=args.hard_deadline)
     lang = feedback_language(spec, offering, args.lang)
-    report = grade_batch(Path(args.submissions), args.assignment, Path(args.out),
-                         worker_count(args.jobs), show_progress=not args.quiet, offering=offering,
-                         similarity=not args.no_similarity, lang=lang)
+    graders = None
+    try:
+        if args.cluster:
+            from autograder.cluster import DaskGraders
+
+            graders = DaskGraders(args.cluster, allow_fallback=args.allow_fallback,
+                                  config_file=Path(args.cluster_config))
+        report = grade_batch(Path(args.submissions), args.assignment, Path(args.out),
+                             worker_count(args.jobs), show_progress=not args.quiet, offering=offering,
+                             similarity=not args.no_similarity, lang=lang, graders=graders)
+    except GradersLost as exc:  # the cluster: unreachable, lost, or every worker refused
+        print(f"autograder: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if graders is not None:
+            graders.close()
     results = report.results
     print_gradebook(f"{spec.title}: {len(results)} submission(s)",
                     [t.name for t in spec.tasks], results)
@@ -166,6 +179,15 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--no-similarity", action="store_true",
                        help="skip the similarity report (similarity.csv, the gradebook's similar_to)")
     add_lang(grade, "the course file's lang, else the assignment's, else en")
+    grade.add_argument("--cluster", metavar="ADDRESS",
+                       help="grade on a Dask cluster: tcp://HOST:PORT of a running scheduler, or "
+                            "slurm (a Slurm cluster from --cluster-config); -j is then ignored")
+    grade.add_argument("--cluster-config", metavar="FILE", default="cluster.toml",
+                       help="the [slurm] table for --cluster slurm (default: cluster.toml; "
+                            "see docs/cluster.toml)")
+    grade.add_argument("--allow-fallback", action="store_true",
+                       help="with --cluster: accept workers that can only sandbox in the fallback "
+                            "mode (without it they are refused)")
     grade.set_defaults(run=cmd_grade)
 
     similar = commands.add_parser("similarity", help="compare a folder of submissions task by task "

@@ -18,6 +18,7 @@ from typing import Any
 from autograder import config
 from bench import (
     INHERITED_ENV,
+    cluster,
     course_ratio,
     isolation,
     layers,
@@ -33,7 +34,7 @@ BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results.json"
 QUICK_RESULTS = BENCH.parent / "build" / "bench" / "results-quick.json"
 # "memory" comes with "single"
-FIGURES = ("single", "course", "throughput", "layers", "isolation", "similarity")
+FIGURES = ("single", "course", "throughput", "layers", "isolation", "similarity", "cluster")
 SHARED_LOAD = 0.5  # a load average above this before the bench starts: other jobs are running
 
 
@@ -89,6 +90,9 @@ def measure(chosen: Settings, figures: list[str], assignments: list[str], throug
     if "similarity" in figures:
         results["similarity"] = similarity.run(chosen.quick, chosen.repeats, workdir / "similarity",
                                                INHERITED_ENV)
+    if "cluster" in figures:
+        results["cluster"] = cluster.run(chosen.throughput_repeats, chosen.copies,
+                                         chosen.throughput_samples, workdir / "cluster", INHERITED_ENV)
     return results
 
 

@@ -15,6 +15,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,11 +40,13 @@ def _finished_at(folder: Path) -> float:
     return min(p.stat().st_mtime for p in folder.iterdir() if not p.name.startswith("."))
 
 
-def grade(submissions: Path, assignment: str, out: Path, jobs: int, env: dict[str, str]) -> GradeRun:
-    """Grade `submissions` as an instructor would (`autograder grade ... -j jobs`) into the fresh
-    folder `out`; raise if the grader reported an error of its own."""
+def grade(submissions: Path, assignment: str, out: Path, jobs: int, env: dict[str, str],
+          extra: Sequence[str] = ()) -> GradeRun:
+    """Grade `submissions` as an instructor would (`autograder grade ... -j jobs`, then `extra`
+    options such as `--cluster ADDRESS`) into the fresh folder `out`; raise if the grader
+    reported an error of its own."""
     command = [sys.executable, "-m", "autograder.cli", "grade", str(submissions),
-               "--assignment", assignment, "--out", str(out), "-j", str(jobs), "--quiet"]
+               "--assignment", assignment, "--out", str(out), "-j", str(jobs), "--quiet", *extra]
     launched = time.time()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     with ProcessTreeMonitor(process.pid) as monitor:

@@ -75,6 +75,7 @@ def _targets(results: dict[str, Any]) -> list[str]:
                      "(as on an old kernel), / bubblewrap "
                      f"| {_pair(modes.get('fallback'))}; {_pair(modes.get('fallback_without_landlock'))} | |")
     lines += _similarity(results.get("similarity"))
+    lines += _cluster(results.get("cluster"))
     for row in results.get("layers", []):
         target = f"<= {row['target']:g}" if row["target"] else ""
         medians = f"{_number(row['numpy_ms']['median'])} / {_number(row['torch_ms']['median'])} ms"
@@ -101,6 +102,22 @@ def _similarity(figure: dict[str, Any] | None) -> list[str]:
             f"| similarity, {speed['submissions']} autodiff submissions (s): ours; copydetect "
             f"| {_pair(speed['ours_seconds'])}; {_pair(speed['copydetect_seconds'])} "
             f"| < {speed['target_seconds']:g} |"]
+
+
+def _cluster(figure: dict[str, Any] | None) -> list[str]:
+    """Grading on Dask: against the local pool, the scheduler's cost, 10,000 submissions."""
+    if not figure:
+        return []
+    nodes = "; ".join(f"{n}: {_number(m['median'])}" for n, m in figure["minutes_for_10000"].items())
+    return [f"| {figure['assignment']} batch of {figure['submissions']}, throughput of 2 local Dask "
+            f"workers / the local pool at -j 2 (medians {_number(figure['dask_seconds']['median'])} / "
+            f"{_number(figure['pool_seconds']['median'])} s; faster: {figure['faster']}) "
+            f"| {_pair(figure['dask_vs_pool'])} | >= {figure['target_ratio']:g} |",
+            "| Dask scheduler's round trip per submission (ms) "
+            f"| {_pair(figure['scheduler_overhead_ms'])} | |",
+            f"| 10,000 submissions on N nodes of {figure['cores_per_node']} cores, from "
+            f"{_number(figure['process_seconds_per_submission']['median'])} s of one grading process "
+            f"per submission (minutes; N: median) | {nodes} | |"]
 
 
 def markdown(results: dict[str, Any]) -> str:

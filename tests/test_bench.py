@@ -1,8 +1,9 @@
 """`make bench` cannot rot: its quickest run fills every figure with sane numbers.
 
 Speed itself is never asserted (the machine is shared; `make bench` reports ratios instead). The
-run grades the autodiff reference with `-j 1` (figures 1 and 3) and once per isolation mode
-(figure 6), runs a twentieth of the course's suite and times each layer a few times: 2 minutes at a
+run grades the autodiff reference with `-j 1` (figures 1 and 3), once per isolation mode
+(figure 6) and once on 2 local Dask workers beside the pool (figure 8), runs a twentieth of the
+course's suite and times each layer a few times: 2 minutes at a
 load average of 8 on the shared 2-core machine. It stays in `make test`; only `make test-fast`
 leaves it out: a bench nobody runs rots.
 """
@@ -43,7 +44,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def test_every_figure_is_written_with_the_machine_it_ran_on(results: dict[str, Any]) -> None:
     assert set(results) == {"machine", "settings", "single", "memory", "course", "throughput", "layers",
-                            "isolation", "similarity"}
+                            "isolation", "similarity", "cluster"}
     machine = results["machine"]
     assert machine["cores"] >= 1 and machine["memory_gib"] > 0 and machine["cpu"]
     assert machine["torch"].startswith("2.13") and isinstance(machine["shared"], bool)
@@ -135,3 +136,16 @@ def test_recall_at_k_counts_planted_pairs_among_the_top_k_and_never_a_pair_score
     assert figure == {"recall_at_k": 0.667, "precision": 0.5, "flagged_pairs": 2,
                       "flagged_planted": 1}  # top 3: ab, ac, bc; cd, planted but scored 0, is not found
     assert detection(scores, flagged=set(), planted={ab})["precision"] is None
+
+
+def test_grading_on_two_local_dask_workers_is_compared_with_the_pool_and_projected(
+        results: dict[str, Any]) -> None:
+    figure = results["cluster"]
+    assert figure["scores_as_expected"] is True and figure["workers"] == 2
+    for name in ("pool_seconds", "dask_seconds", "dask_vs_pool", "scheduler_overhead_ms",
+                 "process_seconds_per_submission"):
+        assert_summary(figure[name], name)
+    assert figure["faster"] in ("pool", "dask") and figure["target_ratio"] == 0.9
+    projected = figure["minutes_for_10000"]
+    assert set(projected) == {"1", "10", "50"}
+    assert projected["1"]["median"] > projected["10"]["median"] > projected["50"]["median"]

@@ -36,7 +36,7 @@ ROOMS = (
     ("grading one submission", ("autograder.grading",)),
     ("reports", ("autograder.reports",)),
     ("similarity", ("autograder.similarity",)),
-    ("grading a folder, then reporting", ("autograder.batch",)),
+    ("grading a folder, then reporting", ("autograder.batch", "autograder.cluster")),
     ("authoring", ("autograder.authoring",)),
     ("the student's own runs", ("autograder.selfcheck", "autograder.student_pytest")),
     ("command line", ("autograder.cli",)),
