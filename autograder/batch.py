@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from rich.progress import Progress
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from autograder import config, similarity
 from autograder.atomic import write_atomic
@@ -255,7 +255,9 @@ def grade_batch(folder: Path, assignment: str, out_dir: Path, jobs: int,
     own = graders is None
     chosen: Graders = LocalPool(jobs) if graders is None else graders
     try:
-        with Progress(disable=not show_progress, transient=True) as progress:
+        # submissions done of the batch's (across the cluster), with the graders' count
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), disable=not show_progress, transient=True) as progress:
             bar = progress.add_task(f"grading {assignment}", total=len(submissions))
 
             def done(result: SubmissionResult) -> None:

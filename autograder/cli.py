@@ -26,8 +26,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
         if args.cluster:
             from autograder.cluster import DaskGraders
 
-            graders = DaskGraders(args.cluster, allow_fallback=args.allow_fallback,
-                                  config_file=Path(args.cluster_config))
+            graders = DaskGraders(args.cluster, args.assignment, allow_fallback=args.allow_fallback,
+                                  config_file=Path(args.cluster_config),
+                                  local_workers=worker_count(args.jobs))
         report = grade_batch(Path(args.submissions), args.assignment, Path(args.out),
                              worker_count(args.jobs), show_progress=not args.quiet, offering=offering,
                              similarity=not args.no_similarity, lang=lang, graders=graders)
@@ -180,8 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="skip the similarity report (similarity.csv, the gradebook's similar_to)")
     add_lang(grade, "the course file's lang, else the assignment's, else en")
     grade.add_argument("--cluster", metavar="ADDRESS",
-                       help="grade on a Dask cluster: tcp://HOST:PORT of a running scheduler, or "
-                            "slurm (a Slurm cluster from --cluster-config); -j is then ignored")
+                       help="grade on a Dask cluster: tcp://HOST:PORT of a running scheduler, "
+                            "slurm (a Slurm cluster from --cluster-config), or local (a Dask "
+                            "LocalCluster of -j workers; slower than the default pool here)")
     grade.add_argument("--cluster-config", metavar="FILE", default="cluster.toml",
                        help="the [slurm] table for --cluster slurm (default: cluster.toml; "
                             "see docs/cluster.toml)")

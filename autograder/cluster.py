@@ -11,6 +11,7 @@ every worker it reaches costs that student a grader-error row, whatever the sche
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -29,7 +30,7 @@ from distributed import Client, Future, WorkerPlugin, wait
 from distributed.client import FutureCancelledError, FuturesCancelledError
 
 from autograder.batch import GradersLost
-from autograder.grading import packed, resume
+from autograder.grading import packed, readiness, resume
 from autograder.sandbox import isolation
 
 __all__ = ["CLUSTER_CONFIG", "KILL_WORKER_ENV", "MAX_RETRIES", "ClusterError", "DaskGraders",
@@ -46,6 +47,8 @@ WORKERS_SECONDS = 2.0
 # the sandbox, with an environment of its own, in another process.
 KILL_WORKER_ENV = "AUTOGRADER_TEST_KILL_WORKER_FOR"
 logger = logging.getLogger(__name__)
+# on a worker, beside Dask's own lines (Dask's logging configuration prints "distributed" at INFO)
+node_logger = logging.getLogger("distributed.worker.autograder")
 
 
 class ClusterError(GradersLost):
@@ -70,7 +73,7 @@ class SlurmSettings:
     maximum_jobs: int = 10
     python: str = ""  # the kit's interpreter on the nodes (its .venv/bin/python)
     prologue: tuple[str, ...] = ()  # shell lines the job runs first (cd to the checkout...)
-    interface: str = ""  # the nodes' network interface for Dask, when not the default
+    interface: str = ""  # Dask's network interface (the scheduler's and the workers'), if not the default
     local_directory: str = ""  # the workers' scratch folder on the node
     extra: tuple[str, ...] = field(default=())  # more `#SBATCH` lines' options (`--constraint=x`)
 
@@ -108,7 +111,8 @@ def slurm_cluster(settings: SlurmSettings, **overrides: Any) -> Any:
     to it as they are (the tests' `scheduler_options`)."""
     from dask_jobqueue import SLURMCluster
 
-    options: dict[str, Any] = dict(overrides)
+    # no dashboard port on the login node unless asked for (as `local_cluster`)
+    options: dict[str, Any] = {"scheduler_options": {"dashboard_address": None}, **overrides}
     for name in ("account", "python", "interface", "local_directory"):
         if getattr(settings, name):
             options[name] = getattr(settings, name)
@@ -118,23 +122,39 @@ def slurm_cluster(settings: SlurmSettings, **overrides: Any) -> Any:
                         job_extra_directives=list(settings.extra), **options)
 
 
+def local_cluster(workers: int) -> Any:
+    """A Dask `LocalCluster` on this machine of `workers` one-thread worker processes (each under
+    a nanny), reachable from 127.0.0.1 only: `--cluster local`, which the bench weighs against
+    the default local pool (bench/cluster.py)."""
+    from distributed import LocalCluster
+
+    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                        host="127.0.0.1", dashboard_address=None)
+
+
 class GradingNode(WorkerPlugin):
-    """Prepares each worker (one thread for torch, the grading code imported, the grader hash and
-    the isolation mode found once, the MNIST cache checked) and refuses one that may not grade for
-    the client: another grader's code, or a sandbox weaker than asked (`packed.refusal`). A
-    refused worker closes (its nanny too), so the scheduler never hands it a submission."""
+    """Prepares each worker for the batch's assignment and refuses one that may not grade for the
+    client: another grader's code, a sandbox weaker than asked (`packed.refusal`), or a grading of
+    the assignment's reference short of full marks (`readiness.make_ready`, which also warms the
+    worker: imports, zygote, stored reference results, MNIST). A refused worker closes (its nanny
+    too), so the scheduler never hands it a submission. Runs in the worker's one grading thread,
+    before any submission, leaving its event loop free to answer the scheduler."""
 
     name = "autograder-grading-node"
 
-    def __init__(self, grader: str, mode: str, allow_fallback: bool) -> None:
+    def __init__(self, grader: str, mode: str, allow_fallback: bool, assignment: str) -> None:
         self.grader, self.mode, self.allow_fallback = grader, mode, allow_fallback
+        self.assignment = assignment
 
-    def setup(self, worker: Any) -> None:
-        why = packed.refusal(self.grader, self.mode, self.allow_fallback)
+    async def setup(self, worker: Any) -> None:
+        why = packed.refusal(self.grader, self.mode, self.allow_fallback) or \
+            await asyncio.get_running_loop().run_in_executor(worker.executor, self._prepare)
         if why:
-            logger.error("autograder refuses this worker: %s", why)
+            node_logger.error("autograder refuses this worker: %s", why)
             worker.loop.add_callback(worker.close, nanny=True, reason=f"autograder: {why}")
             raise packed.NodeRefused(why)
+
+    def _prepare(self) -> str:
         import torch
 
         from autograder.datasets import DatasetError, loading
@@ -143,8 +163,14 @@ class GradingNode(WorkerPlugin):
         try:
             loading.load_mnist("test", download=False)
         except DatasetError as exc:
-            logger.warning("autograder: MNIST is not cached on this node, grading will fetch it: %s",
-                           exc)
+            node_logger.warning("autograder: MNIST is not cached on this node, grading will fetch "
+                                "it: %s", exc)
+        started = time.monotonic()
+        why = readiness.make_ready(self.assignment, self.mode, self.allow_fallback)
+        if not why:
+            node_logger.info("autograder: ready to grade %s (its reference at full marks here, "
+                             "in %.1f s)", self.assignment, time.monotonic() - started)
+        return why
 
 
 def grade_on_worker(job: packed.Job) -> str:
@@ -166,8 +192,8 @@ class _Task:
 class DaskGraders:
     """The batch's graders on a Dask cluster (see the module docstring)."""
 
-    def __init__(self, address: str, *, allow_fallback: bool = False,
-                 config_file: Path = Path(CLUSTER_CONFIG)) -> None:
+    def __init__(self, address: str, assignment: str, *, allow_fallback: bool = False,
+                 config_file: Path = Path(CLUSTER_CONFIG), local_workers: int = 2) -> None:
         # the grading command says what went wrong in one line (ClusterError); Dask's client
         # would add a traceback per lost connection
         for name in ("distributed", *(n for n in logging.root.manager.loggerDict
@@ -181,9 +207,11 @@ class DaskGraders:
             settings = read_slurm_settings(config_file)
             self.cluster = slurm_cluster(settings)
             self.cluster.adapt(minimum_jobs=settings.minimum_jobs, maximum_jobs=settings.maximum_jobs)
+        elif address == "local":
+            self.cluster = local_cluster(local_workers)
         elif not address.startswith(("tcp://", "tls://")):
-            raise ClusterError(f"--cluster takes tcp://HOST:PORT (a Dask scheduler) or slurm, "
-                               f"not {address!r}")
+            raise ClusterError(f"--cluster takes tcp://HOST:PORT (a Dask scheduler), slurm or "
+                               f"local, not {address!r}")
         try:
             self.client = Client(self.cluster or address, timeout=CONNECT_SECONDS,
                                  set_as_default=False)
@@ -195,7 +223,7 @@ class DaskGraders:
         self.tasks: dict[str, _Task] = {}  # by the current future's key
         self.lock = threading.Lock()
         self.client.subscribe_topic("all", self._on_event)
-        self._register(GradingNode(resume.grader_hash(), self.mode, allow_fallback))
+        self._register(GradingNode(resume.grader_hash(), self.mode, allow_fallback, assignment))
 
     def _register(self, plugin: GradingNode) -> None:
         """Give every worker, present and to come, the plugin. A worker that refuses closes
@@ -317,5 +345,9 @@ class DaskGraders:
                 self.client.unregister_worker_plugin(GradingNode.name)
             except Exception as exc:  # already gone with its workers, or the scheduler is lost
                 logger.info("could not remove the plugin: %s", exc)
+        # a scheduler in this process (slurm, local) would tell the closing client of its own
+        # removal, on its closed connection, in a CRITICAL log line no level hides
+        with contextlib.suppress(Exception):
+            self.client.unsubscribe_topic("all")
         self.client.close()
         self._close_cluster()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import shutil
 import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -197,6 +198,13 @@ class AssignmentSpec:
     @property
     def student_dir(self) -> Path:
         return REPO_ROOT / "assignments" / self.name
+
+    def copy_as_handed_in(self, version: Path, target: Path) -> None:
+        """Copy a version of the assignment (`solution_dir`, `student_dir`) into `target` as a
+        student of the English edition hands it in: without its tests, caches or the Russian
+        notebook (tests/test_russian_notebooks.py grades that one as its students hand it in)."""
+        shutil.copytree(version, target, ignore=shutil.ignore_patterns("__pycache__", "tests",
+                                                                       "*.ru.ipynb"))
 
     def task(self, name: str) -> TaskSpec:
         for task in self.tasks:

@@ -109,10 +109,15 @@ def _cluster(figure: dict[str, Any] | None) -> list[str]:
     if not figure:
         return []
     nodes = "; ".join(f"{n}: {_number(m['median'])}" for n, m in figure["minutes_for_10000"].items())
-    return [f"| {figure['assignment']} batch of {figure['submissions']}, throughput of 2 local Dask "
+    return [f"| {figure['assignment']} batch of {figure['submissions']}, throughput of 2 warm Dask "
             f"workers / the local pool at -j 2 (medians {_number(figure['dask_seconds']['median'])} / "
-            f"{_number(figure['pool_seconds']['median'])} s; faster: {figure['faster']}) "
+            f"{_number(figure['pool_seconds']['median'])} s) "
             f"| {_pair(figure['dask_vs_pool'])} | >= {figure['target_ratio']:g} |",
+            f"| the same, a Dask LocalCluster of 2 started by the command / the pool (median "
+            f"{_number(figure['local_cluster_seconds']['median'])} s; the default: "
+            f"{figure['faster']}) | {_pair(figure['local_cluster_vs_pool'])} | |",
+            "| a Dask worker's first batch of the assignment: its reference graded first (s added) "
+            f"| {_pair(figure['readiness_seconds'])} | |",
             "| Dask scheduler's round trip per submission (ms) "
             f"| {_pair(figure['scheduler_overhead_ms'])} | |",
             f"| 10,000 submissions on N nodes of {figure['cores_per_node']} cores, from "

@@ -1,6 +1,6 @@
 """The same `grade` on a Dask cluster: a real `dask scheduler` and two `dask worker` processes on
 127.0.0.1 (separate processes, as on a cluster; ports picked free; every one stopped by its pid)
-grade two assignments' samples exactly as a local run does, byte for byte, and survive the faults:
+grade every assignment's samples exactly as a local run does, byte for byte, and survive the faults:
 a worker killed mid-batch, a submission that kills every worker it reaches, the client killed
 mid-batch, the scheduler unreachable or lost. Also the Slurm job script the documented config
 renders, and the plain-data contract the cluster's workers grade by (`grading.packed`)."""
@@ -120,14 +120,53 @@ def wait_until(condition, process: subprocess.Popen | None = None) -> None:
         time.sleep(0.2)
 
 
-@pytest.mark.slow
-def test_a_cluster_grades_the_samples_as_a_local_run_byte_for_byte(local_run, dask_cluster, tmp_path):
-    assignment, folder, local = local_run
+@pytest.fixture(scope="module")
+def warm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDask]:
+    """A scheduler and two workers kept for the module's batches, as a cluster's are."""
+    local = LocalDask(tmp_path_factory.mktemp("warm-cluster"))
+    try:
+        local.add_worker()
+        local.add_worker()
+        local.wait_for_workers(2)
+        yield local
+    finally:
+        local.stop()
+
+
+# rich draws its progress bar into a pipe as into a terminal
+TERMINAL = {"TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1", "COLUMNS": "160"}
+
+
+@pytest.mark.parametrize("assignment", config.available())
+def test_a_cluster_grades_every_sample_as_a_local_run_byte_for_byte(graded_samples, warm_cluster,
+                                                                     assignment, tmp_path):
+    """Every assignment's samples (the hostile ones too) through the cluster; the progress bar
+    counts them across the cluster with the workers' count; each worker graded the assignment's
+    reference at full marks before it took a submission (`readiness`)."""
+    local = graded_samples[assignment]
     out = tmp_path / "cluster"
-    run = subprocess.run(grade_command(folder, assignment, out, dask_cluster.address),
-                         capture_output=True, text=True, timeout=WAIT_SECONDS)
+    command = grade_command(local.folder, assignment, out, warm_cluster.address)
+    run = subprocess.run([arg for arg in command if arg != "--quiet"], capture_output=True,
+                         text=True, timeout=WAIT_SECONDS, env={**os.environ, **TERMINAL})
     assert run.returncode == 0, run.stderr
-    assert_same_as_local(out, local)
+    assert_same_as_local(out, local.out)
+    count = len(local.results)
+    assert f"grading {assignment} (2 workers)" in run.stdout and f"{count}/{count}" in run.stdout
+    for log in warm_cluster.logs.glob("worker-*.log"):
+        assert f"ready to grade {assignment} (its reference at full marks here" in log.read_text()
+
+
+@pytest.mark.slow
+def test_a_dask_local_cluster_grades_as_the_local_pool(local_run, tmp_path):
+    """`--cluster local`: the LocalCluster the bench weighs against the pool, started and
+    stopped by the command itself."""
+    assignment, folder, local = local_run
+    command = grade_command(folder, assignment, tmp_path / "out", "local")
+    run = subprocess.run([*command, "-j", "2"], capture_output=True, text=True, timeout=WAIT_SECONDS)
+    assert run.returncode == 0, run.stderr
+    assert_same_as_local(tmp_path / "out", local)
+    # the scheduler lives in the command: closing it says nothing (it once logged CRITICAL)
+    assert "CRITICAL" not in run.stderr and "Traceback" not in run.stderr, run.stderr
 
 
 @pytest.mark.slow

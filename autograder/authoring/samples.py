@@ -74,11 +74,8 @@ def load_samples(spec: AssignmentSpec) -> list[Sample]:
 
 def write_sample(spec: AssignmentSpec, sample: Sample, target: Path) -> None:
     """Copy the sample's base version into `target` and apply its edits, each exactly once."""
-    base = spec.solution_dir if sample.base == "solution" else spec.student_dir
-    # handed in as a student of the English edition hands it in: without the Russian notebook
-    # (tests/test_russian_notebooks.py grades that one as its students hand it in)
-    shutil.copytree(base, target, ignore=shutil.ignore_patterns("__pycache__", "tests",
-                                                                "*.ru.ipynb"))
+    spec.copy_as_handed_in(spec.solution_dir if sample.base == "solution" else spec.student_dir,
+                           target)
     for edit in sample.edits:
         path = target / edit.file
         if path.suffix == ".ipynb":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import intake
+from autograder import config, intake
 from autograder.config import AssignmentSpec
 from autograder.grading import speed
 from autograder.grading.batch_loops import BatchLoops
@@ -64,6 +65,30 @@ def _quiet() -> Iterator[None]:
         yield
 
 
+def forget_other_assignments_tests(spec: AssignmentSpec) -> None:
+    """Drop from `sys.modules` what pytest imported from another assignment's folder.
+
+    pytest's importlib mode names a test module by its path under the rootdir, the assignment's
+    folder: `tests.public.test_linear` in autodiff and in engine alike, and it reuses a module of
+    that name if one is imported. A process that grades one assignment after another (a Dask
+    worker of a long-lived cluster) would run autodiff's `test_linear` on an engine notebook. The
+    current assignment's modules stay: a process grading many of its submissions imports them once."""
+    others, own = (f"{folder}{os.sep}" for folder in (config.ASSIGNMENTS_DIR, spec.directory))
+    tops = {folder.relative_to(spec.directory).parts[0] for folder in spec.test_dirs.values()}
+
+    def elsewhere(module: object) -> bool:
+        found = vars(module)
+        places = [found.get("__file__"), *(found.get("__path__") or ())]  # a namespace: its folders
+        return any(isinstance(place, str) and place.startswith(others)
+                   and not place.startswith(own) for place in places)
+
+    # all found first: a namespace package's folders are computed from its parent's, still there
+    stale = [name for name, module in list(sys.modules.items())
+             if name.partition(".")[0] in tops | {"conftest"} and elsewhere(module)]
+    for name in stale:
+        del sys.modules[name]
+
+
 def run_tests(spec: AssignmentSpec, sandbox: SandboxContract, test_dirs: list[Path],
               only_tasks: frozenset[str] = frozenset()) -> PytestRun:
     """Run the given test folders (of `only_tasks`, all when empty) against the student's code in
@@ -72,6 +97,7 @@ def run_tests(spec: AssignmentSpec, sandbox: SandboxContract, test_dirs: list[Pa
                            only_tasks, spec.robustness_deducts)
     args = [str(d) for d in test_dirs if d.is_dir()] + PYTEST_ARGS
     args += ["--rootdir", str(spec.directory), "-c", str(PYTEST_INI)]
+    forget_other_assignments_tests(spec)
     try:
         with _quiet():
             exit_code = pytest.main(args, plugins=[plugin])
