@@ -25,7 +25,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +97,20 @@ class LocalDask:
             stop(process)
 
 
+@contextlib.contextmanager
+def running(logs: Path, workers: int = 2, env: dict[str, str] | None = None,
+            extra: dict[str, str] | None = None) -> Iterator[LocalDask]:
+    """A `LocalDask` with `workers` workers up, every process stopped at the end, also on error."""
+    local = LocalDask(logs, env)
+    try:
+        for _ in range(workers):
+            local.add_worker(extra)
+        local.wait_for_workers(workers)
+        yield local
+    finally:
+        local.stop()
+
+
 def scheduler_overhead(address: str, entry: Path) -> float:
     """Seconds per task of a round trip through the scheduler to a worker and back, one at a
     time, for a task with a packed submission's weight and none of its work (a builtin, `len`,
@@ -123,17 +137,11 @@ def run(repeats: int, copies: int, names: Sequence[str], workdir: Path, env: dic
     for round_ in range(repeats):
         logs = workdir / f"dask-{round_}"
         logs.mkdir()
-        local = LocalDask(logs, env)
-        try:
-            for _ in range(2):
-                local.add_worker()
-            local.wait_for_workers(2)
+        with running(logs, env=env) as local:
             runs = [grade(submissions, "autodiff", workdir / f"grades-dask-{round_}-{batch}", 2, env,
                           extra=("--cluster", local.address)) for batch in ("first", "warm")]
             overheads.append(scheduler_overhead(local.address, next(
                 p for p in submissions.iterdir() if p.name.startswith("reference"))))
-        finally:
-            local.stop()
         in_local_cluster = grade(submissions, "autodiff", workdir / f"grades-local-{round_}", 2, env,
                                  extra=("--cluster", "local"))
         in_pool = grade(submissions, "autodiff", workdir / f"grades-pool-{round_}", 2, env)

@@ -28,7 +28,7 @@ from autograder.authoring.samples import write_samples
 from autograder.batch import LocalPool, grade_batch
 from autograder.grading import packed, resume
 from autograder.reports.files import safe_name
-from bench.cluster import LocalDask, free_port, stop
+from bench.cluster import LocalDask, free_port, running, stop
 
 BIN = Path(sys.executable).parent  # the kit's own `autograder`
 DOCUMENTED_CONFIG = Path(__file__).resolve().parents[1] / "docs" / "cluster.toml"
@@ -46,14 +46,8 @@ WAIT_SECONDS = 600
 @pytest.fixture()
 def dask_cluster(tmp_path: Path) -> Iterator[LocalDask]:
     """A scheduler and two workers, stopped by their pids at the end, also when a test fails."""
-    local = LocalDask(tmp_path)
-    try:
-        local.add_worker()
-        local.add_worker()
-        local.wait_for_workers(2)
+    with running(tmp_path) as local:
         yield local
-    finally:
-        local.stop()
 
 
 def samples(assignment: str, folder: Path) -> Path:
@@ -123,14 +117,8 @@ def wait_until(condition, process: subprocess.Popen | None = None) -> None:
 @pytest.fixture(scope="module")
 def warm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDask]:
     """A scheduler and two workers kept for the module's batches, as a cluster's are."""
-    local = LocalDask(tmp_path_factory.mktemp("warm-cluster"))
-    try:
-        local.add_worker()
-        local.add_worker()
-        local.wait_for_workers(2)
+    with running(tmp_path_factory.mktemp("warm-cluster")) as local:
         yield local
-    finally:
-        local.stop()
 
 
 # rich draws its progress bar into a pipe as into a terminal
@@ -225,16 +213,10 @@ def test_a_submission_that_kills_every_worker_costs_its_student_alone_a_grader_e
     for entry in folder.iterdir():
         if entry.is_dir() and entry.name not in ("reference", POISON):
             shutil.rmtree(entry)
-    local = LocalDask(tmp_path)
-    try:
-        for _ in range(2):
-            local.add_worker({cluster.KILL_WORKER_ENV: POISON})
-        local.wait_for_workers(2)
-        out = tmp_path / "cluster"
+    out = tmp_path / "cluster"
+    with running(tmp_path, extra={cluster.KILL_WORKER_ENV: POISON}) as local:
         run = subprocess.run(grade_command(folder, "autodiff", out, local.address),
                              capture_output=True, text=True, timeout=WAIT_SECONDS)
-    finally:
-        local.stop()
     assert run.returncode == 1, run.stderr  # a grader error somewhere
     with open(out / "gradebook.csv", newline="") as stream:
         rows = {row["student"]: row for row in csv.DictReader(stream)}
@@ -290,18 +272,13 @@ def test_an_unreachable_scheduler_is_a_clear_error_and_nothing_is_written(tmp_pa
 @pytest.mark.slow
 def test_a_lost_scheduler_stops_the_batch_with_a_clear_error_and_no_class_file(tmp_path):
     folder = samples("autodiff", tmp_path / "submissions")
-    local = LocalDask(tmp_path)
     out = tmp_path / "cluster"
-    try:
-        local.add_worker()
-        local.wait_for_workers(1)
+    with running(tmp_path, workers=1) as local:
         grader = subprocess.Popen(grade_command(folder, "autodiff", out, local.address),
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         wait_until(lambda: len(stored(out)) >= 1, grader)
         os.killpg(local.scheduler.pid, signal.SIGKILL)
         _, errors = grader.communicate(timeout=WAIT_SECONDS)
-    finally:
-        local.stop()
     assert grader.returncode == 2, errors
     assert "lost the Dask scheduler" in errors and "run the same command again" in errors
     assert "Traceback" not in errors
