@@ -1,13 +1,15 @@
-"""Grade a batch on a Dask cluster: an existing scheduler (`tcp://host:8786`) or a Slurm one
-started from a config file (`slurm`), as `autograder grade --cluster ADDRESS`.
+"""Grade a batch on a Dask cluster: an existing scheduler (`tcp://host:8786`), a Slurm one
+started from a config file (`slurm`) or a LocalCluster (`local`, for the bench's comparison with
+the default local pool), as `autograder grade --cluster ADDRESS`.
 
 The cluster is one more `batch.Graders`: each submission goes to a Dask worker as bytes
 (`grading.packed`) and its result comes back as a JSON string; this process alone claims,
 stores and reports, exactly as a local run. A worker grades one submission at a time
 (`--nthreads 1`: the grading path holds process-wide state) and stays warm across submissions.
-`GradingNode`, a worker plugin, prepares each node and refuses one whose grader or sandbox is not
-the client's. The client counts its own retries (`MAX_RETRIES`): a submission whose grading kills
-every worker it reaches costs that student a grader-error row, whatever the scheduler allows."""
+`GradingNode`, a worker plugin, prepares each worker (it grades the assignment's reference
+first: `grading.readiness`) and refuses one whose grader, sandbox or grading is not the client's.
+The client counts its own retries (`MAX_RETRIES`): a submission whose grading kills every worker
+it reaches costs that student a grader-error row, whatever the scheduler allows."""
 
 from __future__ import annotations
 
