@@ -28,7 +28,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
             graders = DaskGraders(args.cluster, args.assignment, allow_fallback=args.allow_fallback,
                                   config_file=Path(args.cluster_config),
-                                  local_workers=worker_count(args.jobs))
+                                  local_workers=worker_count(args.jobs),
+                                  wait_seconds=args.cluster_wait)
         report = grade_batch(Path(args.submissions), args.assignment, Path(args.out),
                              worker_count(args.jobs), show_progress=not args.quiet, offering=offering,
                              similarity=not args.no_similarity, lang=lang, graders=graders)
@@ -158,6 +159,17 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def positive_seconds(text: str) -> float:
+    """An argument of seconds: a number above zero."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"needs a number of seconds above 0, not {text!r}")
+    return seconds
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="autograder", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -187,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--cluster-config", metavar="FILE", default="cluster.toml",
                        help="the [slurm] table for --cluster slurm (default: cluster.toml; "
                             "see docs/cluster.toml)")
+    grade.add_argument("--cluster-wait", metavar="SECONDS", type=positive_seconds,
+                       help="with --cluster: stop (resumable) after the cluster has had no worker "
+                            "this long (default: 1800; more for a busy Slurm queue)")
     grade.add_argument("--allow-fallback", action="store_true",
                        help="with --cluster: accept workers that can only sandbox in the fallback "
                             "mode (without it they are refused)")

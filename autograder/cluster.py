@@ -43,6 +43,9 @@ MAX_RETRIES = 2  # a submission is graded again at most twice after a worker die
 CONNECT_SECONDS = 10
 REFUSED_SECONDS = 10  # how long refused workers get to leave
 WORKERS_SECONDS = 2.0
+# how long a batch waits on a cluster with no worker at all (every one refused or lost, or Slurm
+# jobs still queued) before it stops, resumable: `--cluster-wait`
+NO_WORKER_SECONDS = 1800.0
 # TEST ONLY: a worker started with this variable set kills itself when handed that student's
 # submission, before grading it (tests/test_cluster.py's "kills every worker it reaches"). It is
 # read from the Dask worker's own environment, which no submission reaches: student code runs in
@@ -195,7 +198,8 @@ class DaskGraders:
     """The batch's graders on a Dask cluster (see the module docstring)."""
 
     def __init__(self, address: str, assignment: str, *, allow_fallback: bool = False,
-                 config_file: Path = Path(CLUSTER_CONFIG), local_workers: int = 2) -> None:
+                 config_file: Path = Path(CLUSTER_CONFIG), local_workers: int = 2,
+                 wait_seconds: float | None = None) -> None:
         # the grading command says what went wrong in one line (ClusterError); Dask's client
         # would add a traceback per lost connection
         for name in ("distributed", *(n for n in logging.root.manager.loggerDict
@@ -222,6 +226,8 @@ class DaskGraders:
             raise ClusterError(f"cannot reach the Dask scheduler at {address} ({exc}); is it "
                                "running, and is the address right?") from exc
         self.count, self.counted_at = 0, -float("inf")  # the workers, and when they were counted
+        self.wait_seconds = wait_seconds or NO_WORKER_SECONDS
+        self.alone_since: float | None = None  # since when the cluster has had no worker
         self.tasks: dict[str, _Task] = {}  # by the current future's key
         self.lock = threading.Lock()
         self.client.subscribe_topic("all", self._on_event)
@@ -275,6 +281,7 @@ class DaskGraders:
         while True:
             if self.client.status in ("closing", "closed"):
                 raise self._lost()
+            self._check_workers()
             given_up = [task for task in handles if self._given_up(task)]
             for task in given_up:
                 self.client.cancel(task.future)
@@ -305,6 +312,19 @@ class DaskGraders:
                 finished.append(task)
             if finished:
                 return finished
+
+    def _check_workers(self) -> None:
+        """ClusterError once the cluster has had no worker for `wait_seconds` in a row: the batch
+        would wait for ever (it stops as for a lost scheduler, resumable)."""
+        if self.workers():
+            self.alone_since = None
+        elif self.alone_since is None:
+            self.alone_since = time.monotonic()
+        elif time.monotonic() - self.alone_since > self.wait_seconds:
+            raise ClusterError(f"no Dask worker at {self.address} for {self.wait_seconds:g} s "
+                               "(refused, lost, or not started yet): the submissions graded so far "
+                               "are stored (no class file was written); run the same command again "
+                               "once workers are up (--cluster-wait sets how long to wait)")
 
     def _lost(self) -> ClusterError:
         return ClusterError(f"lost the Dask scheduler at {self.address}: the submissions graded so "

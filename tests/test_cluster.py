@@ -289,6 +289,27 @@ def test_a_lost_scheduler_stops_the_batch_with_a_clear_error_and_no_class_file(t
 
 
 @pytest.mark.slow
+def test_a_cluster_left_without_workers_stops_the_batch_after_its_wait(tmp_path):
+    """Its one worker SIGKILLed with its nanny mid-batch, nothing replaces it: the batch stops as
+    for a lost scheduler (resumable, no class file) instead of waiting for ever."""
+    folder = samples("autodiff", tmp_path / "submissions")
+    out = tmp_path / "cluster"
+    with running(tmp_path, workers=1) as local:
+        grader = subprocess.Popen([*grade_command(folder, "autodiff", out, local.address),
+                                   "--cluster-wait", "5"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        wait_until(lambda: len(stored(out)) >= 1, grader)
+        os.killpg(local.workers[0].pid, signal.SIGKILL)
+        _, errors = grader.communicate(timeout=WAIT_SECONDS)
+    assert grader.returncode == 2, errors
+    assert f"no Dask worker at {local.address} for 5 s" in errors
+    assert "run the same command again" in errors and "Traceback" not in errors
+    assert 1 <= len(stored(out)) < len(KEPT["autodiff"])
+    assert not any((out / name).exists() for name in CLASS_FILES)
+    assert not list(out.rglob(".*.tmp*"))
+
+
+@pytest.mark.slow
 def test_the_local_pool_grades_on_after_a_grading_process_died(tmp_path):
     """The same contract on this machine: a dead grading process fails what it held, no more."""
     folder = samples("autodiff", tmp_path / "submissions")
