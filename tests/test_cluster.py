@@ -106,6 +106,19 @@ def assert_same_as_local(out: Path, local: Path, but: frozenset[str] = frozenset
     assert not list(out.rglob(".*.tmp*"))
 
 
+def grading_until_stored(command: list[str], out: Path, count: int) -> subprocess.Popen[str]:
+    """The grading command, started in the background (in its own session, its errors kept), once
+    it has stored `count` results: the moment a test brings its fault on. Stopped if it never does."""
+    grader = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              start_new_session=True)
+    try:
+        wait_until(lambda: len(stored(out)) >= count, grader)
+    except BaseException:
+        stop(grader)
+        raise
+    return grader
+
+
 def wait_until(condition, process: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + WAIT_SECONDS
     while not condition():
@@ -163,11 +176,8 @@ def test_a_worker_killed_mid_batch_leaves_the_gradebook_of_an_uninterrupted_run(
                                                                                  tmp_path):
     assignment, folder, local = local_run
     out = tmp_path / "cluster"
-    grader = subprocess.Popen(grade_command(folder, assignment, out, dask_cluster.address),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              start_new_session=True)
+    grader = grading_until_stored(grade_command(folder, assignment, out, dask_cluster.address), out, 1)
     try:
-        wait_until(lambda: len(stored(out)) >= 1, grader)
         os.killpg(dask_cluster.workers[0].pid, signal.SIGKILL)  # the worker and its nanny
         graded_before = len(stored(out))
         _, errors = grader.communicate(timeout=WAIT_SECONDS)
@@ -175,7 +185,7 @@ def test_a_worker_killed_mid_batch_leaves_the_gradebook_of_an_uninterrupted_run(
         if grader.poll() is None:
             stop(grader)
     assert graded_before < len(KEPT[assignment]), "the worker was to be killed mid-batch"
-    assert grader.returncode == 0, errors.decode()
+    assert grader.returncode == 0, errors
     assert_same_as_local(out, local)
 
 
@@ -184,14 +194,9 @@ def test_the_client_killed_mid_batch_resumes_from_its_stored_results(local_run, 
                                                                     tmp_path):
     assignment, folder, local = local_run
     out = tmp_path / "cluster"
-    first = subprocess.Popen(grade_command(folder, assignment, out, dask_cluster.address),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             start_new_session=True)
-    try:
-        wait_until(lambda: len(stored(out)) >= 2, first)
-    finally:
-        os.killpg(first.pid, signal.SIGKILL)
-        first.wait()
+    first = grading_until_stored(grade_command(folder, assignment, out, dask_cluster.address), out, 2)
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
     before = stored(out)
     assert len(before) < len(KEPT[assignment]) and not (out / "gradebook.csv").exists()
     run = subprocess.run(grade_command(folder, assignment, out, dask_cluster.address),
@@ -274,9 +279,7 @@ def test_a_lost_scheduler_stops_the_batch_with_a_clear_error_and_no_class_file(t
     folder = samples("autodiff", tmp_path / "submissions")
     out = tmp_path / "cluster"
     with running(tmp_path, workers=1) as local:
-        grader = subprocess.Popen(grade_command(folder, "autodiff", out, local.address),
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        wait_until(lambda: len(stored(out)) >= 1, grader)
+        grader = grading_until_stored(grade_command(folder, "autodiff", out, local.address), out, 1)
         os.killpg(local.scheduler.pid, signal.SIGKILL)
         _, errors = grader.communicate(timeout=WAIT_SECONDS)
     assert grader.returncode == 2, errors
@@ -295,10 +298,8 @@ def test_a_cluster_left_without_workers_stops_the_batch_after_its_wait(tmp_path)
     folder = samples("autodiff", tmp_path / "submissions")
     out = tmp_path / "cluster"
     with running(tmp_path, workers=1) as local:
-        grader = subprocess.Popen([*grade_command(folder, "autodiff", out, local.address),
-                                   "--cluster-wait", "5"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        wait_until(lambda: len(stored(out)) >= 1, grader)
+        grader = grading_until_stored([*grade_command(folder, "autodiff", out, local.address),
+                                       "--cluster-wait", "5"], out, 1)
         os.killpg(local.workers[0].pid, signal.SIGKILL)
         _, errors = grader.communicate(timeout=WAIT_SECONDS)
     assert grader.returncode == 2, errors
